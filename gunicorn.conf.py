@@ -1,0 +1,34 @@
+"""gunicorn settings for production (``gunicorn -c gunicorn.conf.py wsgi:app``)."""
+import multiprocessing
+import os
+import re
+
+bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+max_requests = 2000
+max_requests_jitter = 200
+preload_app = False
+accesslog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+
+from gunicorn.glogging import Logger  # noqa: E402
+
+_SECRET = re.compile(r"[A-Za-z0-9_-]{32,}")
+
+
+class RedactingLogger(Logger):
+    """E-mailed and public links carry a secret in the path: it never reaches the log."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("U", "r", "q", "f"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = _SECRET.sub("[redacted]", atoms[key])
+        return atoms
+
+
+logger_class = RedactingLogger

@@ -1,0 +1,122 @@
+"""Fideliza: keep a small business's key clients after the sale."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, request
+from flask_login import current_user
+from werkzeug.routing import IntegerConverter
+
+from . import config as config_module
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>``: a positive id that fits the database's integer column, so an
+    absurd id is a routing 404 instead of a database error (TEN-4)."""
+
+    def __init__(self, map, **kwargs):
+        super().__init__(map, min=1, max=2**31 - 1)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """The application factory. ``config`` overrides settings read from the environment."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=False)
+    app.config.update(config_module.load(config))
+    app.url_map.converters["id"] = IdConverter
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("pymes").setLevel(logging.INFO)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from . import i18n
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Log in to see this page.")
+
+    from .accounts.services import load_session
+
+    login_manager.user_loader(load_session)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .accounts.routes import bp as accounts_bp
+    from .main.routes import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from .security import apply_headers
+    from .tenancy import bind_tenant
+
+    @app.before_request
+    def bind_from_user():
+        """Layer 1: the tenant comes from the logged-in user and nowhere else."""
+        g.business = None
+        if request.endpoint == "static":
+            return
+        if current_user.is_authenticated:
+            bind_tenant(current_user.tenant_id)
+            g.business = current_user.business
+
+    @app.after_request
+    def headers(response):
+        response = apply_headers(response)
+        policy = g.get("referrer_policy")
+        if policy:
+            response.headers["Referrer-Policy"] = policy
+        return response
+
+    @app.teardown_request
+    def unbind(exc):
+        g.pop("_tenant_id", None)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_date, format_datetime, get_locale
+
+    from . import i18n
+    from .accounts.forms import role_label
+
+    app.jinja_env.filters["money"] = i18n.money
+    app.jinja_env.filters["role_label"] = role_label
+
+    @app.context_processor
+    def globals_():
+        return {
+            "current_language": str(get_locale() or "es"),
+            "format_date": format_date,
+            "format_datetime": format_datetime,
+            "ui_languages": i18n.language_choices(),
+        }
+
+
+def register_error_handlers(app: Flask) -> None:
+    from .errors import register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import pymes_cli
+
+    app.cli.add_command(pymes_cli)

@@ -1,0 +1,1 @@
+"""Accounts: the business (tenant), its team, log-in and settings."""

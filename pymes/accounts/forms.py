@@ -1,0 +1,152 @@
+"""Account forms. Every field has a length limit that matches its column, and every
+message is translated; a rejected form keeps everything typed except passwords."""
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from .. import i18n
+from .models import ROLE_VALUES
+
+PASSWORD_MIN = 12
+PASSWORD_MAX = 128
+
+
+def role_label(role: str) -> str:
+    return str({
+        "owner": _l("Owner"), "manager": _l("Manager"), "seller": _l("Seller"), "service": _l("Service / admin"),
+    }.get(role, role))
+
+
+class ValidEmail:
+    """E-mail syntax checked by email-validator (no DNS look-up: forms must answer fast)."""
+
+    def __call__(self, form, field):
+        value = (field.data or "").strip()
+        try:
+            field.data = validate_email(value, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            raise ValidationError(_l("Enter a valid e-mail address, like ana@example.com."))
+
+
+def _required():
+    return DataRequired(message=_l("This field is required."))
+
+
+def _length(maximum: int, minimum: int = 0):
+    return Length(min=minimum, max=maximum, message=_l("Use between %(min)d and %(max)d characters.",
+                                                         min=minimum, max=maximum)) if minimum else \
+        Length(max=maximum, message=_l("Use at most %(max)d characters.", max=maximum))
+
+
+def _email_field(label=None):
+    return EmailField(label or _l("E-mail"), validators=[_required(), _length(254), ValidEmail()],
+                      render_kw={"autocomplete": "email"})
+
+
+def _new_password_field(label=None):
+    return PasswordField(label or _l("Password"), validators=[
+        _required(),
+        Length(min=PASSWORD_MIN, max=PASSWORD_MAX,
+               message=_l("Use at least %(min)d characters (a short sentence works well).", min=PASSWORD_MIN)),
+    ], render_kw={"autocomplete": "new-password", "minlength": PASSWORD_MIN})
+
+
+class SignupForm(FlaskForm):
+    business_name = StringField(_l("Business name"), validators=[_required(), _length(120)],
+                                render_kw={"autocomplete": "organization"})
+    name = StringField(_l("Your name"), validators=[_required(), _length(120)], render_kw={"autocomplete": "name"})
+    email = _email_field()
+    password = _new_password_field()
+    country = SelectField(_l("Country"), validators=[_required()])
+    currency = SelectField(_l("Currency"), validators=[_required()])
+    timezone = SelectField(_l("Time zone"), validators=[_required()])
+    language = SelectField(_l("Language"), validators=[_required()])
+
+    def __init__(self, *args, ui_language: str = "es", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = i18n.country_choices(ui_language)
+        self.currency.choices = i18n.currency_choices(ui_language)
+        self.timezone.choices = i18n.timezone_choices()
+        self.language.choices = i18n.language_choices()
+
+    def validate_password(self, field):
+        if self.email.data and field.data and field.data.strip().lower() == (self.email.data or "").lower():
+            raise ValidationError(_l("Your password cannot be your e-mail."))
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = PasswordField(_l("Password"), validators=[_required(), _length(PASSWORD_MAX)],
+                             render_kw={"autocomplete": "current-password"})
+    remember = BooleanField(_l("Keep me logged in on this device (30 days)"))
+    next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = _email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _new_password_field(_l("New password"))
+    confirm = PasswordField(_l("Repeat the new password"), validators=[
+        _required(), EqualTo("password", message=_l("The two passwords are different."))],
+        render_kw={"autocomplete": "new-password"})
+
+
+class AcceptInvitationForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[_required(), _length(120)], render_kw={"autocomplete": "name"})
+    password = _new_password_field()
+    language = SelectField(_l("Language"), validators=[_required()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = i18n.language_choices()
+
+
+class InviteForm(FlaskForm):
+    name = StringField(_l("Name (optional)"), validators=[_length(120)])
+    email = _email_field()
+    role = SelectField(_l("Role"), validators=[_required()])
+
+    def __init__(self, *args, roles=ROLE_VALUES, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [(r, role_label(r)) for r in roles]
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), validators=[_required()], choices=[(r, r) for r in ROLE_VALUES])
+
+
+class BusinessSettingsForm(FlaskForm):
+    name = StringField(_l("Business name"), validators=[_required(), _length(120)])
+    currency = SelectField(_l("Currency"), validators=[_required()])
+    timezone = SelectField(_l("Time zone"), validators=[_required()])
+    language = SelectField(_l("Language for e-mails to your team and clients"), validators=[_required()])
+    logo = FileField(_l("Logo (PNG, JPEG or WebP, up to 300 KB)"))
+    remove_logo = BooleanField(_l("Remove the current logo"))
+
+    def __init__(self, *args, ui_language: str = "es", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency.choices = i18n.currency_choices(ui_language)
+        self.timezone.choices = i18n.timezone_choices()
+        self.language.choices = i18n.language_choices()
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[_required(), _length(120)])
+    language = SelectField(_l("Language"), validators=[_required()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = i18n.language_choices()
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[_required(), _length(PASSWORD_MAX)],
+                                     render_kw={"autocomplete": "current-password"})
+    password = _new_password_field(_l("New password"))

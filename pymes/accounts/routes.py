@@ -1,0 +1,410 @@
+"""Account routes: thin, they parse a form, call a service and render."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from .. import i18n
+from ..extensions import limiter
+from ..htmx import hx_redirect, render
+from ..security import safe_next
+from ..tenancy import get_or_404
+from . import services
+from .decorators import login_required, manager_required, owner_required
+from .forms import (AcceptInvitationForm, BusinessSettingsForm, ForgotPasswordForm, InviteForm, LoginForm,
+                    PasswordForm, ProfileForm, ResetPasswordForm, RoleForm, SignupForm)
+from .models import Invitation, User
+
+bp = Blueprint("accounts", __name__)
+
+
+def _ui_language() -> str:
+    return str(get_locale() or "es")
+
+
+def _status(form) -> int:
+    return 422 if form.errors else 200
+
+
+def _apply_field_error(form, error: services.FieldError) -> None:
+    field = getattr(form, error.field, None)
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _token_page() -> None:
+    """Pages reached through an e-mailed secret: never cached, never in a Referer."""
+    g.no_store = True
+    g.referrer_policy = "no-referrer"
+
+
+def _link_problem(reason: str, kind: str):
+    status = 404 if reason == "invalid" else 410
+    return render_template("accounts/link_problem.html", reason=reason, kind=kind), status
+
+
+def _browser_country() -> str:
+    for lang, _q in request.accept_languages:
+        if "-" in lang:
+            country = lang.split("-", 1)[1].upper()
+            if country in i18n.COUNTRIES:
+                return country
+    return "CL"
+
+
+# --- sign-up --------------------------------------------------------------------------
+
+def _preset_locale_fields(form: SignupForm, country: str) -> None:
+    form.country.data = country
+    form.currency.data = i18n.default_currency(country)
+    form.timezone.data = i18n.default_timezone(country)
+    form.language.data = i18n.default_language(country)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = SignupForm(ui_language=_ui_language())
+    if request.method == "GET":
+        _preset_locale_fields(form, _browser_country())
+    if form.validate_on_submit():
+        services.sign_up(business_name=form.business_name.data, name=form.name.data, email=form.email.data,
+                         password=form.password.data, country=form.country.data, currency=form.currency.data,
+                         timezone=form.timezone.data, language=form.language.data)
+        session["lang"] = form.language.data
+        return redirect(url_for(".check_email", kind="signup"), code=303)
+    return render("accounts/signup.html", status=_status(form), form=form)
+
+
+@bp.get("/signup/defaults")
+def signup_defaults():
+    """htmx: currency, time zone and language that fit the chosen country."""
+    form = SignupForm(ui_language=_ui_language(), formdata=None)
+    country = request.args.get("country", "")
+    if country not in i18n.COUNTRIES:
+        country = "CL"
+    _preset_locale_fields(form, country)
+    return render_template("accounts/_locale_fields.html", form=form)
+
+
+@bp.get("/check-email/<any(signup, reset):kind>")
+def check_email(kind: str):
+    return render_template("accounts/check_email.html", kind=kind)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per minute")
+def confirm_email(token: str):
+    _token_page()
+    if request.method == "GET":
+        from . import tokens
+
+        found, reason = tokens.check(token, tokens.CONFIRM_EMAIL)
+        if found is None:
+            return _link_problem(reason, "confirm")
+        return render_template("accounts/confirm.html")
+    user, reason = services.confirm_email(token)
+    if user is None:
+        return _link_problem(reason, "confirm")
+    services.start_session(user)
+    login_user(user)
+    flash(_("Your e-mail is confirmed. Welcome to Fideliza!"), "success")
+    return redirect(url_for("main.home"), code=303)
+
+
+@bp.post("/confirm/resend")
+@login_required
+@limiter.limit("5 per hour")
+def resend_confirmation():
+    services.resend_confirmation(current_user)
+    flash(_("We sent a new confirmation link to %(email)s.", email=current_user.email), "success")
+    return redirect(url_for("main.home"), code=303)
+
+
+# --- log-in and log-out -----------------------------------------------------------------
+
+def _account_key() -> str:
+    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _login_failed(response) -> bool:
+    return bool(g.get("login_failed"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("10 per 15 minutes;100 per hour", methods=["POST"], key_func=_account_key,
+               deduct_when=_login_failed)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            services.start_session(user)
+            login_user(user, remember=bool(form.remember.data))
+            return redirect(safe_next(form.next.data) or url_for("main.home"), code=303)
+        g.login_failed = True
+        form.form_errors.append(_("Wrong e-mail or password."))
+    elif request.method == "POST":
+        g.login_failed = True
+    return render("accounts/login.html", status=_status(form), form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    services.end_session(current_user.session_key)
+    logout_user()
+    session.pop("lang", None)
+    flash(_("You have logged out."), "info")
+    return redirect(url_for(".login"), code=303)
+
+
+# --- password reset ------------------------------------------------------------------
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        return redirect(url_for(".check_email", kind="reset"), code=303)
+    return render("accounts/forgot.html", status=_status(form), form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per minute")
+def reset_password(token: str):
+    _token_page()
+    from . import tokens
+
+    found, reason = tokens.check(token, tokens.RESET_PASSWORD)
+    if found is None:
+        return _link_problem(reason, "reset")
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        user, reason = services.reset_password(token, form.password.data)
+        if user is None:
+            return _link_problem(reason, "reset")
+        if current_user.is_authenticated:
+            logout_user()
+        flash(_("Your password is changed. Log in with the new one."), "success")
+        return redirect(url_for(".login"), code=303)
+    return render("accounts/reset.html", status=_status(form), form=form)
+
+
+# --- invitations ----------------------------------------------------------------------
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per minute")
+def accept_invitation(token: str):
+    _token_page()
+    invitation, reason = services.check_invitation(token)
+    if invitation is None:
+        return _link_problem(reason, "invitation")
+    form = AcceptInvitationForm()
+    if request.method == "GET":
+        form.name.data = invitation.name
+        form.language.data = invitation.invited_by.business.language if invitation.invited_by else "es"
+    if form.validate_on_submit():
+        try:
+            user, reason = services.accept_invitation(token, name=form.name.data, password=form.password.data,
+                                                      language=form.language.data)
+        except services.FieldError as error:
+            form.form_errors.append(error.message)
+        else:
+            if user is None:
+                return _link_problem(reason, "invitation")
+            if current_user.is_authenticated:
+                services.end_session(current_user.session_key)
+                logout_user()
+            services.start_session(user)
+            login_user(user)
+            flash(_("Welcome to %(business)s!", business=user.business.name), "success")
+            return redirect(url_for("main.home"), code=303)
+    return render("accounts/accept_invitation.html", status=_status(form), form=form, invitation=invitation)
+
+
+# --- team -------------------------------------------------------------------------------
+
+def _team_page(invite_form: InviteForm | None = None, status: int = 200):
+    members, invitations = services.team()
+    form = invite_form or InviteForm(roles=services.roles_assignable_by(current_user))
+    return render("accounts/team.html", "accounts/_team.html", status=status, members=members,
+                  invitations=invitations, invite_form=form, role_form=RoleForm(),
+                  assignable=services.roles_assignable_by(current_user))
+
+
+@bp.get("/team")
+@manager_required
+def team():
+    return _team_page()
+
+
+@bp.post("/team/invite")
+@manager_required
+@limiter.limit("30 per hour")
+def invite():
+    form = InviteForm(roles=services.roles_assignable_by(current_user))
+    if form.validate_on_submit():
+        try:
+            services.invite(current_user, email=form.email.data, role=form.role.data, name=form.name.data or "")
+        except services.FieldError as error:
+            _apply_field_error(form, error)
+        else:
+            flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
+            return _team_page()
+    return _team_page(form, status=422)
+
+
+@bp.post("/team/invitations/<id:invitation_id>/revoke")
+@manager_required
+def revoke_invitation(invitation_id: int):
+    invitation = get_or_404(Invitation, invitation_id)
+    services.revoke_invitation(invitation)
+    flash(_("The invitation to %(email)s is cancelled.", email=invitation.email), "info")
+    return _team_page()
+
+
+@bp.post("/team/invitations/<id:invitation_id>/resend")
+@manager_required
+@limiter.limit("30 per hour")
+def resend_invitation(invitation_id: int):
+    invitation = get_or_404(Invitation, invitation_id)
+    try:
+        services.invite(current_user, email=invitation.email, role=invitation.role, name=invitation.name)
+    except services.FieldError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Invitation sent again to %(email)s.", email=invitation.email), "success")
+    return _team_page()
+
+
+@bp.post("/team/members/<id:user_id>/role")
+@manager_required
+def change_role(user_id: int):
+    member = get_or_404(User, user_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            services.change_role(current_user, member, form.role.data)
+        except services.FieldError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("%(name)s is now: %(role)s.", name=member.name, role=_role(member.role)), "success")
+    else:
+        flash(_("Choose a valid role."), "error")
+    return _team_page()
+
+
+@bp.post("/team/members/<id:user_id>/deactivate")
+@manager_required
+def deactivate_member(user_id: int):
+    return _set_active(user_id, False)
+
+
+@bp.post("/team/members/<id:user_id>/reactivate")
+@manager_required
+def reactivate_member(user_id: int):
+    return _set_active(user_id, True)
+
+
+def _set_active(user_id: int, active: bool):
+    member = get_or_404(User, user_id)
+    try:
+        services.set_active(current_user, member, active)
+    except services.FieldError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("%(name)s can log in again.", name=member.name) if active
+              else _("%(name)s can no longer log in.", name=member.name), "success")
+    return _team_page()
+
+
+def _role(role: str) -> str:
+    from .forms import role_label
+
+    return role_label(role)
+
+
+# --- settings -------------------------------------------------------------------------
+
+@bp.route("/settings/business", methods=["GET", "POST"])
+@owner_required
+def business_settings():
+    business = g.business
+    form = BusinessSettingsForm(obj=business, ui_language=_ui_language())
+    if form.validate_on_submit():
+        upload = request.files.get(form.logo.name)
+        data = upload.read(services.LOGO_MAX_BYTES + 1) if upload and upload.filename else None
+        try:
+            services.update_business(business, name=form.name.data, currency=form.currency.data,
+                                     timezone=form.timezone.data, language=form.language.data, logo=data,
+                                     remove_logo=bool(form.remove_logo.data))
+        except services.FieldError as error:
+            _apply_field_error(form, error)
+        else:
+            flash(_("Business settings saved."), "success")
+            return redirect(url_for(".business_settings"), code=303)
+    return render("accounts/business_settings.html", status=_status(form), form=form, business=business)
+
+
+@bp.get("/settings/business/logo")
+@login_required
+def business_logo():
+    business = g.business
+    if not business.logo_mime:
+        abort(404)
+    response = Response(business.logo, mimetype=business.logo_mime)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.route("/settings/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user, prefix="profile")
+    password_form = PasswordForm(prefix="password")
+    if form.validate_on_submit():
+        services.update_profile(current_user, name=form.name.data, language=form.language.data)
+        flash(_("Your profile is saved."), "success")
+        return redirect(url_for(".profile"), code=303)
+    return render("accounts/profile.html", status=_status(form), form=form, password_form=password_form)
+
+
+@bp.post("/settings/password")
+@login_required
+@limiter.limit("10 per hour")
+def change_password():
+    form = ProfileForm(obj=current_user, prefix="profile")
+    password_form = PasswordForm(prefix="password")
+    if password_form.validate_on_submit():
+        try:
+            services.change_password(current_user, password_form.current_password.data, password_form.password.data)
+        except services.FieldError as error:
+            _apply_field_error(password_form, error)
+        else:
+            flash(_("Your password is changed. Your other sessions were closed."), "success")
+            return redirect(url_for(".profile"), code=303)
+    return render("accounts/profile.html", status=422, form=form, password_form=password_form)
+
+
+@bp.post("/language")
+def set_language():
+    """A visitor's language choice (logged-in users choose in their profile)."""
+    lang = request.form.get("lang", "")
+    if lang in i18n.UI_LANGUAGES:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            services.update_profile(current_user, name=current_user.name, language=lang)
+    return hx_redirect(safe_next(request.form.get("next")) or url_for("main.home"))

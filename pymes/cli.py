@@ -1,0 +1,59 @@
+"""``flask --app wsgi pymes …`` commands."""
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from .extensions import db
+
+pymes_cli = AppGroup("pymes", help="Fideliza commands.")
+
+DEMO_EMAIL = "demo@fideliza.test"
+DEMO_PASSWORD = "fideliza-demo-2026"
+DEMO_BUSINESS = "Ferretería El Roble"
+DEMO_TEAM = [
+    ("Marta Vendedora", "marta@fideliza.test", "seller"),
+    ("Pedro Gerente", "pedro@fideliza.test", "manager"),
+    ("Sofía Servicio", "sofia@fideliza.test", "service"),
+]
+
+
+@pymes_cli.command("demo")
+def demo() -> None:
+    """Create the demo business with a known log-in (idempotent)."""
+    from .accounts.models import Business, User
+    from .db import utcnow
+    from .security import hash_password
+    from .tenancy import bound, identity_lookup
+
+    with identity_lookup():
+        existing = db.session.execute(select(User).where(User.email == DEMO_EMAIL)).scalar_one_or_none()
+    if existing is not None:
+        click.echo(f"Demo business already exists. Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+        return
+    business = Business(name=DEMO_BUSINESS, country="CL", currency="CLP", timezone="America/Santiago", language="es")
+    db.session.add(business)
+    db.session.flush()
+    password = hash_password(DEMO_PASSWORD)
+    with bound(business.id):
+        db.session.add(User(email=DEMO_EMAIL, name="Ana Dueña", password_hash=password, role="owner", language="es",
+                            email_confirmed_at=utcnow()))
+        for name, email, role in DEMO_TEAM:
+            db.session.add(User(email=email, name=name, password_hash=password, role=role, language="es",
+                                email_confirmed_at=utcnow()))
+        db.session.commit()
+    click.echo(f"Demo business '{DEMO_BUSINESS}' created. Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    click.echo("Team members (same password): " + ", ".join(email for _n, email, _r in DEMO_TEAM))
+
+
+@pymes_cli.command("worker")
+def worker() -> None:
+    """Run the RQ worker (needs REDIS_URL)."""
+    from flask import current_app
+
+    from .jobs import run_worker
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL is not set: jobs run inline, there is nothing for a worker to do.")
+    run_worker()

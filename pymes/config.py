@@ -1,0 +1,120 @@
+"""Settings from the environment.
+
+Local development needs nothing: SQLite in ``instance/``, e-mail written to a local
+outbox, rate limits in memory, billing off. In production (``PYMES_ENV=production``)
+a missing or unsafe required setting stops the app at start-up with a message that
+names the variable, instead of running with a development default.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+DEV_SECRET = "dev-only-not-secret"
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or unsafe in production."""
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _normalise_db_url(url: str) -> str:
+    # Platforms hand out postgres:// URLs; SQLAlchemy wants a driver name.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def load(overrides: dict | None = None) -> dict:
+    """Build the Flask config from the environment, then apply ``overrides``."""
+    env = os.environ.get("PYMES_ENV", "development").strip().lower()
+    production = env == "production"
+    cfg: dict = {
+        "PYMES_ENV": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET),
+        "SQLALCHEMY_DATABASE_URI": _normalise_db_url(
+            os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'pymes.sqlite3'}")
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", True),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Fideliza <no-reply@fideliza.local>"),
+        "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", str(INSTANCE / "outbox")),
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        # Sessions and cookies (SES-1)
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production or _bool("SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production or _bool("SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        "SESSION_LIFETIME_DAYS": 30,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which has its own life
+        "BABEL_DEFAULT_LOCALE": "es",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
+        "LANGUAGES": ["es", "en"],
+        # Rate limits (AUTH-2, TOK-1): memory by default, Redis when configured,
+        # back to memory when Redis is down instead of switching limits off.
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        # Tokens
+        "RESET_TOKEN_MINUTES": 30,
+        "CONFIRM_TOKEN_HOURS": 48,
+        "INVITATION_DAYS": 7,
+        "DEV_OUTBOX_PAGE": not production,
+        "HSTS": production,
+        "DB_APP_ROLE": os.environ.get("DB_APP_ROLE", ""),
+    }
+    if overrides:
+        cfg.update(overrides)
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        opts = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5, "pool_timeout": 5,
+                "connect_args": {"connect_timeout": 5}}
+        opts.update(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = opts
+    if cfg["PYMES_ENV"] == "production":
+        check_production(cfg)
+    return cfg
+
+
+def check_production(cfg: dict) -> None:
+    """Refuse to start in production with development defaults."""
+    problems = []
+    if not cfg.get("SECRET_KEY") or cfg["SECRET_KEY"] == DEV_SECRET or len(cfg["SECRET_KEY"]) < 32:
+        problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+    if "DATABASE_URL" not in os.environ and "sqlite" in cfg["SQLALCHEMY_DATABASE_URI"] and not _bool("ALLOW_SQLITE"):
+        problems.append("DATABASE_URL must be set (or ALLOW_SQLITE=1 to run on the embedded SQLite file)")
+    if not os.environ.get("BASE_URL") and cfg["BASE_URL"].startswith("http://127.0.0.1"):
+        problems.append("BASE_URL must be set to the public address (links in e-mails use it)")
+    elif not cfg["BASE_URL"].startswith("https://"):
+        problems.append("BASE_URL must start with https:// in production")
+    if not cfg.get("MAIL_SERVER"):
+        problems.append("MAIL_SERVER must be set: without it e-mail only reaches a local outbox")
+    if problems:
+        raise ConfigError("Fideliza cannot start in production:\n  - " + "\n  - ".join(problems))

@@ -1,0 +1,33 @@
+"""htmx helpers: fragment-or-page rendering, client redirects, out-of-band flashes."""
+from __future__ import annotations
+
+from flask import make_response, render_template, request
+
+
+def is_htmx() -> bool:
+    """A real htmx swap: not a boosted navigation, not a history restore."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Boosted") != "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(page: str, fragment: str | None = None, status: int = 200, **context):
+    """Render ``fragment`` for an htmx swap, ``page`` otherwise (the page includes the
+    fragment, so every URL renders whole)."""
+    template = fragment if (fragment and is_htmx()) else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def hx_redirect(url: str):
+    """Navigate the browser: ``HX-Redirect`` for htmx, a normal 303 otherwise."""
+    from flask import redirect
+
+    if is_htmx():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=303)

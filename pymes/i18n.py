@@ -1,0 +1,100 @@
+"""Languages, locales and formatting for the business's locale.
+
+The UI speaks Spanish and English. A logged-in user sees their own language; a
+visitor sees the language they picked, else the browser's best match, else Spanish.
+Dates and money follow the *business's* locale (language + country) and time zone."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from babel import Locale
+from babel.core import get_global
+from babel.numbers import format_currency, get_currency_precision, get_territory_currencies
+from flask import current_app, g, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+UI_LANGUAGES = ("es", "en")
+
+# Countries offered at sign-up: Spanish- and Portuguese-speaking America, Spain and a
+# few more; any ISO country is accepted by the model, these are the form's list.
+COUNTRIES = (
+    "CL", "AR", "BO", "BR", "CO", "CR", "CU", "DO", "EC", "SV", "ES", "GT", "HN", "MX", "NI",
+    "PA", "PY", "PE", "PR", "UY", "VE", "US", "CA", "GB", "PT", "FR", "DE", "IT",
+)
+SPANISH_SPEAKING = {"AR", "BO", "CL", "CO", "CR", "CU", "DO", "EC", "SV", "ES", "GQ", "GT", "HN", "MX", "NI",
+                    "PA", "PY", "PE", "PR", "UY", "VE"}
+CURRENCIES = ("CLP", "ARS", "BOB", "BRL", "COP", "CRC", "DOP", "USD", "EUR", "GTQ", "HNL", "MXN", "NIO",
+              "PAB", "PYG", "PEN", "UYU", "VES", "CAD", "GBP")
+
+
+def select_locale() -> str:
+    user = current_user if current_app.login_manager else None
+    if user is not None and getattr(user, "is_authenticated", False) and user.language in UI_LANGUAGES:
+        return user.language
+    chosen = session.get("lang")
+    if chosen in UI_LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(UI_LANGUAGES) or "es"
+
+
+def select_timezone() -> str | None:
+    business = g.get("business")
+    return business.timezone if business is not None else None
+
+
+def default_language(country: str) -> str:
+    """Spanish for Spanish-speaking countries, English otherwise."""
+    return "es" if country in SPANISH_SPEAKING else "en"
+
+
+def default_currency(country: str) -> str:
+    found = get_territory_currencies(country)
+    return found[0] if found else "USD"
+
+
+def default_timezone(country: str) -> str:
+    zones = get_global("territory_zones").get(country) or ["UTC"]
+    return zones[0]
+
+
+@lru_cache(maxsize=8)
+def country_choices(language: str) -> list[tuple[str, str]]:
+    names = Locale.parse(language).territories
+    return sorted(((code, names.get(code, code)) for code in COUNTRIES), key=lambda item: item[1])
+
+
+@lru_cache(maxsize=8)
+def currency_choices(language: str) -> list[tuple[str, str]]:
+    names = Locale.parse(language).currencies
+    return [(code, f"{code} · {names.get(code, code)}") for code in CURRENCIES]
+
+
+@lru_cache(maxsize=1)
+def timezone_choices() -> list[tuple[str, str]]:
+    zones = set()
+    for country in COUNTRIES:
+        zones.update(get_global("territory_zones").get(country, []))
+    zones.add("UTC")
+    return [(z, z.replace("_", " ")) for z in sorted(zones)]
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [("es", "Español"), ("en", "English")]
+
+
+def business_locale() -> str:
+    business = g.get("business")
+    if business is not None:
+        return business.locale
+    return str(get_locale() or "es")
+
+
+def money(minor_units: int | None, currency: str | None = None) -> str:
+    """Format an amount stored in the currency's minor unit (CLP has none, EUR cents)."""
+    if minor_units is None:
+        return ""
+    business = g.get("business")
+    currency = currency or (business.currency if business is not None else "USD")
+    digits = get_currency_precision(currency)
+    return format_currency(minor_units / (10 ** digits), currency, locale=business_locale())

@@ -1,0 +1,98 @@
+"""All e-mail leaves through ``send_email``.
+
+The message is rendered now, in the recipient's language, and delivered by a job:
+through SMTP when ``MAIL_SERVER`` is set, otherwise written as an ``.eml`` file to
+the local outbox (``MAIL_OUTBOX_DIR``) that developers read at ``/dev/outbox``."""
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import time
+import uuid
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from flask import current_app, has_app_context, render_template
+from flask_babel import force_locale
+
+from . import jobs
+
+log = logging.getLogger(__name__)
+
+
+def send_email(to: str, subject: str, template: str, language: str = "es", **context) -> None:
+    """Render ``templates/email/<template>.txt`` in ``language`` and queue it for ``to``.
+
+    ``subject`` is a callable or lazy string so that it is translated in the
+    recipient's language, not the sender's."""
+    with force_locale(language):
+        text = render_template(f"email/{template}.txt", **context)
+        subject_text = str(subject() if callable(subject) else subject)
+    message = {
+        "to": to,
+        "subject": subject_text,
+        "text": text,
+        "sender": current_app.config["MAIL_DEFAULT_SENDER"],
+        "template": template,
+    }
+    jobs.enqueue(deliver, message)
+
+
+def _build(message: dict) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = message["sender"]
+    msg["To"] = message["to"]
+    msg["Subject"] = message["subject"]
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain="fideliza.local")
+    msg["X-Pymes-Template"] = message["template"]
+    msg.set_content(message["text"])
+    return msg
+
+
+def deliver(message: dict) -> None:
+    """Job: deliver one rendered message (runs in the worker or inline)."""
+    if not has_app_context():
+        from . import create_app
+
+        with create_app().app_context():
+            return deliver(message)
+    msg = _build(message)
+    cfg = current_app.config
+    if cfg.get("MAIL_SERVER"):
+        _smtp(msg, cfg)
+        log.info("mail sent template=%s", message["template"])
+    else:
+        outbox = Path(cfg["MAIL_OUTBOX_DIR"])
+        outbox.mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
+        (outbox / name).write_bytes(bytes(msg))
+        log.info("mail written to outbox template=%s", message["template"])
+
+
+def _smtp(msg: EmailMessage, cfg) -> None:
+    host, port, timeout = cfg["MAIL_SERVER"], cfg["MAIL_PORT"], cfg["MAIL_TIMEOUT"]
+    if cfg.get("MAIL_USE_SSL"):
+        server = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        server = smtplib.SMTP(host, port, timeout=timeout)
+    with server:
+        if cfg.get("MAIL_USE_TLS") and not cfg.get("MAIL_USE_SSL"):
+            server.starttls(context=ssl.create_default_context())
+        if cfg.get("MAIL_USERNAME"):
+            server.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
+        server.send_message(msg)
+
+
+def read_outbox(outbox_dir: str | None = None) -> list[EmailMessage]:
+    """Messages in the local outbox, oldest first (the dev page and the tests)."""
+    from email import policy
+    from email.parser import BytesParser
+
+    folder = Path(outbox_dir or current_app.config["MAIL_OUTBOX_DIR"])
+    if not folder.exists():
+        return []
+    parser = BytesParser(policy=policy.default)
+    return [parser.parsebytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))]

@@ -1,0 +1,76 @@
+"""Home page, health check and the development-only outbox viewer."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, g, jsonify, render_template
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..accounts.models import Invitation, User
+from ..extensions import db
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def home():
+    if not current_user.is_authenticated:
+        return render_template("main/landing.html")
+    team_size = db.session.execute(select(func.count()).select_from(User).where(User.active.is_(True))).scalar_one()
+    pending = db.session.execute(
+        select(func.count()).select_from(Invitation)
+        .where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+    ).scalar_one()
+    return render_template("main/home.html", business=g.business, team_size=team_size, pending_invitations=pending)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Load balancers and the Procfile platform poll this: 200 when the database answers."""
+    try:
+        db.session.execute(select(1)).scalar_one()
+    except Exception:
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+def _outbox_enabled() -> None:
+    if not current_app.config.get("DEV_OUTBOX_PAGE"):
+        abort(404)
+
+
+@bp.get("/dev/outbox")
+def outbox():
+    """Development only: the e-mails written to the local outbox, newest first."""
+    _outbox_enabled()
+    folder = Path(current_app.config["MAIL_OUTBOX_DIR"])
+    files = sorted(folder.glob("*.eml"), reverse=True)[:50] if folder.exists() else []
+    messages = []
+    for path in files:
+        msg = read_outbox_file(path)
+        messages.append({"name": path.stem, "to": msg["To"], "subject": msg["Subject"], "date": msg["Date"]})
+    return render_template("dev/outbox.html", messages=messages)
+
+
+@bp.get("/dev/outbox/<name>")
+def outbox_message(name: str):
+    _outbox_enabled()
+    if not re.fullmatch(r"[0-9]+-[0-9a-f]{8}", name):
+        abort(404)
+    path = Path(current_app.config["MAIL_OUTBOX_DIR"]) / f"{name}.eml"
+    if not path.exists():
+        abort(404)
+    msg = read_outbox_file(path)
+    body = msg.get_body(preferencelist=("plain",)).get_content()
+    links = re.findall(r"https?://\S+", body)
+    return render_template("dev/message.html", msg=msg, body=body, links=links)
+
+
+def read_outbox_file(path: Path):
+    from email import policy
+    from email.parser import BytesParser
+
+    return BytesParser(policy=policy.default).parsebytes(path.read_bytes())

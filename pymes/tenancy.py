@@ -1,0 +1,242 @@
+"""Tenant isolation: binding, the ORM safety net, the scoped lookup helper.
+
+The five layers of ``architecture.md`` and where each lives:
+
+1. The tenant comes only from the logged-in user (``pymes.accounts.auth``), a
+   verified public token (``pymes.accounts.tokens``) or, later, a verified Stripe
+   object. Nothing here reads a tenant id from a URL, header or form.
+2. ``get_or_404`` looks an object up by id *and* tenant; another tenant's id is a
+   plain 404, produced by the same ``abort(404)`` as a missing id.
+3. ``_add_tenant_criteria`` adds ``with_loader_criteria`` to every ORM SELECT,
+   UPDATE and DELETE touching a tenant-owned model and refuses to run one when no
+   tenant is bound; ``_guard_writes`` stamps and checks ``tenant_id`` on flush.
+   ``unscoped()`` is the escape hatch for CLI jobs and webhooks only.
+4. The schema: ``TenantScoped`` gives every tenant-owned table a NOT NULL, indexed
+   ``tenant_id``; composite foreign keys live on the models.
+5. PostgreSQL row-level security (created by the migrations): every transaction
+   carries ``app.tenant_id`` as a transaction-local setting, set here in
+   ``after_begin`` and again when a tenant is bound mid-transaction.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TypeVar
+
+from flask import abort, g, has_app_context
+from sqlalchemy import ForeignKey, event, func, inspect, select
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+
+T = TypeVar("T")
+
+
+class TenantNotBound(RuntimeError):
+    """A tenant-owned table was queried or written with no tenant bound."""
+
+
+class TenantMismatch(RuntimeError):
+    """A write would put or move a row into a tenant other than the bound one."""
+
+
+class TenantScoped:
+    """Mixin for every tenant-owned model.
+
+    ``__tenant_identity__ = True`` marks the few models that log-in must find before
+    a tenant is known (users); they may be read inside ``identity_lookup()``."""
+
+    __tenant_identity__ = False
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), nullable=False, index=True)
+
+
+# --- binding -------------------------------------------------------------------------
+
+def current_tenant_id() -> int | None:
+    if not has_app_context():
+        return None
+    return g.get("_tenant_id")
+
+
+def require_tenant() -> int:
+    tid = current_tenant_id()
+    if tid is None:
+        raise TenantNotBound("no tenant is bound")
+    return tid
+
+
+def bind_tenant(tenant_id: int | None) -> None:
+    """Bind the tenant for the rest of this request or job.
+
+    Only callers that have *verified* where the id comes from may call this: the
+    logged-in user's row, a verified token, a verified Stripe object."""
+    g._tenant_id = tenant_id
+    _push_settings()
+
+
+@contextmanager
+def bound(tenant_id: int):
+    """Run a block (CLI job, worker) as one tenant, restoring the previous binding."""
+    previous = current_tenant_id()
+    bind_tenant(tenant_id)
+    try:
+        yield
+    finally:
+        bind_tenant(previous)
+
+
+def _flag(name: str) -> bool:
+    return has_app_context() and g.get(name, 0) > 0
+
+
+@contextmanager
+def unscoped():
+    """Escape hatch: turn off layer 3 for CLI jobs and webhooks only.
+
+    Row-level security (layer 5) still applies on PostgreSQL, so cross-tenant jobs
+    bind each tenant in turn."""
+    g._tenant_unscoped = g.get("_tenant_unscoped", 0) + 1
+    try:
+        yield
+    finally:
+        g._tenant_unscoped -= 1
+
+
+@contextmanager
+def identity_lookup():
+    """Allow reading identity models (users) before a tenant is known: log-in,
+    loading the session's user, the sign-up duplicate check."""
+    g._identity_lookup = g.get("_identity_lookup", 0) + 1
+    _push_settings()
+    try:
+        yield
+    finally:
+        g._identity_lookup -= 1
+        _push_settings()
+
+
+# --- layer 2 -------------------------------------------------------------------------
+
+def get_or_404(model: type[T], ident: int) -> T:
+    """The one way routes fetch a tenant-owned object by id.
+
+    Another tenant's id and a missing id both end in the same ``abort(404)``."""
+    from .extensions import db
+
+    tid = require_tenant()
+    obj = db.session.execute(
+        select(model).where(model.id == ident, model.tenant_id == tid)  # type: ignore[attr-defined]
+    ).scalar_one_or_none()
+    if obj is None:
+        abort(404)
+    return obj
+
+
+# --- layer 3 -------------------------------------------------------------------------
+
+def _tenant_mappers(state) -> list:
+    try:
+        mappers = state.all_mappers
+    except Exception:  # a Core statement run through the ORM session
+        return []
+    return [m for m in mappers if issubclass(m.class_, TenantScoped)]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _add_tenant_criteria(state) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    # Lazy and column loads inherit the criteria of the statement that loaded the parent.
+    if state.is_select and (state.is_column_load or state.is_relationship_load):
+        return
+    mappers = _tenant_mappers(state)
+    if not mappers or _flag("_tenant_unscoped") or state.execution_options.get("tenant_unscoped"):
+        return
+    tid = current_tenant_id()
+    if tid is None:
+        if state.is_select and _flag("_identity_lookup") and all(m.class_.__tenant_identity__ for m in mappers):
+            return
+        raise TenantNotBound(
+            "query on a tenant-owned table with no tenant bound: " + ", ".join(m.class_.__name__ for m in mappers)
+        )
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tid, include_aliases=True)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_writes(session, flush_context, instances) -> None:
+    if _flag("_tenant_unscoped"):
+        return
+    tid = current_tenant_id()
+    for obj in session.new:
+        if not isinstance(obj, TenantScoped):
+            continue
+        if tid is None:
+            raise TenantNotBound(f"new {type(obj).__name__} with no tenant bound")
+        if obj.tenant_id is None:
+            obj.tenant_id = tid
+        elif obj.tenant_id != tid:
+            raise TenantMismatch(f"new {type(obj).__name__} for tenant {obj.tenant_id} while {tid} is bound")
+    for obj in list(session.dirty) + list(session.deleted):
+        if not isinstance(obj, TenantScoped):
+            continue
+        if tid is None:
+            raise TenantNotBound(f"write to {type(obj).__name__} with no tenant bound")
+        history = inspect(obj).attrs.tenant_id.history
+        if history.has_changes() or obj.tenant_id != tid:
+            raise TenantMismatch(f"{type(obj).__name__} of another tenant, or tenant_id changed")
+
+
+# --- layer 5 -------------------------------------------------------------------------
+
+def _settings_values() -> tuple[str, str]:
+    tid = current_tenant_id()
+    return ("" if tid is None else str(tid), "on" if _flag("_identity_lookup") else "")
+
+
+def _apply(connection) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    tenant, identity = _settings_values()
+    connection.execute(
+        select(func.set_config("app.tenant_id", tenant, True), func.set_config("app.identity_lookup", identity, True))
+    )
+
+
+@event.listens_for(Session, "after_begin")
+def _set_rls_settings(session, transaction, connection) -> None:
+    if has_app_context():
+        _apply(connection)
+
+
+def _push_settings() -> None:
+    """Re-apply the transaction-local settings when the binding changes mid-transaction."""
+    from .extensions import db
+
+    session = db.session()
+    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        _apply(session.connection())
+
+
+# --- layer 5: the SQL the migrations run ---------------------------------------------------
+
+def rls_statements(table: str, identity: bool = False) -> list[str]:
+    """Row-level security for one tenant-owned table (PostgreSQL only).
+
+    FORCE makes the policy bind the table's owner too; only superusers and BYPASSRLS
+    roles escape it, so the app must not connect as one. An unset ``app.tenant_id``
+    becomes NULL through NULLIF and matches no row. Identity tables (users) are also
+    readable inside ``identity_lookup()``. Migrations call this: keep its output stable."""
+    predicate = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::integer"
+    statements = [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY tenant_isolation ON {table} USING ({predicate}) WITH CHECK ({predicate})",
+    ]
+    if identity:
+        statements.append(
+            f"CREATE POLICY identity_lookup ON {table} FOR SELECT "
+            "USING (current_setting('app.identity_lookup', true) = 'on')"
+        )
+    return statements
