@@ -152,10 +152,10 @@ def _add_tenant_criteria(state) -> None:
     mappers = _tenant_mappers(state)
     if not mappers or _flag("_tenant_unscoped") or state.execution_options.get("tenant_unscoped"):
         return
+    if state.is_select and _flag("_identity_lookup") and all(m.class_.__tenant_identity__ for m in mappers):
+        return  # an explicit look-up across the installation: log-in, one e-mail, one account
     tid = current_tenant_id()
     if tid is None:
-        if state.is_select and _flag("_identity_lookup") and all(m.class_.__tenant_identity__ for m in mappers):
-            return
         raise TenantNotBound(
             "query on a tenant-owned table with no tenant bound: " + ", ".join(m.class_.__name__ for m in mappers)
         )

@@ -6,6 +6,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from wtforms import SelectChoice
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
@@ -14,6 +15,10 @@ from .models import ROLE_VALUES
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 128
+
+
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, str(label)) for value, label in pairs]
 
 
 def role_label(role: str) -> str:
@@ -69,10 +74,10 @@ class SignupForm(FlaskForm):
 
     def __init__(self, *args, ui_language: str = "es", **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = i18n.country_choices(ui_language)
-        self.currency.choices = i18n.currency_choices(ui_language)
-        self.timezone.choices = i18n.timezone_choices()
-        self.language.choices = i18n.language_choices()
+        self.country.choices = choices(i18n.country_choices(ui_language))
+        self.currency.choices = choices(i18n.currency_choices(ui_language))
+        self.timezone.choices = choices(i18n.timezone_choices())
+        self.language.choices = choices(i18n.language_choices())
 
     def validate_password(self, field):
         if self.email.data and field.data and field.data.strip().lower() == (self.email.data or "").lower():
@@ -105,7 +110,7 @@ class AcceptInvitationForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.language.choices = i18n.language_choices()
+        self.language.choices = choices(i18n.language_choices())
 
 
 class InviteForm(FlaskForm):
@@ -115,11 +120,11 @@ class InviteForm(FlaskForm):
 
     def __init__(self, *args, roles=ROLE_VALUES, **kwargs):
         super().__init__(*args, **kwargs)
-        self.role.choices = [(r, role_label(r)) for r in roles]
+        self.role.choices = choices((r, role_label(r)) for r in roles)
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), validators=[_required()], choices=[(r, r) for r in ROLE_VALUES])
+    role = SelectField(_l("Role"), validators=[_required()], choices=[SelectChoice(r) for r in ROLE_VALUES])
 
 
 class BusinessSettingsForm(FlaskForm):
@@ -132,9 +137,9 @@ class BusinessSettingsForm(FlaskForm):
 
     def __init__(self, *args, ui_language: str = "es", **kwargs):
         super().__init__(*args, **kwargs)
-        self.currency.choices = i18n.currency_choices(ui_language)
-        self.timezone.choices = i18n.timezone_choices()
-        self.language.choices = i18n.language_choices()
+        self.currency.choices = choices(i18n.currency_choices(ui_language))
+        self.timezone.choices = choices(i18n.timezone_choices())
+        self.language.choices = choices(i18n.language_choices())
 
 
 class ProfileForm(FlaskForm):
@@ -143,7 +148,7 @@ class ProfileForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.language.choices = i18n.language_choices()
+        self.language.choices = choices(i18n.language_choices())
 
 
 class PasswordForm(FlaskForm):
