@@ -9,13 +9,13 @@ from .extensions import db
 
 pymes_cli = AppGroup("pymes", help="Fideliza commands.")
 
-DEMO_EMAIL = "demo@fideliza.test"
+DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "fideliza-demo-2026"
 DEMO_BUSINESS = "Ferretería El Roble"
 DEMO_TEAM = [
-    ("Marta Vendedora", "marta@fideliza.test", "seller"),
-    ("Pedro Gerente", "pedro@fideliza.test", "manager"),
-    ("Sofía Servicio", "sofia@fideliza.test", "service"),
+    ("Marta Vendedora", "marta@example.com", "seller"),
+    ("Pedro Gerente", "pedro@example.com", "manager"),
+    ("Sofía Servicio", "sofia@example.com", "service"),
 ]
 
 
