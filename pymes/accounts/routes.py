@@ -15,7 +15,8 @@ from . import services
 from .decorators import login_required, manager_required, owner_required
 from .forms import (AcceptInvitationForm, BusinessSettingsForm, ForgotPasswordForm, InviteForm, LoginForm,
                     PasswordForm, ProfileForm, ResetPasswordForm, RoleForm, SignupForm)
-from .models import Invitation, User
+from ..extensions import db
+from .models import Business, Invitation, User
 
 bp = Blueprint("accounts", __name__)
 
@@ -212,10 +213,11 @@ def accept_invitation(token: str):
     invitation, reason = services.check_invitation(token)
     if invitation is None:
         return _link_problem(reason, "invitation")
+    business = db.session.get(Business, invitation.tenant_id)
     form = AcceptInvitationForm()
     if request.method == "GET":
         form.name.data = invitation.name
-        form.language.data = invitation.invited_by.business.language if invitation.invited_by else "es"
+        form.language.data = business.language
     if form.validate_on_submit():
         try:
             user, reason = services.accept_invitation(token, name=form.name.data, password=form.password.data,
@@ -232,17 +234,18 @@ def accept_invitation(token: str):
             login_user(user)
             flash(_("Welcome to %(business)s!", business=user.business.name), "success")
             return redirect(url_for("main.home"), code=303)
-    return render("accounts/accept_invitation.html", status=_status(form), form=form, invitation=invitation)
+    return render("accounts/accept_invitation.html", status=_status(form), form=form, invitation=invitation,
+                  business=business)
 
 
 # --- team -------------------------------------------------------------------------------
 
 def _team_page(invite_form: InviteForm | None = None, status: int = 200):
     members, invitations = services.team()
-    form = invite_form or InviteForm(roles=services.roles_assignable_by(current_user))
+    # After a success the invite form starts empty again (formdata=None), not refilled from the POST.
+    form = invite_form or InviteForm(formdata=None, roles=services.roles_assignable_by(current_user))
     return render("accounts/team.html", "accounts/_team.html", status=status, members=members,
-                  invitations=invitations, invite_form=form, role_form=RoleForm(),
-                  assignable=services.roles_assignable_by(current_user))
+                  invitations=invitations, invite_form=form, assignable=services.roles_assignable_by(current_user))
 
 
 @bp.get("/team")
