@@ -54,6 +54,7 @@ def sign_up(*, business_name: str, name: str, email: str, password: str, country
     email = normalise_email(email)
     existing = find_user_by_email(email)
     if existing is not None:
+        hash_password(password)  # the same work as a real sign-up, so timing tells nothing
         _send_account_exists(existing)
         return
     business = Business(name=business_name.strip(), country=country, currency=currency, timezone=timezone,
