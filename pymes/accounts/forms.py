@@ -116,7 +116,7 @@ class AcceptInvitationForm(FlaskForm):
 class InviteForm(FlaskForm):
     name = StringField(_l("Name (optional)"), validators=[_length(120)])
     email = _email_field()
-    role = SelectField(_l("Role"), validators=[_required()])
+    role = SelectField(_l("Role"), validators=[_required()], default="seller")
 
     def __init__(self, *args, roles=ROLE_VALUES, **kwargs):
         super().__init__(*args, **kwargs)
