@@ -1,0 +1,79 @@
+"""Table-driven tests of the loyalty ladder: every boundary and the "why" sentence."""
+from datetime import date, timedelta
+
+import pytest
+from flask_babel import force_locale
+
+from pymes.clients.loyalty import (APOSTLE, BUYER, FREQUENT, SPORADIC, TierRules, compute_tier, dropped,
+                                   explain)
+
+TODAY = date(2026, 11, 25)
+RULES = TierRules()
+
+
+def ago(*days):
+    return [TODAY - timedelta(days=d) for d in days]
+
+
+@pytest.mark.parametrize("name, dates, score, referrals, tier, reason", [
+    ("no sales", [], None, 0, None, "no_sales"),
+    ("one purchase", ago(10), None, 0, BUYER, "single"),
+    ("one purchase long ago", ago(400), None, 0, BUYER, "lapsed"),
+    ("two purchases is sporadic", ago(10, 300), None, 0, SPORADIC, "irregular"),
+    ("lapsed exactly at the limit stays", ago(365, 700), None, 0, SPORADIC, "irregular"),
+    ("lapsed one day past the limit", ago(366, 700), None, 0, BUYER, "lapsed"),
+    ("three regular purchases are not enough", ago(10, 100, 200), None, 0, SPORADIC, "irregular"),
+    ("four purchases every 90 days", ago(10, 100, 190, 280), None, 0, FREQUENT, "frequent"),
+    ("average gap exactly 120", ago(0, 120, 240, 360), None, 0, FREQUENT, "frequent"),
+    ("average gap 121 is irregular", ago(0, 121, 242, 363), None, 0, SPORADIC, "irregular"),
+    ("regular but last purchase 121 days ago", ago(121, 151, 181, 211), None, 0, SPORADIC, "not_recent"),
+    ("regular and last purchase 120 days ago", ago(120, 150, 180, 210), None, 0, FREQUENT, "frequent"),
+    ("purchases older than 12 months do not count", ago(10, 40, 70, 366), None, 0, SPORADIC, "irregular"),
+    ("frequent with score 9 but no referral", ago(10, 40, 70, 100), 9, 0, FREQUENT, "frequent"),
+    ("frequent with a referral but score 8", ago(10, 40, 70, 100), 8, 1, FREQUENT, "frequent"),
+    ("frequent, score 9 and a referral", ago(10, 40, 70, 100), 9, 1, APOSTLE, "apostle"),
+    ("score 10 and two referrals", ago(10, 40, 70, 100), 10, 2, APOSTLE, "apostle"),
+    ("sporadic with score 10 and referrals stays sporadic", ago(10, 200), 10, 3, SPORADIC, "irregular"),
+    ("future-dated sales are ignored", [TODAY + timedelta(days=5)], None, 0, None, "no_sales"),
+])
+def test_ladder(name, dates, score, referrals, tier, reason):
+    result = compute_tier(dates, TODAY, score, referrals, RULES)
+    assert (result.tier, result.reason) == (tier, reason), name
+
+
+def test_thresholds_are_editable():
+    strict = TierRules(frequent_min_purchases=6, apostle_min_referrals=0)
+    four = ago(10, 40, 70, 100)
+    assert compute_tier(four, TODAY, rules=strict).tier == SPORADIC
+    six = ago(5, 20, 35, 50, 65, 80)
+    assert compute_tier(six, TODAY, score=9, rules=strict).tier == APOSTLE
+
+
+def test_facts_used_are_reported():
+    result = compute_tier(ago(10, 100, 190, 280), TODAY)
+    assert (result.purchases, result.purchases_12m, result.average_gap_days, result.days_since_last) == (4, 4, 90, 10)
+
+
+@pytest.mark.parametrize("dates, score, referrals, sentence", [
+    ([], None, 0, "No sales recorded yet: the first sale makes a one-off buyer."),
+    (ago(10), None, 0, "1 purchase so far. A second purchase makes them a sporadic client."),
+    (ago(400), None, 0, "1 purchase, the last one 400 days ago (more than 365): a new purchase brings them back."),
+    (ago(10, 300), None, 0, "2 purchases, 2 in the last 12 months, not yet regular. "
+                            "To become frequent: 2 more purchases in 12 months, about every 120 days."),
+    (ago(121, 151, 181, 211), None, 0, "4 purchases, 4 in the last 12 months, not yet regular. To become frequent: "
+                                       "buying again within 120 days (the last purchase was 121 days ago)."),
+    (ago(10, 100, 190, 280), None, 0, "4 purchases in the last 12 months, every 90 days on average. To become an "
+                                      "apostle: a satisfaction score of 9 or more and 1 referral who becomes a client."),
+    (ago(10, 100, 190, 280), 9, 0, "4 purchases in the last 12 months, every 90 days on average. To become an "
+                                   "apostle: 1 referral who becomes a client."),
+    (ago(10, 40, 70, 100), 10, 2, "4 purchases in the last 12 months, every 30 days on average, a satisfaction "
+                                  "score of 10 and 2 referrals converted: the top of the ladder."),
+])
+def test_why_sentence_in_english(app, dates, score, referrals, sentence):
+    with app.test_request_context(), force_locale("en"):
+        assert explain(compute_tier(dates, TODAY, score, referrals)) == sentence
+
+
+def test_a_drop_is_detected():
+    assert dropped(FREQUENT, SPORADIC) and dropped(APOSTLE, BUYER)
+    assert not dropped(SPORADIC, FREQUENT) and not dropped(None, BUYER) and not dropped(BUYER, BUYER)
