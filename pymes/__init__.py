@@ -39,6 +39,8 @@ def register_extensions(app: Flask) -> None:
     from . import i18n
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
+    from . import models  # noqa: F401  (every table in the metadata)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"))
     csrf.init_app(app)

@@ -1,0 +1,1 @@
+"""Sales: what a client bought, from whom, for how much, delivered when."""

@@ -1,0 +1,1 @@
+"""Territories and portfolios, each with at least one responsible seller (rule 10)."""
