@@ -60,10 +60,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .accounts.routes import bp as accounts_bp
+    from .clients.routes import bp as clients_bp
     from .main.routes import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(clients_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -94,7 +96,7 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from flask_babel import format_date, format_datetime, get_locale
+    from flask_babel import format_date, format_datetime, format_percent, get_locale
 
     from . import i18n
     from .accounts.forms import role_label
@@ -108,6 +110,7 @@ def register_template_helpers(app: Flask) -> None:
             "current_language": str(get_locale() or "es"),
             "format_date": format_date,
             "format_datetime": format_datetime,
+            "format_percent": format_percent,
             "ui_languages": i18n.language_choices(),
         }
 

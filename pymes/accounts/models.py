@@ -5,6 +5,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
+from sqlalchemy import false as sa_false
 from sqlalchemy import (CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Integer, LargeBinary, String,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -37,6 +38,7 @@ class Business(TimestampMixin, db.Model):
     language: Mapped[str] = mapped_column(String(5))
     logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     logo_mime: Mapped[str | None] = mapped_column(String(32))
+    sellers_see_only_own: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     @property
     def locale(self) -> str:

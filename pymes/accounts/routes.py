@@ -11,6 +11,7 @@ from ..extensions import limiter
 from ..htmx import hx_redirect, render
 from ..security import safe_next
 from ..tenancy import get_or_404
+from ..validation import apply_field_error
 from . import services
 from .decorators import login_required, manager_required, owner_required
 from .forms import (AcceptInvitationForm, BusinessSettingsForm, ForgotPasswordForm, InviteForm, LoginForm,
@@ -27,14 +28,6 @@ def _ui_language() -> str:
 
 def _status(form) -> int:
     return 422 if form.errors else 200
-
-
-def _apply_field_error(form, error: services.FieldError) -> None:
-    field = getattr(form, error.field, None)
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def _token_page() -> None:
@@ -263,7 +256,7 @@ def invite():
         try:
             services.invite(current_user, email=form.email.data, role=form.role.data, name=form.name.data or "")
         except services.FieldError as error:
-            _apply_field_error(form, error)
+            apply_field_error(form, error)
         else:
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return _team_page()
@@ -355,7 +348,7 @@ def business_settings():
                                      timezone=form.timezone.data, language=form.language.data, logo=data,
                                      remove_logo=bool(form.remove_logo.data))
         except services.FieldError as error:
-            _apply_field_error(form, error)
+            apply_field_error(form, error)
         else:
             flash(_("Business settings saved."), "success")
             return redirect(url_for(".business_settings"), code=303)
@@ -395,7 +388,7 @@ def change_password():
         try:
             services.change_password(current_user, password_form.current_password.data, password_form.password.data)
         except services.FieldError as error:
-            _apply_field_error(password_form, error)
+            apply_field_error(password_form, error)
         else:
             flash(_("Your password is changed. Your other sessions were closed."), "success")
             return redirect(url_for(".profile"), code=303)

@@ -4,7 +4,6 @@ Services own the transaction. Each one that sends e-mail commits first, so a mes
 never announces something that was rolled back."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, url_for
@@ -17,16 +16,9 @@ from ..db import utcnow
 from ..extensions import db
 from ..security import hash_password, hash_secret, new_secret, verify_password
 from ..tenancy import bind_tenant, identity_lookup, require_tenant
+from ..validation import FieldError
 from . import tokens
 from .models import Business, Invitation, Role, User, UserSession
-
-
-@dataclass
-class FieldError(Exception):
-    """A rule broken by one form field; routes show ``message`` beside ``field``."""
-
-    field: str
-    message: str
 
 
 def external_url(endpoint: str, **values) -> str:

@@ -1,0 +1,246 @@
+"""Client book routes: the list (live search, filters, sort, pages), the client page,
+create / edit / soft delete with undo, tier override, and the sales of a client."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..accounts.decorators import login_required, manager_required
+from ..accounts.models import User
+from ..extensions import db
+from ..htmx import render
+from ..sales import services as sales_services
+from ..sales.models import Sale
+from ..tenancy import get_or_404
+from ..territories.models import Portfolio, Territory
+from ..validation import FieldError, apply_field_error
+from . import loyalty, services
+from .forms import CHANNEL_LABELS, SOURCE_LABELS, TIME_LABELS, ClientForm, SaleForm, TierForm
+from .models import Client, TierChange
+
+bp = Blueprint("clients", __name__, url_prefix="/clients")
+
+PAGE_SIZE = 50
+
+
+def _team():
+    return db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
+
+
+def _choices():
+    territories = db.session.execute(select(Territory).order_by(Territory.name)).scalars().all()
+    portfolios = db.session.execute(select(Portfolio).order_by(Portfolio.name)).scalars().all()
+    return dict(territories=territories, portfolios=portfolios, sellers=_team())
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _filters() -> services.ClientFilters:
+    args = request.args
+    mine_default = services.default_mine(current_user) and "mine" not in args
+    return services.ClientFilters(
+        q=args.get("q", "")[:100], tier=args.get("tier", ""), portfolio_id=_int_arg("portfolio"),
+        territory_id=_int_arg("territory"), seller_id=_int_arg("seller"), kind=args.get("kind", ""),
+        key=args.get("key") == "1", dropped=args.get("dropped") == "1",
+        mine=mine_default or args.get("mine") == "1",
+        sort=args.get("sort", "name") if args.get("sort") in services.SORTS else "name",
+        direction="desc" if args.get("dir") == "desc" else "asc", page=max(_int_arg("page") or 1, 1))
+
+
+@bp.get("")
+@login_required
+def index():
+    f = _filters()
+    stmt = services.client_query(current_user, f)
+    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    rows = db.session.execute(stmt.limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE)).scalars().all()
+    names = {u.id: u.name for u in _team()}
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    return render("clients/index.html", "clients/_list.html", clients=rows, total=total, f=f, pages=pages,
+                  seller_names=names, restricted=services.restricted_to_own(current_user),
+                  tier_labels=loyalty.TIER_LABELS, **_choices())
+
+
+def _referred_by_id(form: ClientForm) -> int | None:
+    name = (form.referred_by.data or "").strip()
+    if not name:
+        return None
+    found = db.session.execute(
+        select(Client.id).where(func.lower(Client.name) == name.lower(), Client.deleted_at.is_(None)).limit(2)
+    ).scalars().all()
+    if len(found) != 1:
+        raise FieldError("referred_by", _("No client is called exactly that.") if not found
+                         else _("Several clients have that name: write it as on their page, with the company."))
+    return found[0]
+
+
+def _values(form: ClientForm) -> dict:
+    data = {k: getattr(form, k).data for k in services.EDITABLE if hasattr(form, k)}
+    data["referred_by_id"] = _referred_by_id(form)
+    if data["referred_by_id"] and not data.get("source"):
+        data["source"] = "referral"
+    return data
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = ClientForm(**_choices())
+    if request.method == "GET":
+        form.seller_id.data = current_user.id
+        form.kind.data = request.args.get("kind") if request.args.get("kind") in ("client", "prospect") else "client"
+    if form.validate_on_submit():
+        try:
+            client = services.save_client(None, _values(form), g.business.country)
+        except FieldError as error:
+            apply_field_error(form, error)
+        else:
+            flash(_("%(name)s is in your client book.", name=client.name), "success")
+            return redirect(url_for(".show", client_id=client.id), code=303)
+    return render("clients/form.html", status=422 if form.errors else 200, form=form, client=None)
+
+
+@bp.route("/<id:client_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(client_id: int):
+    client = get_or_404(Client, client_id)
+    form = ClientForm(obj=client, **_choices())
+    if request.method == "GET":
+        form.phone.data = services.national(client.phone, g.business.country)
+        form.whatsapp.data = services.national(client.whatsapp, g.business.country)
+        if client.referred_by_id:
+            referrer = db.session.get(Client, client.referred_by_id)
+            form.referred_by.data = referrer.name if referrer else ""
+    if form.validate_on_submit():
+        try:
+            services.save_client(client, _values(form), g.business.country)
+        except FieldError as error:
+            apply_field_error(form, error)
+        else:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for(".show", client_id=client.id), code=303)
+    return render("clients/form.html", status=422 if form.errors else 200, form=form, client=client)
+
+
+def _business_revenue_12m(today: date) -> int:
+    return int(db.session.execute(
+        select(func.coalesce(func.sum(Sale.amount), 0))
+        .where(Sale.sold_on > today - timedelta(days=365), Sale.sold_on <= today)
+    ).scalar_one())
+
+
+@bp.get("/<id:client_id>")
+@login_required
+def show(client_id: int):
+    client = get_or_404(Client, client_id)
+    today = date.today()
+    sales = db.session.execute(
+        select(Sale).where(Sale.client_id == client.id).order_by(Sale.sold_on.desc(), Sale.id.desc())
+    ).scalars().all()
+    history = db.session.execute(
+        select(TierChange).where(TierChange.client_id == client.id).order_by(TierChange.created_at.desc()).limit(20)
+    ).scalars().all()
+    result = loyalty.compute_tier([s.sold_on for s in sales], today, rules=services.rules())
+    total = _business_revenue_12m(today)
+    share = (client.revenue_12m / total) if total else 0
+    names = {u.id: u.name for u in _team()}
+    referrer = db.session.get(Client, client.referred_by_id) if client.referred_by_id else None
+    territory = db.session.get(Territory, client.territory_id) if client.territory_id else None
+    portfolio = db.session.get(Portfolio, client.portfolio_id) if client.portfolio_id else None
+    sale_form = SaleForm(formdata=None, sellers=_team(), currency=g.business.currency,
+                         data={"sold_on": today, "seller_id": current_user.id})
+    tier_form = TierForm(formdata=None, data={"tier": client.tier_override or "",
+                                              "reason": client.tier_override_reason})
+    return render("clients/show.html", client=client, sales=sales, history=history, why=loyalty.explain(
+        result, services.rules()), share=share, seller_names=names, referrer=referrer, territory=territory,
+        portfolio=portfolio, sale_form=sale_form, tier_form=tier_form, channel_labels=CHANNEL_LABELS,
+        time_labels=TIME_LABELS, source_labels=SOURCE_LABELS, tier_labels=loyalty.TIER_LABELS,
+        national=lambda n: services.national(n, g.business.country))
+
+
+@bp.post("/<id:client_id>/delete")
+@login_required
+def delete(client_id: int):
+    client = get_or_404(Client, client_id)
+    services.soft_delete(client)
+    flash(_("%(name)s was deleted.", name=client.name), "undo:" + url_for(".restore", client_id=client.id))
+    return redirect(url_for(".index"), code=303)
+
+
+@bp.post("/<id:client_id>/restore")
+@login_required
+def restore(client_id: int):
+    client = get_or_404(Client, client_id)
+    services.restore(client)
+    flash(_("%(name)s is back in your client book.", name=client.name), "success")
+    return redirect(url_for(".show", client_id=client.id), code=303)
+
+
+@bp.post("/<id:client_id>/tier")
+@manager_required
+def override_tier(client_id: int):
+    client = get_or_404(Client, client_id)
+    form = TierForm()
+    if form.validate_on_submit():
+        try:
+            services.override_tier(current_user, client, form.tier.data or None, form.reason.data or "")
+        except FieldError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Tier updated."), "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    return redirect(url_for(".show", client_id=client.id), code=303)
+
+
+@bp.post("/<id:client_id>/drop-seen")
+@login_required
+def acknowledge_drop(client_id: int):
+    client = get_or_404(Client, client_id)
+    services.acknowledge_drop(client)
+    return redirect(url_for(".show", client_id=client.id), code=303)
+
+
+@bp.post("/<id:client_id>/sales")
+@login_required
+def add_sale(client_id: int):
+    client = get_or_404(Client, client_id)
+    form = SaleForm(sellers=_team(), currency=g.business.currency)
+    if form.validate_on_submit():
+        try:
+            amount = sales_services.parse_money(form.amount.data, g.business.currency, g.business.locale, "amount")
+            margin = sales_services.margin_from(amount or 0, form.margin.data, form.margin_kind.data,
+                                                g.business.currency, g.business.locale)
+            sales_services.record_sale(client, sold_on=form.sold_on.data, description=form.description.data,
+                                       product_line=form.product_line.data, amount=amount, margin=margin,
+                                       seller_id=form.seller_id.data, delivery_on=form.delivery_on.data,
+                                       actor=current_user)
+        except FieldError as error:
+            apply_field_error(form, error)
+        else:
+            flash(_("Sale recorded."), "success")
+            return redirect(url_for(".show", client_id=client.id), code=303)
+    return render("clients/sale_form.html", status=422, form=form, client=client)
+
+
+@bp.post("/<id:client_id>/sales/<id:sale_id>/delete")
+@login_required
+def delete_sale(client_id: int, sale_id: int):
+    client = get_or_404(Client, client_id)
+    sale = get_or_404(Sale, sale_id)
+    if sale.client_id != client.id:
+        from flask import abort
+
+        abort(404)
+    sales_services.delete_sale(sale, client, current_user)
+    flash(_("Sale deleted."), "info")
+    return redirect(url_for(".show", client_id=client.id), code=303)

@@ -1,0 +1,233 @@
+"""Client book rules: contact data normalised, soft delete with undo, the tier kept
+up to date from the sales and its history kept."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+
+from ..accounts.models import Role, User
+from ..db import utcnow
+from ..extensions import db
+from ..validation import FieldError
+from . import loyalty
+from .models import Client, LoyaltySettings, TierChange
+
+EDITABLE = ("kind", "name", "company", "tax_id", "email", "phone", "whatsapp", "address", "territory_id",
+            "portfolio_id", "seller_id", "preferred_channel", "preferred_time", "notes", "is_key", "source",
+            "referred_by_id")
+
+
+def normalise_phone(raw: str | None, country: str, field_name: str = "phone") -> str | None:
+    """E.164 (``+56912345678``) from what a person typed, with the business's country
+    as the default region; an impossible number is a field error."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        number = phonenumbers.parse(raw, country)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise FieldError(field_name, str(_l("This is not a valid phone number for %(country)s (or start with +"
+                                            " and the country code).", country=country)))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def national(e164: str | None, country: str) -> str:
+    """A stored number shown the way people write it in the business's country."""
+    if not e164:
+        return ""
+    number = phonenumbers.parse(e164, None)
+    if phonenumbers.region_code_for_number(number) == country:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def rules() -> loyalty.TierRules:
+    row = db.session.execute(select(LoyaltySettings)).scalar_one_or_none()
+    if row is None:
+        return loyalty.TierRules()
+    return loyalty.TierRules(**{k: getattr(row, k) for k in loyalty.TierRules().as_dict()})
+
+
+def _check_references(values: dict) -> None:
+    """Ids chosen in a form must belong to this business (the scoped query sees no other)."""
+    from ..territories.models import Portfolio, Territory
+
+    for key, model, field_name in (("territory_id", Territory, "territory_id"),
+                                   ("portfolio_id", Portfolio, "portfolio_id"),
+                                   ("referred_by_id", Client, "referred_by_id")):
+        ident = values.get(key)
+        if ident and db.session.execute(select(model.id).where(model.id == ident)).scalar_one_or_none() is None:
+            raise FieldError(field_name, str(_l("Choose one from the list.")))
+    seller = values.get("seller_id")
+    if seller and db.session.execute(
+            select(User.id).where(User.id == seller, User.active.is_(True))).scalar_one_or_none() is None:
+        raise FieldError("seller_id", str(_l("Choose an active member of your team.")))
+
+
+def save_client(client: Client | None, values: dict, country: str) -> Client:
+    """Create (``client=None``) or update a client from validated form values."""
+    values = {k: v for k, v in values.items() if k in EDITABLE}
+    values["phone"] = normalise_phone(values.get("phone"), country, "phone")
+    values["whatsapp"] = normalise_phone(values.get("whatsapp"), country, "whatsapp")
+    values["email"] = (values.get("email") or "").strip().lower() or None
+    for key in ("territory_id", "portfolio_id", "seller_id", "referred_by_id", "preferred_channel",
+                "preferred_time", "source"):
+        values[key] = values.get(key) or None
+    _check_references(values)
+    if client is not None and values.get("referred_by_id") == client.id:
+        raise FieldError("referred_by_id", str(_l("A client cannot refer themselves.")))
+    if client is None:
+        client = Client(**values)
+        db.session.add(client)
+    else:
+        for key, value in values.items():
+            setattr(client, key, value)
+    db.session.commit()
+    return client
+
+
+def soft_delete(client: Client) -> None:
+    client.deleted_at = utcnow()
+    db.session.commit()
+
+
+def restore(client: Client) -> None:
+    client.deleted_at = None
+    db.session.commit()
+
+
+def refresh_client(client: Client, today: date | None = None, actor: User | None = None) -> loyalty.TierResult:
+    """Recompute the cached sales figures and the tier from the sales; record a tier
+    change in the history and flag a drop. The caller commits."""
+    from ..sales.models import Sale
+
+    today = today or date.today()
+    dates = db.session.execute(select(Sale.sold_on).where(Sale.client_id == client.id)).scalars().all()
+    window_start = today - timedelta(days=365)
+    revenue = db.session.execute(
+        select(func.coalesce(func.sum(Sale.amount), 0))
+        .where(Sale.client_id == client.id, Sale.sold_on > window_start, Sale.sold_on <= today)
+    ).scalar_one()
+    client.sales_count = len(dates)
+    client.last_sale_on = max(dates) if dates else None
+    client.revenue_12m = int(revenue)
+    if dates and client.kind == "prospect":
+        client.kind = "client"  # a first sale turns a prospect into a client
+    result = loyalty.compute_tier(list(dates), today, score=None, converted_referrals=0, rules=rules())
+    client.computed_tier = result.tier
+    _set_tier(client, client.tier_override or result.tier, "computed", "", actor)
+    return result
+
+
+def _set_tier(client: Client, new: str | None, source: str, reason: str, actor: User | None) -> None:
+    old = client.tier
+    if old == new:
+        return
+    client.tier = new
+    if loyalty.dropped(old, new):
+        client.tier_dropped_at = utcnow()
+    elif loyalty.RANK[new] > loyalty.RANK[old]:
+        client.tier_dropped_at = None
+    db.session.add(TierChange(client_id=client.id, old_tier=old, new_tier=new, source=source, reason=reason[:300],
+                              changed_by_id=actor.id if actor else None))
+
+
+def override_tier(actor: User, client: Client, tier: str | None, reason: str) -> None:
+    """A manager sets the tier by hand (or removes the override) with a reason."""
+    if tier and tier not in loyalty.TIERS:
+        raise FieldError("tier", str(_l("Choose a tier from the list.")))
+    reason = (reason or "").strip()
+    if tier and not reason:
+        raise FieldError("reason", str(_l("Say why: the team will read it on the client's page.")))
+    client.tier_override = tier or None
+    client.tier_override_reason = reason if tier else ""
+    target = tier or client.computed_tier
+    if client.tier == target:
+        db.session.add(TierChange(client_id=client.id, old_tier=client.tier, new_tier=target,
+                                  source="override" if tier else "override_removed", reason=reason[:300],
+                                  changed_by_id=actor.id))
+    else:
+        _set_tier(client, target, "override" if tier else "override_removed", reason, actor)
+    db.session.commit()
+
+
+def acknowledge_drop(client: Client) -> None:
+    client.tier_dropped_at = None
+    db.session.commit()
+
+
+# --- the list --------------------------------------------------------------------------
+
+SORTS = {
+    "name": Client.name,
+    "tier": Client.tier,
+    "last_sale": Client.last_sale_on,
+    "revenue": Client.revenue_12m,
+    "created": Client.created_at,
+}
+
+
+@dataclass
+class ClientFilters:
+    q: str = ""
+    tier: str = ""
+    portfolio_id: int | None = None
+    territory_id: int | None = None
+    seller_id: int | None = None
+    kind: str = ""
+    key: bool = False
+    dropped: bool = False
+    mine: bool = False
+    sort: str = "name"
+    direction: str = "asc"
+    page: int = 1
+
+
+def restricted_to_own(user: User) -> bool:
+    """Sellers only ever see their own clients when the business says so."""
+    return user.role == Role.SELLER.value and user.business.sellers_see_only_own
+
+
+def default_mine(user: User) -> bool:
+    """Sellers start on their own clients; one click shows everyone's."""
+    return user.role == Role.SELLER.value
+
+
+def client_query(user: User, f: ClientFilters):
+    """The clients this user may see, filtered and sorted (tenant scoping is automatic)."""
+    stmt = select(Client).where(Client.deleted_at.is_(None))
+    if f.mine or restricted_to_own(user):
+        stmt = stmt.where(Client.seller_id == user.id)
+    if f.q:
+        like = f"%{f.q.strip().lower()}%"
+        digits = "".join(ch for ch in f.q if ch.isdigit())
+        conditions = [func.lower(Client.name).like(like), func.lower(Client.company).like(like),
+                      func.lower(Client.email).like(like)]
+        if len(digits) >= 4:
+            conditions.append(Client.phone.like(f"%{digits}%"))
+        stmt = stmt.where(or_(*conditions))
+    if f.tier == "none":
+        stmt = stmt.where(Client.tier.is_(None))
+    elif f.tier in loyalty.TIERS:
+        stmt = stmt.where(Client.tier == f.tier)
+    if f.portfolio_id:
+        stmt = stmt.where(Client.portfolio_id == f.portfolio_id)
+    if f.territory_id:
+        stmt = stmt.where(Client.territory_id == f.territory_id)
+    if f.seller_id:
+        stmt = stmt.where(Client.seller_id == f.seller_id)
+    if f.kind in ("client", "prospect"):
+        stmt = stmt.where(Client.kind == f.kind)
+    if f.key:
+        stmt = stmt.where(Client.is_key.is_(True))
+    if f.dropped:
+        stmt = stmt.where(Client.tier_dropped_at.is_not(None))
+    column = SORTS.get(f.sort, Client.name)
+    order = column.desc() if f.direction == "desc" else column.asc()
+    return stmt.order_by(order, Client.id)
