@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..accounts.forms import ValidEmail, choices
 from .loyalty import TIER_LABELS
@@ -115,3 +115,25 @@ class TierForm(FlaskForm):
     def validate_reason(self, field):
         if self.tier.data and not (field.data or "").strip():
             raise ValidationError(_l("Say why: the team will read it on the client's page."))
+
+
+def _whole(label, low, high):
+    return IntegerField(label, validators=[
+        DataRequired(message=_l("Write a whole number.")),
+        NumberRange(min=low, max=high, message=_l("Use a number between %(min)d and %(max)d.", min=low, max=high))])
+
+
+class LoyaltySettingsForm(FlaskForm):
+    sporadic_min_purchases = _whole(_l("Purchases to become a sporadic client"), 2, 50)
+    frequent_min_purchases = _whole(_l("Purchases in 12 months to become a frequent client"), 2, 365)
+    frequent_max_gap_days = _whole(_l("…buying at least every (days)"), 1, 365)
+    lapsed_after_days = _whole(_l("Days without buying before a client falls back to one-off buyer"), 30, 3650)
+    apostle_min_score = _whole(_l("Satisfaction score (0–10) an apostle gives at least"), 0, 10)
+    apostle_min_referrals = IntegerField(_l("Referrals that became clients, at least"), validators=[
+        Optional(), NumberRange(min=0, max=100, message=_l("Use a number between %(min)d and %(max)d.", min=0,
+                                                             max=100))], default=1)
+    sellers_see_only_own = BooleanField(_l("Sellers see only their own clients"))
+
+    def validate_apostle_min_referrals(self, field):
+        if field.data is None:
+            field.data = 0

@@ -13,13 +13,14 @@ from ..accounts.decorators import login_required, manager_required
 from ..accounts.models import User
 from ..extensions import db
 from ..htmx import render
+from ..security import safe_next
 from ..sales import services as sales_services
 from ..sales.models import Sale
 from ..tenancy import get_or_404
 from ..territories.models import Portfolio, Territory
 from ..validation import FieldError, apply_field_error
 from . import loyalty, services
-from .forms import CHANNEL_LABELS, SOURCE_LABELS, TIME_LABELS, ClientForm, SaleForm, TierForm
+from .forms import CHANNEL_LABELS, SOURCE_LABELS, TIME_LABELS, ClientForm, LoyaltySettingsForm, SaleForm, TierForm
 from .models import Client, TierChange
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
@@ -244,3 +245,33 @@ def delete_sale(client_id: int, sale_id: int):
     sales_services.delete_sale(sale, client, current_user)
     flash(_("Sale deleted."), "info")
     return redirect(url_for(".show", client_id=client.id), code=303)
+
+
+@bp.get("/key")
+@login_required
+def key_clients():
+    """Rule 9: the few clients that carry the business, from the last 12 months."""
+    rows, total = services.key_clients()
+    return render("clients/key.html", rows=rows, total=total, tier_labels=loyalty.TIER_LABELS)
+
+
+@bp.post("/<id:client_id>/key")
+@login_required
+def toggle_key(client_id: int):
+    client = get_or_404(Client, client_id)
+    services.set_key(client, request.form.get("is_key") == "1")
+    return redirect(safe_next(request.form.get("next")) or url_for(".show", client_id=client.id), code=303)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@manager_required
+def settings():
+    """The loyalty thresholds of this business, and who sees which clients."""
+    current = services.rules().as_dict()
+    form = LoyaltySettingsForm(data=dict(current, sellers_see_only_own=g.business.sellers_see_only_own))
+    if form.validate_on_submit():
+        values = {key: getattr(form, key).data for key in current}
+        services.save_loyalty_settings(values, bool(form.sellers_see_only_own.data), g.business)
+        flash(_("Loyalty settings saved; every client's tier was recomputed."), "success")
+        return redirect(url_for(".settings"), code=303)
+    return render("clients/settings.html", status=422 if form.errors else 200, form=form)

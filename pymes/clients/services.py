@@ -231,3 +231,63 @@ def client_query(user: User, f: ClientFilters):
     column = SORTS.get(f.sort, Client.name)
     order = column.desc() if f.direction == "desc" else column.asc()
     return stmt.order_by(order, Client.id)
+
+
+# --- key clients (rule 9) ------------------------------------------------------------------
+
+@dataclass
+class KeyClientRow:
+    client: Client
+    revenue: int
+    share: float
+    cumulative: float
+
+
+def key_clients(today: date | None = None, threshold: float = 0.8, limit: int = 200) -> tuple[list[KeyClientRow], int]:
+    """The few clients that carry most of the last 12 months' sales (Pareto): the
+    smallest group, biggest first, whose sales reach ``threshold`` of the total.
+    One aggregate over the (tenant_id, sold_on) index; returns (rows, total)."""
+    from ..sales.models import Sale
+
+    today = today or date.today()
+    since = today - timedelta(days=365)
+    in_window = (Sale.sold_on > since, Sale.sold_on <= today)
+    total = int(db.session.execute(select(func.coalesce(func.sum(Sale.amount), 0)).where(*in_window)).scalar_one())
+    if total <= 0:
+        return [], 0
+    revenue = func.sum(Sale.amount).label("revenue")
+    ranked = db.session.execute(
+        select(Sale.client_id, revenue).where(*in_window).group_by(Sale.client_id)
+        .order_by(revenue.desc(), Sale.client_id).limit(limit)
+    ).all()
+    picked, cumulative = [], 0
+    for client_id, amount in ranked:
+        cumulative += int(amount)
+        picked.append((client_id, int(amount), cumulative))
+        if cumulative / total >= threshold:
+            break
+    clients = {c.id: c for c in db.session.execute(
+        select(Client).where(Client.id.in_([p[0] for p in picked]), Client.deleted_at.is_(None))).scalars()}
+    rows = [KeyClientRow(clients[cid], amount, amount / total, cum / total)
+            for cid, amount, cum in picked if cid in clients]
+    return rows, total
+
+
+def set_key(client: Client, is_key: bool) -> None:
+    client.is_key = is_key
+    db.session.commit()
+
+
+def save_loyalty_settings(values: dict, sellers_see_only_own: bool, business) -> None:
+    """Save the business's tier thresholds and recompute every client's tier with them."""
+    row = db.session.execute(select(LoyaltySettings)).scalar_one_or_none()
+    if row is None:
+        row = LoyaltySettings()
+        db.session.add(row)
+    for key in loyalty.TierRules().as_dict():
+        setattr(row, key, values[key])
+    business.sellers_see_only_own = sellers_see_only_own
+    db.session.flush()
+    for client in db.session.execute(select(Client).where(Client.sales_count > 0)).scalars():
+        refresh_client(client)
+    db.session.commit()
