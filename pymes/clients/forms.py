@@ -137,3 +137,12 @@ class LoyaltySettingsForm(FlaskForm):
     def validate_apostle_min_referrals(self, field):
         if field.data is None:
             field.data = 0
+
+
+class SpecialistForm(FlaskForm):
+    user_id = SelectField(_l("Seller"), coerce=_opt_int, validate_choice=False, validators=[OneOfOrEmpty()])
+    product_line = StringField(_l("Product line"), validators=[_required(), _max(80)])
+
+    def __init__(self, *args, sellers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_id.choices = choices([("", str(_l("— choose —")))] + [(u.id, u.name) for u in sellers])

@@ -20,8 +20,9 @@ from ..tenancy import get_or_404
 from ..territories.models import Portfolio, Territory
 from ..validation import FieldError, apply_field_error
 from . import loyalty, services
-from .forms import CHANNEL_LABELS, SOURCE_LABELS, TIME_LABELS, ClientForm, LoyaltySettingsForm, SaleForm, TierForm
-from .models import Client, TierChange
+from .forms import (CHANNEL_LABELS, SOURCE_LABELS, TIME_LABELS, ClientForm, LoyaltySettingsForm, SaleForm,
+                    SpecialistForm, TierForm)
+from .models import Client, ClientSpecialist, TierChange
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
@@ -159,9 +160,13 @@ def show(client_id: int):
                          data={"sold_on": today, "seller_id": current_user.id})
     tier_form = TierForm(formdata=None, data={"tier": client.tier_override or "",
                                               "reason": client.tier_override_reason})
+    specialists = db.session.execute(
+        select(ClientSpecialist).where(ClientSpecialist.client_id == client.id).order_by(ClientSpecialist.product_line)
+    ).scalars().all()
     return render("clients/show.html", client=client, sales=sales, history=history, why=loyalty.explain(
         result, services.rules()), share=share, seller_names=names, referrer=referrer, territory=territory,
         portfolio=portfolio, sale_form=sale_form, tier_form=tier_form, channel_labels=CHANNEL_LABELS,
+        specialists=specialists, specialist_form=SpecialistForm(formdata=None, sellers=_team()),
         time_labels=TIME_LABELS, source_labels=SOURCE_LABELS, tier_labels=loyalty.TIER_LABELS,
         national=lambda n: services.national(n, g.business.country))
 
@@ -275,3 +280,36 @@ def settings():
         flash(_("Loyalty settings saved; every client's tier was recomputed."), "success")
         return redirect(url_for(".settings"), code=303)
     return render("clients/settings.html", status=422 if form.errors else 200, form=form)
+
+
+@bp.post("/<id:client_id>/specialists")
+@login_required
+def add_specialist(client_id: int):
+    client = get_or_404(Client, client_id)
+    form = SpecialistForm(sellers=_team())
+    if form.validate_on_submit():
+        try:
+            services.add_specialist(client, form.user_id.data, form.product_line.data)
+        except FieldError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Specialist added."), "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    return redirect(url_for(".show", client_id=client.id) + "#specialists", code=303)
+
+
+@bp.post("/<id:client_id>/specialists/<id:specialist_id>/delete")
+@login_required
+def remove_specialist(client_id: int, specialist_id: int):
+    client = get_or_404(Client, client_id)
+    specialist = get_or_404(ClientSpecialist, specialist_id)
+    if specialist.client_id != client.id:
+        from flask import abort
+
+        abort(404)
+    services.remove_specialist(specialist)
+    flash(_("Specialist removed."), "info")
+    return redirect(url_for(".show", client_id=client.id) + "#specialists", code=303)

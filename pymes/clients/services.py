@@ -291,3 +291,28 @@ def save_loyalty_settings(values: dict, sellers_see_only_own: bool, business) ->
     for client in db.session.execute(select(Client).where(Client.sales_count > 0)).scalars():
         refresh_client(client)
     db.session.commit()
+
+
+def add_specialist(client: Client, user_id: int | None, product_line: str) -> None:
+    """Rule 10: a client can have one specialist seller per product line."""
+    from sqlalchemy.exc import IntegrityError
+
+    from .models import ClientSpecialist
+
+    product_line = (product_line or "").strip()
+    if not product_line:
+        raise FieldError("product_line", str(_l("Write the product line this seller handles.")))
+    if not user_id or db.session.execute(
+            select(User.id).where(User.id == user_id, User.active.is_(True))).scalar_one_or_none() is None:
+        raise FieldError("user_id", str(_l("Choose an active member of your team.")))
+    db.session.add(ClientSpecialist(client_id=client.id, user_id=user_id, product_line=product_line[:80]))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise FieldError("product_line", str(_l("This client already has a specialist for that product line.")))
+
+
+def remove_specialist(specialist) -> None:
+    db.session.delete(specialist)
+    db.session.commit()

@@ -237,3 +237,21 @@ def test_sql_statements_per_page_do_not_grow_with_the_book(app, make):
                      _count_statements(app, http, "/clients?q=cliente&sort=revenue&dir=desc"),
                      _count_statements(app, http, f"/clients/{first}"))
     assert counts[10] == counts[1000], counts
+
+
+def test_specialist_sellers_one_per_product_line(app, shop):
+    business, owner, manager, seller = shop
+    http = logged(app, owner)
+    add_client(http)
+    cid = client_id(app, business, "Juan Pérez")
+    token = csrf_token(http, f"/clients/{cid}")
+    http.post(f"/clients/{cid}/specialists", data={"csrf_token": token, "user_id": str(seller.id),
+                                                    "product_line": "Pinturas"})
+    http.post(f"/clients/{cid}/specialists", data={"csrf_token": token, "user_id": str(manager.id),
+                                                    "product_line": "Herramientas"})
+    again = http.post(f"/clients/{cid}/specialists", data={"csrf_token": token, "user_id": str(manager.id),
+                                                            "product_line": "Pinturas"}, follow_redirects=True)
+    assert "flash-error" in again.get_data(as_text=True)
+    page = http.get(f"/clients/{cid}").get_data(as_text=True)
+    assert page.count('data-testid="specialist"') == 2
+    assert "Pinturas: " + seller.name in page
