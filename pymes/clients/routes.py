@@ -313,3 +313,48 @@ def remove_specialist(client_id: int, specialist_id: int):
     services.remove_specialist(specialist)
     flash(_("Specialist removed."), "info")
     return redirect(url_for(".show", client_id=client.id) + "#specialists", code=303)
+
+
+# --- inline edit of the common fields (htmx) -----------------------------------------------
+
+INLINE_FIELDS = ("name", "phone", "email", "seller_id", "is_key")
+
+
+def _row_context(client: Client) -> dict:
+    return dict(c=client, seller_names={u.id: u.name for u in _team()}, tier_labels=loyalty.TIER_LABELS)
+
+
+@bp.get("/<id:client_id>/row")
+@login_required
+def row(client_id: int):
+    client = get_or_404(Client, client_id)
+    return render("clients/_row.html", **_row_context(client))
+
+
+@bp.get("/<id:client_id>/row/edit")
+@login_required
+def edit_row(client_id: int):
+    client = get_or_404(Client, client_id)
+    form = ClientForm(formdata=None, obj=client, **_choices())
+    form.phone.data = services.national(client.phone, g.business.country)
+    return render("clients/_row_edit.html", form=form, **_row_context(client))
+
+
+@bp.post("/<id:client_id>/row")
+@login_required
+def save_row(client_id: int):
+    """Save the list's quick-edit fields; the other fields keep their values."""
+    client = get_or_404(Client, client_id)
+    form = ClientForm(**_choices())
+    valid = all(getattr(form, name).validate(form) for name in INLINE_FIELDS)
+    if valid and form.csrf_token.validate(form):
+        values = {key: getattr(client, key) for key in services.EDITABLE}
+        values["phone"] = client.phone
+        values.update({name: getattr(form, name).data for name in INLINE_FIELDS})
+        try:
+            services.save_client(client, values, g.business.country)
+        except FieldError as error:
+            apply_field_error(form, error)
+        else:
+            return render("clients/_row.html", **_row_context(client))
+    return render("clients/_row_edit.html", status=422, form=form, **_row_context(client))

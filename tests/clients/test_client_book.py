@@ -255,3 +255,26 @@ def test_specialist_sellers_one_per_product_line(app, shop):
     page = http.get(f"/clients/{cid}").get_data(as_text=True)
     assert page.count('data-testid="specialist"') == 2
     assert "Pinturas: " + seller.name in page
+
+
+def test_quick_edit_in_the_list(app, shop):
+    business, owner, _m, seller = shop
+    http = logged(app, owner)
+    add_client(http, notes="no tocar", company="Sur")
+    cid = client_id(app, business, "Juan Pérez")
+    editor = http.get(f"/clients/{cid}/row/edit", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert editor.startswith("\n<tr") or "<tr" in editor and "<html" not in editor
+    token = csrf_token(http, "/clients")
+    bad = http.post(f"/clients/{cid}/row", data={"csrf_token": token, "name": "Juan P.", "phone": "12",
+                                                  "email": "", "seller_id": str(seller.id)},
+                    headers={"HX-Request": "true"})
+    assert bad.status_code == 422
+    assert 'value="Juan P."' in bad.get_data(as_text=True) and "field-error" in bad.get_data(as_text=True)
+    ok = http.post(f"/clients/{cid}/row", data={"csrf_token": token, "name": "Juan P.", "phone": "+56 2 2345 6789",
+                                                 "email": "jp@example.com", "seller_id": str(seller.id),
+                                                 "is_key": "y"}, headers={"HX-Request": "true"})
+    assert ok.status_code == 200 and "Juan P." in ok.get_data(as_text=True)
+    with app.app_context(), bound(business.id):
+        c = db.session.get(Client, cid)
+        assert (c.name, c.phone, c.seller_id, c.is_key, c.notes, c.company) == (
+            "Juan P.", "+56223456789", seller.id, True, "no tocar", "Sur")
