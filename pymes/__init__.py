@@ -62,10 +62,12 @@ def register_blueprints(app: Flask) -> None:
     from .accounts.routes import bp as accounts_bp
     from .clients.routes import bp as clients_bp
     from .main.routes import bp as main_bp
+    from .visits.routes import bp as visits_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(clients_bp)
+    app.register_blueprint(visits_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

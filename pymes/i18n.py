@@ -98,3 +98,13 @@ def money(minor_units: int | None, currency: str | None = None) -> str:
     currency = currency or (business.currency if business is not None else "USD")
     digits = get_currency_precision(currency)
     return format_currency(minor_units / (10 ** digits), currency, locale=business_locale())
+
+
+def business_today(business=None):
+    """Today's date where the business is (Santiago's Monday starts hours after Madrid's)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    business = business if business is not None else g.get("business")
+    zone = ZoneInfo(business.timezone) if business is not None else ZoneInfo("UTC")
+    return datetime.now(zone).date()

@@ -13,6 +13,7 @@ from ..accounts.decorators import login_required, manager_required
 from ..accounts.models import User
 from ..extensions import db
 from ..htmx import render
+from ..i18n import business_today
 from ..security import safe_next
 from ..sales import services as sales_services
 from ..sales.models import Sale
@@ -142,7 +143,7 @@ def _business_revenue_12m(today: date) -> int:
 @login_required
 def show(client_id: int):
     client = get_or_404(Client, client_id)
-    today = date.today()
+    today = business_today()
     sales = db.session.execute(
         select(Sale).where(Sale.client_id == client.id).order_by(Sale.sold_on.desc(), Sale.id.desc())
     ).scalars().all()
@@ -160,6 +161,15 @@ def show(client_id: int):
                          data={"sold_on": today, "seller_id": current_user.id})
     tier_form = TierForm(formdata=None, data={"tier": client.tier_override or "",
                                               "reason": client.tier_override_reason})
+    from ..visits.forms import KIND_LABELS, PURPOSE_LABELS, STATUS_LABELS, PlanForm
+    from ..visits.models import Activity
+
+    activities = db.session.execute(
+        select(Activity).where(Activity.client_id == client.id).order_by(Activity.due_on.desc(), Activity.id.desc())
+    ).scalars().all()
+    timeline = sorted([(s.sold_on, "sale", s) for s in sales] + [(a.due_on, "activity", a) for a in activities],
+                      key=lambda item: item[0], reverse=True)
+    plan_form = PlanForm(formdata=None, sellers=_team(), data={"due_on": today})
     specialists = db.session.execute(
         select(ClientSpecialist).where(ClientSpecialist.client_id == client.id).order_by(ClientSpecialist.product_line)
     ).scalars().all()
@@ -167,6 +177,8 @@ def show(client_id: int):
         result, services.rules()), share=share, seller_names=names, referrer=referrer, territory=territory,
         portfolio=portfolio, sale_form=sale_form, tier_form=tier_form, channel_labels=CHANNEL_LABELS,
         specialists=specialists, specialist_form=SpecialistForm(formdata=None, sellers=_team()),
+        timeline=timeline, plan_form=plan_form,
+        activity_labels=dict(purpose=PURPOSE_LABELS, kind=KIND_LABELS, status=STATUS_LABELS),
         time_labels=TIME_LABELS, source_labels=SOURCE_LABELS, tier_labels=loyalty.TIER_LABELS,
         national=lambda n: services.national(n, g.business.country))
 
@@ -256,7 +268,7 @@ def delete_sale(client_id: int, sale_id: int):
 @login_required
 def key_clients():
     """Rule 9: the few clients that carry the business, from the last 12 months."""
-    rows, total = services.key_clients()
+    rows, total = services.key_clients(business_today())
     return render("clients/key.html", rows=rows, total=total, tier_labels=loyalty.TIER_LABELS)
 
 

@@ -13,6 +13,7 @@ from ..accounts.models import User
 from ..clients.models import Client
 from ..clients.services import refresh_client
 from ..extensions import db
+from ..i18n import business_today
 from ..validation import FieldError
 from .models import Sale
 
@@ -43,7 +44,7 @@ def margin_from(amount: int, margin_text: str | None, margin_kind: str, currency
         except (NumberFormatError, InvalidOperation):
             raise FieldError("margin", str(_l("Write a percentage, like 30.")))
         if pct > 100:
-            raise FieldError("margin", str(_l("The margin cannot be more than 100%% of the amount.")))
+            raise FieldError("margin", str(_l("The margin cannot be more than %(max)d%% of the amount.", max=100)))
         return int((Decimal(amount) * pct / 100).to_integral_value())
     return parse_money(margin_text, currency, locale, "margin")
 
@@ -52,7 +53,7 @@ def record_sale(client: Client, *, sold_on: date, description: str, product_line
                 margin: int | None, seller_id: int | None, delivery_on: date | None, actor: User,
                 today: date | None = None, sale: Sale | None = None) -> Sale:
     """Validate and save a sale (new, or ``sale`` edited), then refresh the client."""
-    today = today or date.today()
+    today = today or business_today()
     if amount is None:
         raise FieldError("amount", str(_l("Write the amount of the sale.")))
     if amount < 0:
@@ -77,11 +78,22 @@ def record_sale(client: Client, *, sold_on: date, description: str, product_line
     sale.amount, sale.margin, sale.seller_id, sale.delivery_on = amount, margin, seller_id or None, delivery_on
     db.session.flush()
     refresh_client(client, today, actor)
+    from ..visits.services import plan_for_sale
+
+    plan_for_sale(sale, client)  # rule 1: nothing is done at the signature
     db.session.commit()
     return sale
 
 
 def delete_sale(sale: Sale, client: Client, actor: User) -> None:
+    """Delete a sale: its still-planned contacts go with it, logged ones stay as history."""
+    from ..visits.models import Activity
+
+    for activity in db.session.execute(select(Activity).where(Activity.sale_id == sale.id)).scalars():
+        if activity.status == "planned":
+            db.session.delete(activity)
+        else:
+            activity.sale_id = None
     db.session.delete(sale)
     db.session.flush()
     refresh_client(client, actor=actor)

@@ -1,5 +1,6 @@
 """Clients and sales through the real routes."""
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, select
@@ -10,7 +11,7 @@ from pymes.tenancy import bound
 
 from ..factories import csrf_token, login
 
-TODAY = date.today()
+TODAY = datetime.now(ZoneInfo("America/Santiago")).date()  # the factories' business zone
 
 
 @pytest.fixture

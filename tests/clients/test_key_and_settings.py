@@ -1,5 +1,6 @@
 """Key clients (Pareto over 12 months) and the per-business loyalty thresholds."""
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -10,7 +11,7 @@ from pymes.tenancy import bound
 
 from ..factories import csrf_token, login
 
-TODAY = date.today()
+TODAY = datetime.now(ZoneInfo("America/Santiago")).date()  # the factories' business zone
 
 
 def seed(app, business, amounts, old=()):

@@ -1,0 +1,1 @@
+"""Post-sale follow-up: the plan every sale starts, the sellers' agenda, outcomes."""

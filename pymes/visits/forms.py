@@ -1,0 +1,45 @@
+"""Outcome and planning forms."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..accounts.forms import choices
+from ..clients.forms import OneOfOrEmpty, _opt_int
+
+STATUS_LABELS = {"done": _l("Done"), "no_answer": _l("No answer"), "rescheduled": _l("Rescheduled"),
+                 "cancelled": _l("Cancelled")}
+PURPOSE_LABELS = {"delivery": _l("Delivery visit"), "follow_up": _l("Follow-up call"), "check_in": _l("Check-in"),
+                  "callback": _l("Callback requested"), "other": _l("Contact")}
+KIND_LABELS = {"visit": _l("Visit"), "call": _l("Call")}
+SATISFACTION_LABELS = {"5": _l("Very satisfied"), "4": _l("Satisfied"), "3": _l("So-so"), "2": _l("Unhappy"),
+                       "1": _l("Very unhappy")}
+
+
+class OutcomeForm(FlaskForm):
+    status = SelectField(_l("What happened"), default="done")
+    satisfaction = SelectField(_l("How satisfied did the client seem?"), coerce=_opt_int, validate_choice=False,
+                               validators=[OneOfOrEmpty()])
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=5000, message=_l("Use at most %(max)d characters.",
+                                                                               max=5000))])
+    opportunity = BooleanField(_l("Opportunity spotted (a new sale or a referral)"))
+    new_date = DateField(_l("New date (if rescheduled)"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = choices(STATUS_LABELS.items())
+        self.satisfaction.choices = choices([("", str(_l("— not asked —")))] + list(SATISFACTION_LABELS.items()))
+
+
+class PlanForm(FlaskForm):
+    kind = SelectField(_l("Contact"), default="call")
+    due_on = DateField(_l("Date"), validators=[DataRequired(message=_l("Write a valid date."))])
+    seller_id = SelectField(_l("Who"), coerce=_opt_int, validate_choice=False, validators=[OneOfOrEmpty()])
+    notes = TextAreaField(_l("What about"), validators=[Length(max=5000)])
+
+    def __init__(self, *args, sellers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = choices(KIND_LABELS.items())
+        self.seller_id.choices = choices([("", str(_l("The responsible seller")))] + [(u.id, u.name) for u in sellers])

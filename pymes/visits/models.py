@@ -1,0 +1,66 @@
+"""Planned and logged contacts with a client (visits and calls), and each business's
+follow-up cadence."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import TimestampMixin, UTCDateTime
+from ..extensions import db
+from ..tenancy import TenantScoped
+
+KINDS = ("visit", "call")
+PURPOSES = ("delivery", "follow_up", "check_in", "callback", "other")
+STATUSES = ("planned", "done", "no_answer", "rescheduled", "cancelled")
+REAL_CONTACT = ("done",)
+
+
+class Activity(TenantScoped, TimestampMixin, db.Model):
+    """A visit or a call: planned by a sale's post-sale plan or by hand, then logged."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "seller_id"], ["users.tenant_id", "users.id"]),
+        CheckConstraint("kind IN ('visit', 'call')", name="kind"),
+        CheckConstraint("purpose IN ('delivery', 'follow_up', 'check_in', 'callback', 'other')", name="purpose"),
+        CheckConstraint("status IN ('planned', 'done', 'no_answer', 'rescheduled', 'cancelled')", name="status"),
+        CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="satisfaction"),
+        Index("ix_activities_agenda", "tenant_id", "seller_id", "status", "due_on"),
+        Index("ix_activities_client", "tenant_id", "client_id", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(Integer)
+    sale_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    seller_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))
+    purpose: Mapped[str] = mapped_column(String(16))
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    opportunity: Mapped[bool] = mapped_column(default=False)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FollowUpSettings(TenantScoped, db.Model):
+    """The post-sale cadence of a business. Apostles and frequent clients are contacted
+    more often than one-off buyers."""
+
+    __tablename__ = "followup_settings"
+    __table_args__ = (
+        UniqueConstraint("tenant_id"),
+        CheckConstraint("call_after_days BETWEEN 1 AND 90 AND checkin_buyer_days BETWEEN 7 AND 730 AND "
+                        "checkin_sporadic_days BETWEEN 7 AND 730 AND checkin_frequent_days BETWEEN 7 AND 730 AND "
+                        "checkin_apostle_days BETWEEN 7 AND 730", name="sane"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_after_days: Mapped[int] = mapped_column(Integer, default=3)
+    checkin_buyer_days: Mapped[int] = mapped_column(Integer, default=90)
+    checkin_sporadic_days: Mapped[int] = mapped_column(Integer, default=60)
+    checkin_frequent_days: Mapped[int] = mapped_column(Integer, default=30)
+    checkin_apostle_days: Mapped[int] = mapped_column(Integer, default=21)

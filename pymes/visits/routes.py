@@ -1,0 +1,118 @@
+"""The agenda of each seller and the one-click logging of visits and calls."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..accounts.decorators import login_required
+from ..accounts.models import User
+from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
+from ..clients.models import Client
+from ..clients.services import national
+from ..extensions import db
+from ..htmx import render
+from ..i18n import business_today
+from ..tenancy import get_or_404
+from ..validation import FieldError, apply_field_error
+from . import services
+from .forms import KIND_LABELS, PURPOSE_LABELS, STATUS_LABELS, OutcomeForm, PlanForm
+from .models import Activity
+
+bp = Blueprint("visits", __name__)
+
+
+def _team():
+    return db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
+
+
+def whatsapp_link(client: Client, business_name: str) -> str:
+    text = _("Hello %(name)s, this is %(business)s. How is it going with your purchase?",
+             name=client.name.split(" ")[0], business=business_name)
+    return f"https://wa.me/{client.whatsapp[1:]}?text={quote(text)}" if client.whatsapp else ""
+
+
+def _item_context(activity: Activity, client: Client, form: OutcomeForm | None = None) -> dict:
+    return dict(a=activity, c=client, form=form or OutcomeForm(formdata=None), today=business_today(),
+                wa=whatsapp_link(client, g.business.name), phone=national(client.phone, g.business.country),
+                labels=_labels())
+
+
+def _labels() -> dict:
+    return dict(purpose=PURPOSE_LABELS, kind=KIND_LABELS, status=STATUS_LABELS, channel=CHANNEL_LABELS,
+                time=TIME_LABELS)
+
+
+@bp.get("/agenda")
+@login_required
+def agenda():
+    """Today, overdue and this week. Sellers see their own; managers pick a seller or everyone."""
+    who = request.args.get("seller", "")
+    if current_user.has_role("owner", "manager") and who == "all":
+        seller_id = None
+    elif current_user.has_role("owner", "manager") and who.isdigit() and len(who) < 10:
+        seller_id = int(who)
+    else:
+        seller_id = current_user.id
+    today = business_today()
+    plan = services.agenda(seller_id, today)
+    return render("visits/agenda.html", plan=plan, today=today, seller_id=seller_id, team=_team(),
+                  form=OutcomeForm(formdata=None), labels=_labels(), wa=whatsapp_link,
+                  phone=lambda c: national(c.phone, g.business.country))
+
+
+@bp.get("/agenda/<id:activity_id>")
+@login_required
+def item(activity_id: int):
+    activity = get_or_404(Activity, activity_id)
+    client = get_or_404(Client, activity.client_id)
+    return render("visits/_item.html", **_item_context(activity, client))
+
+
+@bp.post("/agenda/<id:activity_id>/outcome")
+@login_required
+def log_outcome(activity_id: int):
+    activity = get_or_404(Activity, activity_id)
+    client = get_or_404(Client, activity.client_id)
+    if activity.status != "planned":
+        abort(409)
+    form = OutcomeForm()
+    if form.validate_on_submit():
+        try:
+            services.log_outcome(activity, status=form.status.data, notes=form.notes.data or "",
+                                 satisfaction=form.satisfaction.data, opportunity=bool(form.opportunity.data),
+                                 new_date=form.new_date.data, today=business_today())
+        except FieldError as error:
+            apply_field_error(form, error)
+        else:
+            flash(_("Logged: %(what)s with %(name)s.", what=PURPOSE_LABELS[activity.purpose], name=client.name),
+                  "success")
+            if form.opportunity.data:
+                flash(_("Opportunity spotted: record the sale on the client's page."), "info")
+            if request.headers.get("HX-Request"):
+                return render("visits/_item.html", "visits/_item.html", **_item_context(activity, client))
+            return redirect(url_for(".agenda"), code=303)
+    return render("visits/_item.html", "visits/_item.html", status=422, **_item_context(activity, client, form))
+
+
+@bp.post("/clients/<id:client_id>/contacts")
+@login_required
+def plan_contact(client_id: int):
+    client = get_or_404(Client, client_id)
+    form = PlanForm(sellers=_team())
+    if form.validate_on_submit():
+        try:
+            services.plan_contact(client, kind=form.kind.data, due_on=form.due_on.data,
+                                  seller_id=form.seller_id.data, today=business_today(), notes=form.notes.data or "")
+        except FieldError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Contact planned."), "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    return redirect(url_for("clients.show", client_id=client.id) + "#timeline", code=303)

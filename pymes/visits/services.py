@@ -1,0 +1,145 @@
+"""Rules 1-3: every sale starts a post-sale plan — the delivery visit by the seller who
+sold, a follow-up call a few days later, and a check-in whose interval depends on the
+client's tier. Cadences count from the last real contact."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..accounts.models import User
+from ..clients.models import Client
+from ..db import utcnow
+from ..extensions import db
+from ..sales.models import Sale
+from ..validation import FieldError
+from .models import Activity, FollowUpSettings
+
+
+@dataclass(frozen=True)
+class Cadence:
+    call_after_days: int = 3
+    checkin_buyer_days: int = 90
+    checkin_sporadic_days: int = 60
+    checkin_frequent_days: int = 30
+    checkin_apostle_days: int = 21
+
+    def checkin_days(self, tier: str | None) -> int:
+        return getattr(self, f"checkin_{tier}_days", self.checkin_buyer_days)
+
+
+def cadence() -> Cadence:
+    row = db.session.execute(select(FollowUpSettings)).scalar_one_or_none()
+    if row is None:
+        return Cadence()
+    return Cadence(**{k: getattr(row, k) for k in Cadence.__dataclass_fields__})
+
+
+def plan_for_sale(sale: Sale, client: Client, rules: Cadence | None = None) -> list[Activity]:
+    """Create (or move, when the sale's dates changed) the sale's post-sale plan.
+    Idempotent: a second call changes nothing. The caller commits."""
+    rules = rules or cadence()
+    start = sale.delivery_on or sale.sold_on
+    seller = sale.seller_id or client.seller_id
+    existing = {a.purpose: a for a in db.session.execute(
+        select(Activity).where(Activity.sale_id == sale.id)).scalars()}
+    wanted = [("visit", "delivery", start), ("call", "follow_up", start + timedelta(days=rules.call_after_days))]
+    planned = []
+    for kind, purpose, due in wanted:
+        activity = existing.get(purpose)
+        if activity is None:
+            activity = Activity(client_id=client.id, sale_id=sale.id, seller_id=seller, kind=kind, purpose=purpose,
+                                due_on=due)
+            db.session.add(activity)
+        elif activity.status == "planned":
+            activity.due_on, activity.seller_id = due, seller
+        planned.append(activity)
+    schedule_checkin(client, start + timedelta(days=rules.call_after_days), rules)
+    return planned
+
+
+def schedule_checkin(client: Client, last_contact: date, rules: Cadence | None = None) -> Activity:
+    """Keep exactly one planned check-in per client, counted from the last real contact."""
+    rules = rules or cadence()
+    due = last_contact + timedelta(days=rules.checkin_days(client.tier))
+    checkin = db.session.execute(
+        select(Activity).where(Activity.client_id == client.id, Activity.purpose == "check_in",
+                               Activity.status == "planned").order_by(Activity.id)
+    ).scalars().first()
+    if checkin is None:
+        checkin = Activity(client_id=client.id, seller_id=client.seller_id, kind="call", purpose="check_in",
+                           due_on=due)
+        db.session.add(checkin)
+    elif checkin.due_on < due:
+        checkin.due_on = due
+    return checkin
+
+
+def log_outcome(activity: Activity, *, status: str, notes: str = "", satisfaction: int | None = None,
+                opportunity: bool = False, new_date: date | None = None, today: date) -> Activity | None:
+    """Record what happened. A real contact pushes the client's next check-in out; a
+    reschedule plans the same contact on the new date. Returns the new activity, if any."""
+    if status not in ("done", "no_answer", "rescheduled", "cancelled"):
+        raise FieldError("status", str(_l("Choose what happened.")))
+    if satisfaction is not None and not 1 <= satisfaction <= 5:
+        raise FieldError("satisfaction", str(_l("Choose from 1 to 5.")))
+    follow = None
+    if status == "rescheduled":
+        if new_date is None:
+            raise FieldError("new_date", str(_l("Choose the new date.")))
+        if new_date < today:
+            raise FieldError("new_date", str(_l("The new date cannot be in the past.")))
+        follow = Activity(client_id=activity.client_id, sale_id=activity.sale_id, seller_id=activity.seller_id,
+                          kind=activity.kind, purpose=activity.purpose, due_on=new_date)
+        db.session.add(follow)
+    activity.status = status
+    activity.notes = (notes or "").strip()[:5000]
+    activity.satisfaction = satisfaction
+    activity.opportunity = bool(opportunity)
+    activity.done_at = utcnow()
+    if status == "done":
+        client = db.session.get(Client, activity.client_id)
+        schedule_checkin(client, today)
+    db.session.commit()
+    return follow
+
+
+def plan_contact(client: Client, *, kind: str, due_on: date, seller_id: int | None, today: date,
+                 notes: str = "") -> Activity:
+    """A visit or call planned by hand."""
+    if kind not in ("visit", "call"):
+        raise FieldError("kind", str(_l("Choose a visit or a call.")))
+    if due_on < today:
+        raise FieldError("due_on", str(_l("A planned contact cannot be in the past.")))
+    if due_on > today + timedelta(days=730):
+        raise FieldError("due_on", str(_l("Plan within the next two years.")))
+    if seller_id and db.session.execute(
+            select(User.id).where(User.id == seller_id, User.active.is_(True))).scalar_one_or_none() is None:
+        raise FieldError("seller_id", str(_l("Choose an active member of your team.")))
+    activity = Activity(client_id=client.id, seller_id=seller_id or client.seller_id, kind=kind, purpose="other",
+                        due_on=due_on, notes=(notes or "").strip()[:5000])
+    db.session.add(activity)
+    db.session.commit()
+    return activity
+
+
+@dataclass
+class Agenda:
+    overdue: list
+    today: list
+    week: list
+
+
+def agenda(seller_id: int | None, today: date) -> Agenda:
+    """Planned contacts of one seller (or everyone, ``None``) with their clients, in one query."""
+    stmt = (select(Activity, Client).join(Client, Client.id == Activity.client_id)
+            .where(Activity.status == "planned", Activity.due_on <= today + timedelta(days=7),
+                   Client.deleted_at.is_(None))
+            .order_by(Activity.due_on, Activity.id))
+    if seller_id is not None:
+        stmt = stmt.where(Activity.seller_id == seller_id)
+    rows = db.session.execute(stmt).all()
+    return Agenda(overdue=[r for r in rows if r[0].due_on < today], today=[r for r in rows if r[0].due_on == today],
+                  week=[r for r in rows if r[0].due_on > today])

@@ -1,0 +1,208 @@
+"""Rules 1-3: the post-sale plan, the agenda and outcome logging."""
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import event, select
+
+from pymes.clients.models import Client
+from pymes.extensions import db
+from pymes.sales.models import Sale
+from pymes.tenancy import bound
+from pymes.visits import services
+from pymes.visits.models import Activity
+
+from ..factories import csrf_token, login
+
+TODAY = datetime.now(ZoneInfo("America/Santiago")).date()
+
+
+def make_client(app, business, seller, name="Rosa", tier=None, **fields):
+    with app.app_context(), bound(business.id):
+        c = Client(name=name, seller_id=seller.id, tier=tier, phone="+56987654321", whatsapp="+56987654321", **fields)
+        db.session.add(c)
+        db.session.commit()
+        return c.id
+
+
+def logged(app, user):
+    http = app.test_client()
+    login(http, user.email)
+    return http
+
+
+def activities(app, business, client_id):
+    with app.app_context(), bound(business.id):
+        return [(a.kind, a.purpose, a.due_on, a.seller_id, a.status) for a in db.session.execute(
+            select(Activity).where(Activity.client_id == client_id).order_by(Activity.due_on, Activity.id)).scalars()]
+
+
+def test_a_sale_plans_the_delivery_visit_by_the_seller_who_sold(app, make):
+    business, owner, manager, seller = make.team()
+    cid = make_client(app, business, manager)  # responsible seller: the manager
+    http = logged(app, owner)
+    delivery = TODAY + timedelta(days=5)
+    response = http.post(f"/clients/{cid}/sales", data={
+        "csrf_token": csrf_token(http, f"/clients/{cid}"), "sold_on": TODAY.isoformat(), "description": "Cocina",
+        "amount": "1.500.000", "margin_kind": "amount", "seller_id": str(seller.id),
+        "delivery_on": delivery.isoformat()})
+    assert response.status_code == 303
+    plan = activities(app, business, cid)
+    assert ("visit", "delivery", delivery, seller.id, "planned") in plan          # rule 2: who sold, on delivery
+    assert ("call", "follow_up", delivery + timedelta(days=3), seller.id, "planned") in plan  # rule 3
+    # The new client is a one-off buyer: check-in 90 days after the follow-up call, by the responsible seller.
+    assert ("call", "check_in", delivery + timedelta(days=3 + 90), manager.id, "planned") in plan
+    assert len(plan) == 3
+
+
+def test_frequent_clients_and_apostles_are_contacted_more_often(app, make):
+    business, _o, _m, seller = make.team()
+    with app.app_context(), bound(business.id):
+        rules = services.Cadence()
+        due = {}
+        for tier in ("buyer", "sporadic", "frequent", "apostle"):
+            c = Client(name=tier, seller_id=seller.id, tier=tier)
+            db.session.add(c)
+            db.session.flush()
+            sale = Sale(client_id=c.id, seller_id=seller.id, sold_on=TODAY, description="x", amount=1)
+            db.session.add(sale)
+            db.session.flush()
+            services.plan_for_sale(sale, c, rules)
+            db.session.flush()
+            due[tier] = db.session.execute(select(Activity.due_on).where(
+                Activity.client_id == c.id, Activity.purpose == "check_in")).scalar_one()
+        db.session.commit()
+    assert due["apostle"] < due["frequent"] < due["sporadic"] < due["buyer"]
+    assert due["frequent"] == TODAY + timedelta(days=3 + 30)
+
+
+def test_the_plan_is_idempotent_and_follows_a_changed_delivery_date(app, make):
+    business, _o, _m, seller = make.team()
+    cid = make_client(app, business, seller)
+    with app.app_context(), bound(business.id):
+        client = db.session.get(Client, cid)
+        sale = Sale(client_id=cid, seller_id=seller.id, sold_on=TODAY, delivery_on=TODAY, description="x", amount=1)
+        db.session.add(sale)
+        db.session.flush()
+        services.plan_for_sale(sale, client)
+        services.plan_for_sale(sale, client)
+        db.session.flush()
+        sale.delivery_on = TODAY + timedelta(days=10)
+        services.plan_for_sale(sale, client)
+        db.session.commit()
+    plan = activities(app, business, cid)
+    assert len(plan) == 3
+    assert ("visit", "delivery", TODAY + timedelta(days=10), seller.id, "planned") in plan
+
+
+def test_logging_a_contact_pushes_the_next_check_in_out(app, make):
+    business, _o, _m, seller = make.team()
+    cid = make_client(app, business, seller, tier="frequent")
+    with app.app_context(), bound(business.id):
+        visit = Activity(client_id=cid, seller_id=seller.id, kind="visit", purpose="delivery", due_on=TODAY)
+        checkin = Activity(client_id=cid, seller_id=seller.id, kind="call", purpose="check_in",
+                           due_on=TODAY + timedelta(days=2))
+        db.session.add_all([visit, checkin])
+        db.session.commit()
+        visit_id, checkin_id = visit.id, checkin.id
+    http = logged(app, seller)
+    response = http.post(f"/agenda/{visit_id}/outcome", data={
+        "csrf_token": csrf_token(http, "/agenda"), "status": "done", "satisfaction": "5",
+        "notes": "Todo bien", "opportunity": "y"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Todo bien" in html and 'hx-swap-oob="true"' in html
+    with app.app_context(), bound(business.id):
+        assert db.session.get(Activity, checkin_id).due_on == TODAY + timedelta(days=30)
+        done = db.session.get(Activity, visit_id)
+        assert (done.status, done.satisfaction, done.opportunity) == ("done", 5, True)
+    # Logging twice is refused.
+    again = http.post(f"/agenda/{visit_id}/outcome", data={"csrf_token": csrf_token(http, "/agenda"),
+                                                           "status": "done"})
+    assert again.status_code == 409
+
+
+def test_reschedule_needs_a_future_date_and_plans_it(app, make):
+    business, _o, _m, seller = make.team()
+    cid = make_client(app, business, seller)
+    with app.app_context(), bound(business.id):
+        call = Activity(client_id=cid, seller_id=seller.id, kind="call", purpose="follow_up", due_on=TODAY)
+        db.session.add(call)
+        db.session.commit()
+        call_id = call.id
+    http = logged(app, seller)
+    token = csrf_token(http, "/agenda")
+    past = http.post(f"/agenda/{call_id}/outcome", data={"csrf_token": token, "status": "rescheduled",
+                                                         "new_date": (TODAY - timedelta(days=1)).isoformat(),
+                                                         "notes": "llamar el lunes"},
+                     headers={"HX-Request": "true"})
+    assert past.status_code == 422
+    assert 'id="new_date-error"' in past.get_data(as_text=True) and "llamar el lunes" in past.get_data(as_text=True)
+    later = TODAY + timedelta(days=4)
+    ok = http.post(f"/agenda/{call_id}/outcome", data={"csrf_token": token, "status": "rescheduled",
+                                                       "new_date": later.isoformat()})
+    assert ok.status_code == 303
+    plan = activities(app, business, cid)
+    assert ("call", "follow_up", later, seller.id, "planned") in plan
+    assert ("call", "follow_up", TODAY, seller.id, "rescheduled") in plan
+
+
+def test_agenda_shows_overdue_today_and_week_for_the_seller_only(app, make):
+    business, owner, manager, seller = make.team()
+    mine = make_client(app, business, seller, name="Cliente de Marta", preferred_channel="whatsapp",
+                       preferred_time="morning")
+    other = make_client(app, business, manager, name="Cliente de Otro")
+    with app.app_context(), bound(business.id):
+        db.session.add_all([
+            Activity(client_id=mine, seller_id=seller.id, kind="visit", purpose="delivery",
+                     due_on=TODAY - timedelta(days=2)),
+            Activity(client_id=mine, seller_id=seller.id, kind="call", purpose="follow_up", due_on=TODAY),
+            Activity(client_id=mine, seller_id=seller.id, kind="call", purpose="check_in",
+                     due_on=TODAY + timedelta(days=3)),
+            Activity(client_id=other, seller_id=manager.id, kind="call", purpose="follow_up", due_on=TODAY),
+        ])
+        db.session.commit()
+    html = logged(app, seller).get("/agenda").get_data(as_text=True)
+    assert "Cliente de Marta" in html and "Cliente de Otro" not in html
+    for section in ("overdue", "today", "week"):
+        part = html.split(f'data-testid="{section}"')[1].split("</section>")[0]
+        assert part.count('data-testid="activity"') == 1, section
+    assert 'href="tel:+56987654321"' in html and "https://wa.me/56987654321?text=" in html
+    everyone = logged(app, owner).get("/agenda?seller=all").get_data(as_text=True)
+    assert "Cliente de Otro" in everyone and "Cliente de Marta" in everyone
+
+
+def test_agenda_sql_statements_do_not_grow_with_the_visits(app, make):
+    counts = []
+    for n in (3, 60):
+        business, _o, _m, seller = make.team()
+        with app.app_context(), bound(business.id):
+            for i in range(n):
+                c = Client(name=f"C{i}", seller_id=seller.id)
+                db.session.add(c)
+                db.session.flush()
+                db.session.add(Activity(client_id=c.id, seller_id=seller.id, kind="call", purpose="follow_up",
+                                        due_on=TODAY + timedelta(days=i % 8)))
+            db.session.commit()
+        http = logged(app, seller)
+        with app.app_context():
+            engine = db.engine
+        seen = []
+        listener = lambda *args: seen.append(1)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert http.get("/agenda").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        counts.append(len(seen))
+    assert counts[0] == counts[1], counts
+
+
+def test_today_is_the_business_s_today():
+    from types import SimpleNamespace
+
+    from pymes.i18n import business_today
+
+    santiago = business_today(SimpleNamespace(timezone="America/Santiago"))
+    madrid = business_today(SimpleNamespace(timezone="Europe/Madrid"))
+    assert 0 <= (madrid - santiago).days <= 1
+    assert madrid == datetime.now(ZoneInfo("Europe/Madrid")).date()
