@@ -5,17 +5,28 @@ import logging
 
 from flask import Flask, g, request
 from flask_login import current_user
-from werkzeug.routing import IntegerConverter
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import BaseConverter
 
 from . import config as config_module
 
 
-class IdConverter(IntegerConverter):
-    """``<id:name>``: a positive id that fits the database's integer column, so an
-    absurd id is a routing 404 instead of a database error (TEN-4)."""
+class IdConverter(BaseConverter):
+    """``<id:name>``: a positive id that fits the database's integer column. An absurd
+    id is the same plain 404 as a missing one, never a database error (TEN-4)."""
 
-    def __init__(self, map, **kwargs):
-        super().__init__(map, min=1, max=2**31 - 1)
+    regex = r"\d{1,30}"
+    weight = 50
+    part_isolating = True
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= 2**31 - 1:
+            raise NotFound()
+        return number
+
+    def to_url(self, value) -> str:
+        return str(int(value))
 
 
 def create_app(config: dict | None = None) -> Flask:

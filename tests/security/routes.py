@@ -1,0 +1,118 @@
+"""The route inventory the security matrices walk: every rule of ``app.url_map``, and
+for each id argument a factory that makes such an object in a given tenant.
+
+A new route with an id argument the registry does not know fails
+``test_every_id_argument_has_a_factory`` until someone adds a factory here: no route
+escapes the cross-tenant matrix by being forgotten."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from pymes.extensions import db
+from pymes.tenancy import bound
+
+PUBLIC_TOKEN_ARGS = {"token"}          # verified secrets, covered by the token tests
+FREE_ARGS = {"kind", "name", "filename"}  # not object ids: fixed words, file names
+SKIP_ENDPOINTS = {"static"}
+
+
+def _client(app, business, owner):
+    from pymes.clients.models import Client
+
+    with app.app_context(), bound(business.id):
+        c = Client(name="Objeto ajeno", seller_id=owner.id)
+        db.session.add(c)
+        db.session.commit()
+        return c.id
+
+
+def _sale(app, business, owner):
+    from pymes.sales.models import Sale
+
+    cid = _client(app, business, owner)
+    with app.app_context(), bound(business.id):
+        s = Sale(client_id=cid, seller_id=owner.id, sold_on=date(2026, 1, 1), description="x", amount=1)
+        db.session.add(s)
+        db.session.commit()
+        return s.id
+
+
+def _activity(app, business, owner):
+    from pymes.visits.models import Activity
+
+    cid = _client(app, business, owner)
+    with app.app_context(), bound(business.id):
+        a = Activity(client_id=cid, seller_id=owner.id, kind="call", purpose="other", due_on=date(2030, 1, 1))
+        db.session.add(a)
+        db.session.commit()
+        return a.id
+
+
+def _specialist(app, business, owner):
+    from pymes.clients.models import ClientSpecialist
+
+    cid = _client(app, business, owner)
+    with app.app_context(), bound(business.id):
+        s = ClientSpecialist(client_id=cid, user_id=owner.id, product_line="Línea")
+        db.session.add(s)
+        db.session.commit()
+        return s.id
+
+
+def _territory(app, business, owner):
+    from pymes.territories.models import Territory
+
+    with app.app_context(), bound(business.id):
+        t = Territory(name=f"Zona {owner.id}")
+        db.session.add(t)
+        db.session.commit()
+        return t.id
+
+
+def _portfolio(app, business, owner):
+    from pymes.territories.models import Portfolio
+
+    with app.app_context(), bound(business.id):
+        p = Portfolio(name=f"Cartera {owner.id}")
+        db.session.add(p)
+        db.session.commit()
+        return p.id
+
+
+def registry(make):
+    """argument name → function(app, business, owner) returning a real id in that business."""
+    return {
+        "user_id": lambda app, business, owner: make.user(business, "seller").id,
+        "invitation_id": lambda app, business, owner: make.invitation(business, owner).id,
+        "client_id": _client,
+        "sale_id": _sale,
+        "activity_id": _activity,
+        "specialist_id": _specialist,
+        "territory_id": _territory,
+        "portfolio_id": _portfolio,
+    }
+
+
+KNOWN_ARGS = {"user_id", "invitation_id", "client_id", "sale_id", "activity_id", "specialist_id", "territory_id",
+              "portfolio_id"}
+
+
+def rules(app):
+    return [r for r in app.url_map.iter_rules() if r.endpoint not in SKIP_ENDPOINTS]
+
+
+def id_rules(app):
+    """Rules whose arguments are all object ids (no public token)."""
+    return [r for r in rules(app) if r.arguments and not (r.arguments & (PUBLIC_TOKEN_ARGS | FREE_ARGS))]
+
+
+def build(rule, ids: dict) -> str:
+    path = rule.rule
+    for arg in rule.arguments:
+        path = re.sub(r"<[^>]*\b" + arg + r">", str(ids[arg]), path)
+    return path
+
+
+def methods(rule) -> list[str]:
+    return sorted(m for m in rule.methods if m in ("GET", "POST", "PUT", "PATCH", "DELETE"))
