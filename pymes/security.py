@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -49,16 +49,20 @@ def same_secret(a: str, b: str) -> bool:
 
 
 def safe_next(target: str | None) -> str | None:
-    """SES-2: accept only a local path; anything that could leave the site is None."""
+    """SES-2: accept only a local path; anything that could leave the site is None.
+
+    The checks run on the target and on its percent-decoded form, so ``/%09/evil.com``
+    (a tab a browser would drop, leaving ``//evil.com``) is refused too."""
     if not target or len(target) > 2000:
         return None
-    if any(ord(ch) < 32 or ch == "\\" for ch in target):
-        return None
-    if not target.startswith("/") or target.startswith("//"):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
+    for form in (target, unquote(target)):
+        if any(ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in form):
+            return None
+        if not form.startswith("/") or form.startswith("//"):
+            return None
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return None
     return target
 
 
