@@ -53,7 +53,20 @@ def default_currency(country: str) -> str:
     return found[0] if found else "USD"
 
 
+# CLDR lists a country's zones in no particular order (Chile's first is Easter Island):
+# where most people of a country live decides the default, the owner can change it.
+MAIN_ZONES = {
+    "CL": "America/Santiago", "AR": "America/Argentina/Buenos_Aires", "BR": "America/Sao_Paulo",
+    "MX": "America/Mexico_City", "US": "America/New_York", "CA": "America/Toronto", "ES": "Europe/Madrid",
+    "PT": "Europe/Lisbon", "EC": "America/Guayaquil", "CO": "America/Bogota", "PE": "America/Lima",
+    "BO": "America/La_Paz", "PY": "America/Asuncion", "UY": "America/Montevideo", "VE": "America/Caracas",
+    "DE": "Europe/Berlin",
+}
+
+
 def default_timezone(country: str) -> str:
+    if country in MAIN_ZONES:
+        return MAIN_ZONES[country]
     zones = get_global("territory_zones").get(country) or ["UTC"]
     return zones[0]
 

@@ -131,3 +131,10 @@ def test_tokens_are_stored_hashed(client, outbox, app):
 def test_existing_password_never_needed_for_duplicate(make):
     # The factory password is long enough for the form's rule.
     assert len(PASSWORD) >= 12
+
+
+def test_default_time_zone_is_where_most_people_live(client):
+    chile = client.get("/signup/defaults?country=CL").get_data(as_text=True)
+    assert 'selected value="America/Santiago"' in chile
+    spain = client.get("/signup/defaults?country=ES").get_data(as_text=True)
+    assert 'selected value="Europe/Madrid"' in spain and 'selected value="EUR"' in spain
