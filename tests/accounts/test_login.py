@@ -159,3 +159,21 @@ def test_session_rows_are_created_and_revoked(app, client, make):
         assert len(rows) == 1 and rows[0].revoked_at is not None
         with identity_lookup():
             assert db.session.execute(select(User).where(User.id == user.id)).scalar_one().last_login_at
+
+
+def test_limits_fall_back_to_memory_when_redis_is_down(database, make, tmp_path):
+    """OPS-3: with Redis unreachable, log-in works and the limit still holds."""
+    from pymes import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database[0], "MAIL_OUTBOX_DIR": str(tmp_path),
+                      "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"})
+    user = make.user(make.business())
+    client = app.test_client()
+    assert login(client, user.email).status_code == 303
+    other = app.test_client()
+    statuses = [login(other, "nadie@example.com", "wrong-password").status_code for _ in range(11)]
+    assert statuses[-1] == 429
+    with app.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
