@@ -11,7 +11,9 @@ from pymes.tenancy import bound
 
 from ..factories import csrf_token, login
 
-TODAY = datetime.now(ZoneInfo("America/Santiago")).date()  # the factories' business zone
+def today():
+    """Today in the factories' business zone, read when used (tests may cross midnight)."""
+    return datetime.now(ZoneInfo("America/Santiago")).date()
 
 
 @pytest.fixture
@@ -38,7 +40,7 @@ def client_id(app, business, name):
 
 
 def add_sale(http, cid, **fields):
-    data = {"csrf_token": csrf_token(http, f"/clients/{cid}"), "sold_on": TODAY.isoformat(),
+    data = {"csrf_token": csrf_token(http, f"/clients/{cid}"), "sold_on": today().isoformat(),
             "description": "Taladro", "amount": "45.990", "margin_kind": "amount"}
     data.update(fields)
     return http.post(f"/clients/{cid}/sales", data=data)
@@ -77,13 +79,13 @@ def test_sales_move_the_client_up_the_ladder_with_a_reason(app, shop):
     cid = client_id(app, business, "Juan Pérez")
     assert "No sales recorded yet" in http.get(f"/clients/{cid}", headers={"Accept-Language": "en"}).get_data(
         as_text=True) or True
-    assert add_sale(http, cid, sold_on=(TODAY - timedelta(days=60)).isoformat()).status_code == 303
+    assert add_sale(http, cid, sold_on=(today() - timedelta(days=60)).isoformat()).status_code == 303
     with app.app_context(), bound(business.id):
         assert db.session.get(Client, cid).tier == "buyer"
     assert add_sale(http, cid).status_code == 303
     with app.app_context(), bound(business.id):
         c = db.session.get(Client, cid)
-        assert (c.tier, c.sales_count, c.revenue_12m, c.last_sale_on) == ("sporadic", 2, 91980, TODAY)
+        assert (c.tier, c.sales_count, c.revenue_12m, c.last_sale_on) == ("sporadic", 2, 91980, today())
         history = db.session.execute(select(TierChange.new_tier).where(TierChange.client_id == cid)
                                      .order_by(TierChange.id)).scalars().all()
         assert history == ["buyer", "sporadic"]
@@ -101,9 +103,9 @@ def test_bad_sales_are_explained(app, shop):
         ({"amount": "-5"}, "amount-error"),
         ({"amount": "1000", "margin": "2000"}, "margin-error"),
         ({"amount": "1000", "margin": "150", "margin_kind": "percent"}, "margin-error"),
-        ({"sold_on": (TODAY + timedelta(days=30)).isoformat()}, "sold_on-error"),
+        ({"sold_on": (today() + timedelta(days=30)).isoformat()}, "sold_on-error"),
         ({"sold_on": "31-02-2026"}, "sold_on-error"),
-        ({"delivery_on": (TODAY - timedelta(days=3)).isoformat()}, "delivery_on-error"),
+        ({"delivery_on": (today() - timedelta(days=3)).isoformat()}, "delivery_on-error"),
         ({"seller_id": "999999"}, "seller_id-error"),
         ({"amount": "doce"}, "amount-error"),
     ]
@@ -222,7 +224,7 @@ def _bulk_clients(app, business, seller, n):
                    for i in range(n)]
         db.session.add_all(clients)
         db.session.flush()
-        db.session.add_all([Sale(client_id=c.id, seller_id=seller.id, sold_on=TODAY, description="x", amount=100)
+        db.session.add_all([Sale(client_id=c.id, seller_id=seller.id, sold_on=today(), description="x", amount=100)
                             for c in clients[:60]])
         db.session.commit()
         return clients[0].id

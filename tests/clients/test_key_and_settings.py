@@ -11,7 +11,9 @@ from pymes.tenancy import bound
 
 from ..factories import csrf_token, login
 
-TODAY = datetime.now(ZoneInfo("America/Santiago")).date()  # the factories' business zone
+def today():
+    """Today in the factories' business zone, read when used (tests may cross midnight)."""
+    return datetime.now(ZoneInfo("America/Santiago")).date()
 
 
 def seed(app, business, amounts, old=()):
@@ -22,10 +24,10 @@ def seed(app, business, amounts, old=()):
             c = Client(name=f"C{i}")
             db.session.add(c)
             db.session.flush()
-            db.session.add(Sale(client_id=c.id, sold_on=TODAY - timedelta(days=10), description="x", amount=amount))
+            db.session.add(Sale(client_id=c.id, sold_on=today() - timedelta(days=10), description="x", amount=amount))
             ids.append(c.id)
         for i, amount in enumerate(old):
-            db.session.add(Sale(client_id=ids[i], sold_on=TODAY - timedelta(days=400), description="old",
+            db.session.add(Sale(client_id=ids[i], sold_on=today() - timedelta(days=400), description="old",
                                 amount=amount))
         db.session.commit()
         return ids
@@ -63,7 +65,7 @@ def test_new_thresholds_recompute_every_tier(app, make):
         db.session.add(c)
         db.session.flush()
         for days in (5, 50):
-            db.session.add(Sale(client_id=c.id, sold_on=TODAY - timedelta(days=days), description="x", amount=10))
+            db.session.add(Sale(client_id=c.id, sold_on=today() - timedelta(days=days), description="x", amount=10))
         db.session.flush()
         from pymes.clients.services import refresh_client
 

@@ -13,7 +13,9 @@ from pymes.visits.models import Activity
 
 from ..factories import csrf_token, login
 
-TODAY = datetime.now(ZoneInfo("America/Santiago")).date()
+def today():
+    """Today in the factories' business zone, read when used (tests may cross midnight)."""
+    return datetime.now(ZoneInfo("America/Santiago")).date()
 
 
 def make_client(app, business, seller, name="Rosa", tier=None, **fields):
@@ -40,9 +42,9 @@ def test_a_sale_plans_the_delivery_visit_by_the_seller_who_sold(app, make):
     business, owner, manager, seller = make.team()
     cid = make_client(app, business, manager)  # responsible seller: the manager
     http = logged(app, owner)
-    delivery = TODAY + timedelta(days=5)
+    delivery = today() + timedelta(days=5)
     response = http.post(f"/clients/{cid}/sales", data={
-        "csrf_token": csrf_token(http, f"/clients/{cid}"), "sold_on": TODAY.isoformat(), "description": "Cocina",
+        "csrf_token": csrf_token(http, f"/clients/{cid}"), "sold_on": today().isoformat(), "description": "Cocina",
         "amount": "1.500.000", "margin_kind": "amount", "seller_id": str(seller.id),
         "delivery_on": delivery.isoformat()})
     assert response.status_code == 303
@@ -63,7 +65,7 @@ def test_frequent_clients_and_apostles_are_contacted_more_often(app, make):
             c = Client(name=tier, seller_id=seller.id, tier=tier)
             db.session.add(c)
             db.session.flush()
-            sale = Sale(client_id=c.id, seller_id=seller.id, sold_on=TODAY, description="x", amount=1)
+            sale = Sale(client_id=c.id, seller_id=seller.id, sold_on=today(), description="x", amount=1)
             db.session.add(sale)
             db.session.flush()
             services.plan_for_sale(sale, c, rules)
@@ -72,7 +74,7 @@ def test_frequent_clients_and_apostles_are_contacted_more_often(app, make):
                 Activity.client_id == c.id, Activity.purpose == "check_in")).scalar_one()
         db.session.commit()
     assert due["apostle"] < due["frequent"] < due["sporadic"] < due["buyer"]
-    assert due["frequent"] == TODAY + timedelta(days=3 + 30)
+    assert due["frequent"] == today() + timedelta(days=3 + 30)
 
 
 def test_the_plan_is_idempotent_and_follows_a_changed_delivery_date(app, make):
@@ -80,27 +82,27 @@ def test_the_plan_is_idempotent_and_follows_a_changed_delivery_date(app, make):
     cid = make_client(app, business, seller)
     with app.app_context(), bound(business.id):
         client = db.session.get(Client, cid)
-        sale = Sale(client_id=cid, seller_id=seller.id, sold_on=TODAY, delivery_on=TODAY, description="x", amount=1)
+        sale = Sale(client_id=cid, seller_id=seller.id, sold_on=today(), delivery_on=today(), description="x", amount=1)
         db.session.add(sale)
         db.session.flush()
         services.plan_for_sale(sale, client)
         services.plan_for_sale(sale, client)
         db.session.flush()
-        sale.delivery_on = TODAY + timedelta(days=10)
+        sale.delivery_on = today() + timedelta(days=10)
         services.plan_for_sale(sale, client)
         db.session.commit()
     plan = activities(app, business, cid)
     assert len(plan) == 3
-    assert ("visit", "delivery", TODAY + timedelta(days=10), seller.id, "planned") in plan
+    assert ("visit", "delivery", today() + timedelta(days=10), seller.id, "planned") in plan
 
 
 def test_logging_a_contact_pushes_the_next_check_in_out(app, make):
     business, _o, _m, seller = make.team()
     cid = make_client(app, business, seller, tier="frequent")
     with app.app_context(), bound(business.id):
-        visit = Activity(client_id=cid, seller_id=seller.id, kind="visit", purpose="delivery", due_on=TODAY)
+        visit = Activity(client_id=cid, seller_id=seller.id, kind="visit", purpose="delivery", due_on=today())
         checkin = Activity(client_id=cid, seller_id=seller.id, kind="call", purpose="check_in",
-                           due_on=TODAY + timedelta(days=2))
+                           due_on=today() + timedelta(days=2))
         db.session.add_all([visit, checkin])
         db.session.commit()
         visit_id, checkin_id = visit.id, checkin.id
@@ -112,7 +114,7 @@ def test_logging_a_contact_pushes_the_next_check_in_out(app, make):
     html = response.get_data(as_text=True)
     assert "Todo bien" in html and 'hx-swap-oob="true"' in html
     with app.app_context(), bound(business.id):
-        assert db.session.get(Activity, checkin_id).due_on == TODAY + timedelta(days=30)
+        assert db.session.get(Activity, checkin_id).due_on == today() + timedelta(days=30)
         done = db.session.get(Activity, visit_id)
         assert (done.status, done.satisfaction, done.opportunity) == ("done", 5, True)
     # Logging twice is refused.
@@ -125,25 +127,25 @@ def test_reschedule_needs_a_future_date_and_plans_it(app, make):
     business, _o, _m, seller = make.team()
     cid = make_client(app, business, seller)
     with app.app_context(), bound(business.id):
-        call = Activity(client_id=cid, seller_id=seller.id, kind="call", purpose="follow_up", due_on=TODAY)
+        call = Activity(client_id=cid, seller_id=seller.id, kind="call", purpose="follow_up", due_on=today())
         db.session.add(call)
         db.session.commit()
         call_id = call.id
     http = logged(app, seller)
     token = csrf_token(http, "/agenda")
     past = http.post(f"/agenda/{call_id}/outcome", data={"csrf_token": token, "status": "rescheduled",
-                                                         "new_date": (TODAY - timedelta(days=1)).isoformat(),
+                                                         "new_date": (today() - timedelta(days=1)).isoformat(),
                                                          "notes": "llamar el lunes"},
                      headers={"HX-Request": "true"})
     assert past.status_code == 422
     assert 'id="new_date-error"' in past.get_data(as_text=True) and "llamar el lunes" in past.get_data(as_text=True)
-    later = TODAY + timedelta(days=4)
+    later = today() + timedelta(days=4)
     ok = http.post(f"/agenda/{call_id}/outcome", data={"csrf_token": token, "status": "rescheduled",
                                                        "new_date": later.isoformat()})
     assert ok.status_code == 303
     plan = activities(app, business, cid)
     assert ("call", "follow_up", later, seller.id, "planned") in plan
-    assert ("call", "follow_up", TODAY, seller.id, "rescheduled") in plan
+    assert ("call", "follow_up", today(), seller.id, "rescheduled") in plan
 
 
 def test_agenda_shows_overdue_today_and_week_for_the_seller_only(app, make):
@@ -154,11 +156,11 @@ def test_agenda_shows_overdue_today_and_week_for_the_seller_only(app, make):
     with app.app_context(), bound(business.id):
         db.session.add_all([
             Activity(client_id=mine, seller_id=seller.id, kind="visit", purpose="delivery",
-                     due_on=TODAY - timedelta(days=2)),
-            Activity(client_id=mine, seller_id=seller.id, kind="call", purpose="follow_up", due_on=TODAY),
+                     due_on=today() - timedelta(days=2)),
+            Activity(client_id=mine, seller_id=seller.id, kind="call", purpose="follow_up", due_on=today()),
             Activity(client_id=mine, seller_id=seller.id, kind="call", purpose="check_in",
-                     due_on=TODAY + timedelta(days=3)),
-            Activity(client_id=other, seller_id=manager.id, kind="call", purpose="follow_up", due_on=TODAY),
+                     due_on=today() + timedelta(days=3)),
+            Activity(client_id=other, seller_id=manager.id, kind="call", purpose="follow_up", due_on=today()),
         ])
         db.session.commit()
     html = logged(app, seller).get("/agenda").get_data(as_text=True)
@@ -181,7 +183,7 @@ def test_agenda_sql_statements_do_not_grow_with_the_visits(app, make):
                 db.session.add(c)
                 db.session.flush()
                 db.session.add(Activity(client_id=c.id, seller_id=seller.id, kind="call", purpose="follow_up",
-                                        due_on=TODAY + timedelta(days=i % 8)))
+                                        due_on=today() + timedelta(days=i % 8)))
             db.session.commit()
         http = logged(app, seller)
         with app.app_context():
