@@ -61,6 +61,15 @@ def seed_command(businesses: int, clients: int, sales_per_client: float, seed_nu
                f"in {counts['seconds']} s. Owners log in as seed<N>-owner0@example.com / {PASSWORD}")
 
 
+@pymes_cli.command("send-digests")
+def send_digests_command() -> None:
+    """E-mail each seller today's visits and calls (run from cron or the worker; idempotent)."""
+    from .visits.digest import send_digests
+
+    sent = send_digests(echo=click.echo)
+    click.echo(f"{sent} digests sent.")
+
+
 @pymes_cli.command("worker")
 def worker() -> None:
     """Run the RQ worker (needs REDIS_URL)."""

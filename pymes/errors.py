@@ -14,7 +14,9 @@ KNOWN = {400, 403, 404, 405, 410, 413, 422, 429, 500, 503}
 
 
 def _page(code: int, **context):
-    return render_template("errors/error.html", code=code, **context), code
+    # lang_next="/": an error page never echoes the URL (it may carry a secret), so every
+    # 404 is the same page whatever was asked for.
+    return render_template("errors/error.html", code=code, lang_next="/", **context), code
 
 
 def register(app) -> None:

@@ -3,4 +3,4 @@ from .accounts.models import Business, Invitation, Token, User, UserSession  # n
 from .clients.models import Client, ClientSpecialist, LoyaltySettings, TierChange  # noqa: F401
 from .sales.models import Sale  # noqa: F401
 from .territories.models import Portfolio, PortfolioSeller, Territory, TerritorySeller  # noqa: F401
-from .visits.models import Activity, FollowUpSettings  # noqa: F401
+from .visits.models import Activity, DigestLog, FollowUpSettings  # noqa: F401

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,8 +22,14 @@ from .models import Business, Invitation, Role, User, UserSession
 
 
 def external_url(endpoint: str, **values) -> str:
-    """Links in e-mails use the configured BASE_URL, never the request's Host (AUTH-4)."""
-    return current_app.config["BASE_URL"] + url_for(endpoint, _external=False, **values)
+    """Links in e-mails use the configured BASE_URL, never the request's Host (AUTH-4).
+    Works in CLI jobs too (the daily digest), where there is no request."""
+    if has_request_context():
+        path = url_for(endpoint, _external=False, **values)
+    else:
+        with current_app.test_request_context("/"):
+            path = url_for(endpoint, _external=False, **values)
+    return current_app.config["BASE_URL"] + path
 
 
 def normalise_email(email: str) -> str:

@@ -64,3 +64,19 @@ class FollowUpSettings(TenantScoped, db.Model):
     checkin_sporadic_days: Mapped[int] = mapped_column(Integer, default=60)
     checkin_frequent_days: Mapped[int] = mapped_column(Integer, default=30)
     checkin_apostle_days: Mapped[int] = mapped_column(Integer, default=21)
+
+
+class DigestLog(TenantScoped, db.Model):
+    """One row per seller and day a digest was sent: the unique key makes a second run
+    of the command send nothing (idempotent by the database, not by a check)."""
+
+    __tablename__ = "digest_log"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_id", "day"),
+        ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

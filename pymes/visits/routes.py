@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.decorators import login_required
-from ..accounts.models import User
+from ..accounts.models import Business, User
 from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
 from ..clients.models import Client
 from ..clients.services import national
-from ..extensions import db
+from ..extensions import db, limiter
 from ..htmx import render
 from ..i18n import business_today
 from ..tenancy import get_or_404
@@ -59,7 +59,10 @@ def agenda():
         seller_id = current_user.id
     today = business_today()
     plan = services.agenda(seller_id, today)
+    from .calendar import has_feed
+
     return render("visits/agenda.html", plan=plan, today=today, seller_id=seller_id, team=_team(),
+                  has_feed=has_feed(current_user),
                   form=OutcomeForm(formdata=None), labels=_labels(), wa=whatsapp_link,
                   phone=lambda c: national(c.phone, g.business.country))
 
@@ -116,3 +119,46 @@ def plan_contact(client_id: int):
             for message in errors:
                 flash(message, "error")
     return redirect(url_for("clients.show", client_id=client.id) + "#timeline", code=303)
+
+
+# --- the private calendar feed ------------------------------------------------------------
+
+@bp.post("/agenda/calendar")
+@login_required
+def new_calendar_link():
+    """Make a new private feed link (the old one stops working) and show it once."""
+    from . import calendar
+
+    secret = calendar.new_feed(current_user)
+    g.no_store = True
+    url = current_app.config["BASE_URL"] + url_for(".calendar_feed", token=secret)
+    return render("visits/calendar_link.html", url=url)
+
+
+@bp.post("/agenda/calendar/revoke")
+@login_required
+def revoke_calendar_link():
+    from . import calendar
+
+    calendar.revoke_feed(current_user)
+    flash(_("Your calendar link no longer works."), "info")
+    return redirect(url_for(".agenda"), code=303)
+
+
+@bp.get("/calendar/<token>.ics")
+@limiter.limit("60 per minute")
+def calendar_feed(token: str):
+    """Public, no log-in: the secret in the URL is the only key. Any problem is a bare 404."""
+    from . import calendar
+
+    g.no_store = True
+    g.referrer_policy = "no-referrer"
+    user = calendar.feed_owner(token)
+    if user is None:
+        abort(404)
+    business = db.session.get(Business, user.tenant_id)
+    body = calendar.build(user, business_today(business))
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = 'inline; filename="fideliza.ics"'
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

@@ -1,0 +1,122 @@
+"""The private iCal feed and the daily digest."""
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+from sqlalchemy import select
+
+from pymes.accounts.models import Token
+from pymes.clients.models import Client
+from pymes.extensions import db
+from pymes.tenancy import bound
+from pymes.visits.models import Activity
+
+from ..factories import csrf_token, login
+
+
+def today(zone="America/Santiago"):
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+def plan(app, business, seller, name, days=0, preferred_time=None, status="planned"):
+    with app.app_context(), bound(business.id):
+        c = Client(name=name, seller_id=seller.id, phone="+56987654321", preferred_time=preferred_time,
+                   address="Av. Siempre Viva 123")
+        db.session.add(c)
+        db.session.flush()
+        a = Activity(client_id=c.id, seller_id=seller.id, kind="visit", purpose="delivery",
+                     due_on=today(business.timezone) + timedelta(days=days), status=status)
+        db.session.add(a)
+        db.session.commit()
+        return a.id
+
+
+def feed_url(app, user):
+    http = app.test_client()
+    login(http, user.email)
+    page = http.post("/agenda/calendar", data={"csrf_token": csrf_token(http, "/agenda")})
+    assert page.headers["Cache-Control"] == "no-store"
+    url = re.search(r'data-testid="calendar-url"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*data-testid="calendar-url"',
+                    page.get_data(as_text=True))
+    link = url.group(1) or url.group(2)
+    return http, link.removeprefix(app.config["BASE_URL"])
+
+
+def test_feed_parses_and_holds_only_this_sellers_items(app, make):
+    business, owner, manager, seller = make.team()
+    plan(app, business, seller, "Cliente de Marta", days=1, preferred_time="morning")
+    plan(app, business, seller, "Todo el día", days=2)
+    plan(app, business, manager, "Cliente del gerente", days=1)
+    other, other_owner, _m, other_seller = make.team("CANARYFEED")
+    plan(app, other, other_seller, "CANARYFEED cliente", days=1)
+    _http, path = feed_url(app, seller)
+    response = app.test_client().get(path)
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    cal = icalendar.Calendar.from_ical(response.data)
+    events = [c for c in cal.walk("VEVENT")]
+    summaries = sorted(str(e["summary"]) for e in events)
+    assert len(events) == 2 and all("Cliente de Marta" in s or "Todo el día" in s for s in summaries)
+    timed = next(e for e in events if "Marta" in str(e["summary"]))
+    start = timed.decoded("dtstart")
+    assert start.hour == 9 and str(start.tzinfo) == "America/Santiago"
+    assert b"CANARYFEED" not in response.data and b"gerente" not in response.data
+
+
+def test_a_new_link_retires_the_old_and_revoking_stops_it(app, make):
+    business, _o, _m, seller = make.team()
+    http, first = feed_url(app, seller)
+    _again, second = feed_url(app, seller)
+    anonymous = app.test_client()
+    assert anonymous.get(first).status_code == 404
+    assert anonymous.get(second).status_code == 200
+    http.post("/agenda/calendar/revoke", data={"csrf_token": csrf_token(http, "/agenda")})
+    assert anonymous.get(second).status_code == 404
+    with app.app_context():
+        secret = second.rsplit("/", 1)[1].removesuffix(".ics")
+        assert secret not in {t for t in db.session.execute(select(Token.token_hash)).scalars()}
+
+
+def test_wrong_tokens_are_identical_404s(app, client):
+    def body(n):
+        response = client.get(f"/calendar/{'x' * n}.ics")
+        assert response.status_code == 404
+        return re.sub(r'"[\w.-]{40,}"', '"csrf"', response.get_data(as_text=True))  # the session's CSRF token
+
+    assert len({body(n) for n in (10, 43, 60)}) == 1
+
+
+def test_digest_once_a_day_in_the_sellers_language(app, make, outbox):
+    business, owner, manager, seller = make.team()
+    with app.app_context(), bound(business.id):
+        from pymes.accounts.models import User
+
+        db.session.get(User, seller.id).language = "en"
+        db.session.commit()
+    plan(app, business, seller, "Para hoy", days=0)
+    plan(app, business, seller, "Atrasado", days=-3)
+    plan(app, business, manager, "Solo mañana", days=1)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["pymes", "send-digests"])
+    assert first.exit_code == 0 and "1 digests sent" in first.output, first.output
+    second = runner.invoke(args=["pymes", "send-digests"])
+    assert "0 digests sent" in second.output
+    messages = [m for m in outbox.messages() if m["X-Pymes-Template"] == "digest"]
+    assert [m["To"] for m in messages] == [seller.email]
+    body = messages[0].get_body().get_content()
+    assert "Para hoy" in body and "Atrasado" in body and "Solo mañana" not in body
+    assert "Today" in body and "Overdue" in body  # the seller reads English
+
+
+def test_digest_day_follows_each_business_s_zone(app, make, outbox):
+    """Santiago and Madrid can be on different days: each gets its own day's items."""
+    santiago = make.business("Santiago", timezone="America/Santiago")
+    madrid = make.business("Madrid", timezone="Europe/Madrid", country="ES", currency="EUR")
+    s_seller = make.user(santiago, "seller")
+    m_seller = make.user(madrid, "seller")
+    plan(app, santiago, s_seller, "Hoy en Santiago", days=0)
+    plan(app, madrid, m_seller, "Hoy en Madrid", days=0)
+    app.test_cli_runner().invoke(args=["pymes", "send-digests"])
+    bodies = {m["To"]: m.get_body().get_content() for m in outbox.messages()}
+    assert "Hoy en Santiago" in bodies[s_seller.email]
+    assert "Hoy en Madrid" in bodies[m_seller.email]
