@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, DateField, IntegerField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..accounts.forms import choices
 from ..clients.forms import OneOfOrEmpty, _opt_int
@@ -43,3 +43,17 @@ class PlanForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.kind.choices = choices(KIND_LABELS.items())
         self.seller_id.choices = choices([("", str(_l("The responsible seller")))] + [(u.id, u.name) for u in sellers])
+
+
+def _days(label, low, high):
+    return IntegerField(label, validators=[
+        DataRequired(message=_l("Write a whole number.")),
+        NumberRange(min=low, max=high, message=_l("Use a number between %(min)d and %(max)d.", min=low, max=high))])
+
+
+class CadenceForm(FlaskForm):
+    call_after_days = _days(_l("Follow-up call, days after the delivery"), 1, 90)
+    checkin_buyer_days = _days(_l("Check-in of a one-off buyer every (days)"), 7, 730)
+    checkin_sporadic_days = _days(_l("Check-in of a sporadic client every (days)"), 7, 730)
+    checkin_frequent_days = _days(_l("Check-in of a frequent client every (days)"), 7, 730)
+    checkin_apostle_days = _days(_l("Check-in of an apostle every (days)"), 7, 730)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..accounts.decorators import login_required
+from ..accounts.decorators import login_required, manager_required
 from ..accounts.models import Business, User
 from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
 from ..clients.models import Client
@@ -19,7 +19,7 @@ from ..i18n import business_today
 from ..tenancy import get_or_404
 from ..validation import FieldError, apply_field_error
 from . import services
-from .forms import KIND_LABELS, PURPOSE_LABELS, STATUS_LABELS, OutcomeForm, PlanForm
+from .forms import KIND_LABELS, PURPOSE_LABELS, STATUS_LABELS, CadenceForm, OutcomeForm, PlanForm
 from .models import Activity
 
 bp = Blueprint("visits", __name__)
@@ -162,3 +162,22 @@ def calendar_feed(token: str):
     response.headers["Content-Disposition"] = 'inline; filename="fideliza.ics"'
     response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+@bp.route("/agenda/settings", methods=["GET", "POST"])
+@manager_required
+def cadence_settings():
+    """The business's post-sale cadence; each planned contact can still be moved by hand."""
+    form = CadenceForm(data=services.cadence().__dict__)
+    if form.validate_on_submit():
+        services.save_cadence({key: getattr(form, key).data for key in services.Cadence.__dataclass_fields__})
+        flash(_("Follow-up cadence saved. It applies to the sales recorded from now on."), "success")
+        return redirect(url_for(".cadence_settings"), code=303)
+    return render("visits/settings.html", status=422 if form.errors else 200, form=form)
+
+
+@bp.get("/agenda/team")
+@manager_required
+def team_health():
+    """Managers see whether the team follows up on time."""
+    return render("visits/team.html", rows=services.team_health(business_today()))

@@ -143,3 +143,49 @@ def agenda(seller_id: int | None, today: date) -> Agenda:
     rows = db.session.execute(stmt).all()
     return Agenda(overdue=[r for r in rows if r[0].due_on < today], today=[r for r in rows if r[0].due_on == today],
                   week=[r for r in rows if r[0].due_on > today])
+
+
+def save_cadence(values: dict) -> None:
+    row = db.session.execute(select(FollowUpSettings)).scalar_one_or_none()
+    if row is None:
+        row = FollowUpSettings()
+        db.session.add(row)
+    for key in Cadence.__dataclass_fields__:
+        setattr(row, key, values[key])
+    db.session.commit()
+
+
+@dataclass
+class SellerHealth:
+    user: User
+    overdue: int
+    due_30d: int
+    on_time_30d: int
+    late_30d: int
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time_30d / self.due_30d if self.due_30d else None
+
+
+def team_health(today: date) -> list[SellerHealth]:
+    """Follow-up health per team member: overdue now, and of the contacts due in the
+    last 30 days how many were done on time (by their date) or late. Two grouped queries."""
+    from sqlalchemy import case, func
+
+    since = today - timedelta(days=30)
+    overdue = dict(db.session.execute(
+        select(Activity.seller_id, func.count()).where(Activity.status == "planned", Activity.due_on < today)
+        .group_by(Activity.seller_id)).all())
+    done_day = func.date(Activity.done_at)
+    rows = db.session.execute(
+        select(Activity.seller_id, func.count(),
+               func.sum(case((Activity.status == "done", case((done_day <= Activity.due_on, 1), else_=0)), else_=0)),
+               func.sum(case((Activity.status == "done", case((done_day > Activity.due_on, 1), else_=0)), else_=0)))
+        .where(Activity.due_on >= since, Activity.due_on < today, Activity.status != "cancelled",
+               Activity.status != "rescheduled")
+        .group_by(Activity.seller_id)).all()
+    recent = {seller: (int(total), int(on_time or 0), int(late or 0)) for seller, total, on_time, late in rows}
+    users = db.session.execute(select(User).where(User.active.is_(True), User.role != "service")
+                               .order_by(User.name)).scalars().all()
+    return [SellerHealth(u, int(overdue.get(u.id, 0)), *recent.get(u.id, (0, 0, 0))) for u in users]

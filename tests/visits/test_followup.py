@@ -208,3 +208,46 @@ def test_today_is_the_business_s_today():
     madrid = business_today(SimpleNamespace(timezone="Europe/Madrid"))
     assert 0 <= (madrid - santiago).days <= 1
     assert madrid == datetime.now(ZoneInfo("Europe/Madrid")).date()
+
+
+def test_cadence_is_editable_and_used_by_new_plans(app, make):
+    business, owner, _m, seller = make.team()
+    http = logged(app, owner)
+    form = {"csrf_token": csrf_token(http, "/agenda/settings"), "call_after_days": "7", "checkin_buyer_days": "45",
+            "checkin_sporadic_days": "40", "checkin_frequent_days": "20", "checkin_apostle_days": "14"}
+    assert http.post("/agenda/settings", data=form).status_code == 303
+    bad = http.post("/agenda/settings", data=dict(form, call_after_days="0", checkin_apostle_days="mil"))
+    assert bad.status_code == 422
+    assert 'id="call_after_days-error"' in bad.get_data(as_text=True)
+    cid = make_client(app, business, seller)
+    http.post(f"/clients/{cid}/sales", data={"csrf_token": csrf_token(http, f"/clients/{cid}"),
+                                             "sold_on": today().isoformat(), "description": "x", "amount": "1000",
+                                             "margin_kind": "amount", "seller_id": str(seller.id)})
+    plan = activities(app, business, cid)
+    assert ("call", "follow_up", today() + timedelta(days=7), seller.id, "planned") in plan
+    assert ("call", "check_in", today() + timedelta(days=7 + 45), seller.id, "planned") in plan
+    seller_http = logged(app, seller)
+    assert seller_http.get("/agenda/settings").status_code == 403
+
+
+def test_team_health_counts_on_time_late_and_overdue(app, make):
+    from pymes.db import utcnow
+
+    business, owner, manager, seller = make.team()
+    cid = make_client(app, business, seller)
+    now = utcnow()
+    with app.app_context(), bound(business.id):
+        t = datetime.now(ZoneInfo("America/Santiago")).date()
+        db.session.add_all([
+            Activity(client_id=cid, seller_id=seller.id, kind="call", purpose="follow_up", due_on=t - timedelta(days=5),
+                     status="done", done_at=now - timedelta(days=6)),
+            Activity(client_id=cid, seller_id=seller.id, kind="call", purpose="follow_up", due_on=t - timedelta(days=9),
+                     status="done", done_at=now - timedelta(days=2)),
+            Activity(client_id=cid, seller_id=seller.id, kind="visit", purpose="delivery", due_on=t - timedelta(days=3)),
+        ])
+        db.session.commit()
+    html = logged(app, owner).get("/agenda/team").get_data(as_text=True)
+    row = html.split(f'data-testid="health-{seller.id}"')[1].split("</tr>")[0]
+    cells = [c.strip() for c in row.split("<td>")[2:]]
+    assert cells[0].startswith('<span class="badge badge-revoked">1<')  # one overdue
+    assert [c.split("<")[0] for c in cells[1:4]] == ["3", "1", "1"]
