@@ -12,7 +12,7 @@ keepalive = 5
 max_requests = 2000
 max_requests_jitter = 200
 preload_app = False
-accesslog = "-"
+accesslog = os.environ.get("ACCESS_LOG", "-") or None
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 
 from gunicorn.glogging import Logger  # noqa: E402

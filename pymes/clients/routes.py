@@ -40,6 +40,14 @@ def _choices():
     return dict(territories=territories, portfolios=portfolios, sellers=_team())
 
 
+def _row_labels() -> dict:
+    """The words of a list row, translated once per page instead of once per row."""
+    labels = {key: str(label) for key, label in loyalty.TIER_LABELS.items()}
+    labels.update(_key=_("Key client"), _prospect=_("Prospect"), _none=_("No sales yet"), _dropped=_("dropped"),
+                  _quick=_("Quick edit"))
+    return labels
+
+
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
     return int(value) if value.isdigit() and len(value) < 10 else None
@@ -68,7 +76,7 @@ def index():
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render("clients/index.html", "clients/_list.html", clients=rows, total=total, f=f, pages=pages,
                   seller_names=names, restricted=services.restricted_to_own(current_user),
-                  tier_labels=loyalty.TIER_LABELS, **_choices())
+                  tier_labels=_row_labels(), **_choices())
 
 
 def _referred_by_id(form: ClientForm) -> int | None:
@@ -333,7 +341,7 @@ INLINE_FIELDS = ("name", "phone", "email", "seller_id", "is_key")
 
 
 def _row_context(client: Client) -> dict:
-    return dict(c=client, seller_names={u.id: u.name for u in _team()}, tier_labels=loyalty.TIER_LABELS)
+    return dict(c=client, seller_names={u.id: u.name for u in _team()}, tier_labels=_row_labels())
 
 
 @bp.get("/<id:client_id>/row")

@@ -1,0 +1,117 @@
+"""Load the real app and the bare reference in one run and print the table of
+performance.md: requests/s, p50/p95/p99, ratios, SQL statements per page. Exits 1
+when a goal is missed."""
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import re
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+
+GOALS = {"client list": ("bare 50 rows", 0.5), "search fragment": ("bare 50 rows", 0.6)}
+
+
+def login_cookie(base: str, email: str, password: str) -> str:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": password}).encode()
+    opener.open(base + "/login", data=data)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    assert "session=" in cookie, "log-in failed"
+    return cookie
+
+
+def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> dict:
+    args = ["wrk", f"-t2", f"-c{connections}", f"-d{seconds}s", "-s", os.path.join(os.path.dirname(__file__), "p95.lua")]
+    for key, value in headers.items():
+        args += ["-H", f"{key}: {value}"]
+    out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p = re.search(r"BENCH p50=([\d.]+) p95=([\d.]+) p99=([\d.]+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": float(p.group(1)), "p95": float(p.group(2)), "p99": float(p.group(3)),
+            "errors": int(errors.group(1)) if errors else 0}
+
+
+def sql_counts(database_url: str, email: str, password: str) -> dict:
+    """SQL statements per page, counted in-process on the same database."""
+    os.environ["DATABASE_URL"] = database_url
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from sqlalchemy import event
+
+    from pymes import create_app
+    from pymes.extensions import db
+
+    app = create_app({"RATELIMIT_ENABLED": False})
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    client.post("/login", data={"csrf_token": token, "email": email, "password": password})
+    counts = {}
+    with app.app_context():
+        engine = db.engine
+    for name, path, headers in (("client list", "/clients?mine=0", {}),
+                                ("search fragment", "/clients?mine=0&q=gonz", {"HX-Request": "true"}),
+                                ("agenda", "/agenda?seller=all", {})):
+        seen = []
+        listener = lambda *args: seen.append(1)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        client.get(path, headers=headers)
+        event.remove(engine, "before_cursor_execute", listener)
+        counts[name] = len(seen)
+    return counts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--app", required=True)
+    parser.add_argument("--reference", required=True)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--email", required=True)
+    parser.add_argument("--password", required=True)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=10)
+    args = parser.parse_args()
+
+    cookie = login_cookie(args.app, args.email, args.password)
+    targets = [
+        ("bare hello", args.reference + "/hello", {}),
+        ("bare 50 rows", args.reference + "/rows", {}),
+        ("client list", args.app + "/clients?mine=0", {"Cookie": cookie}),
+        ("search fragment", args.app + "/clients?mine=0&q=gonz", {"Cookie": cookie, "HX-Request": "true"}),
+        ("agenda", args.app + "/agenda?seller=all", {"Cookie": cookie}),
+        ("health", args.app + "/healthz", {}),
+    ]
+    results = {name: wrk(url, args.seconds, args.connections, headers) for name, url, headers in targets}
+    sql = sql_counts(args.database_url, args.email, args.password)
+
+    print(f"\n| page | requests/s | p50 ms | p95 ms | p99 ms | non-2xx | ratio | SQL statements |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    failed = []
+    for name, r in results.items():
+        ratio = ""
+        if name in GOALS:
+            ref, goal = GOALS[name]
+            value = r["rps"] / results[ref]["rps"]
+            ratio = f"{value:.2f} (goal ≥ {goal} of {ref})"
+            if value < goal:
+                failed.append(f"{name}: {value:.2f} < {goal}")
+        if r["errors"]:
+            failed.append(f"{name}: {r['errors']} non-2xx responses")
+        print(f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['errors']} | "
+              f"{ratio} | {sql.get(name, '')} |")
+    if failed:
+        print("\nGOALS MISSED: " + "; ".join(failed))
+        return 1
+    print("\nAll goals of this run met.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
