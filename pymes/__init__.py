@@ -73,12 +73,14 @@ def register_blueprints(app: Flask) -> None:
     from .accounts.routes import bp as accounts_bp
     from .clients.routes import bp as clients_bp
     from .main.routes import bp as main_bp
+    from .territories.routes import bp as territories_bp
     from .visits.routes import bp as visits_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(clients_bp)
     app.register_blueprint(visits_bp)
+    app.register_blueprint(territories_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
