@@ -23,7 +23,23 @@ def home():
         select(func.count()).select_from(Invitation)
         .where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
     ).scalar_one()
-    return render_template("main/home.html", business=g.business, team_size=team_size, pending_invitations=pending)
+    from ..clients.models import Client
+    from ..i18n import business_today
+    from ..visits.services import agenda
+
+    today = business_today()
+    mine = agenda(current_user.id, today)
+    team = agenda(None, today) if current_user.has_role("owner", "manager") else None
+    tiers = dict(db.session.execute(
+        select(Client.tier, func.count()).where(Client.deleted_at.is_(None), Client.kind == "client")
+        .group_by(Client.tier)).all())
+    dropped = db.session.execute(select(func.count()).select_from(Client).where(
+        Client.deleted_at.is_(None), Client.tier_dropped_at.is_not(None))).scalar_one()
+    from ..clients.loyalty import TIER_LABELS
+
+    return render_template("main/home.html", business=g.business, team_size=team_size, pending_invitations=pending,
+                           mine=mine, team=team, tiers=tiers, dropped=dropped, tier_labels=TIER_LABELS,
+                           clients_total=sum(tiers.values()))
 
 
 @bp.get("/healthz")
