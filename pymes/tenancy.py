@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from flask import abort, g, has_app_context
 from sqlalchemy import ForeignKey, event, func, inspect, select
+from sqlalchemy.sql import visitors
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
 
 T = TypeVar("T")
@@ -134,12 +135,26 @@ def get_or_404(model: type[T], ident: int) -> T:
 
 # --- layer 3 -------------------------------------------------------------------------
 
-def _tenant_mappers(state) -> list:
-    try:
-        mappers = state.all_mappers
-    except Exception:  # a Core statement run through the ORM session
-        return []
-    return [m for m in mappers if issubclass(m.class_, TenantScoped)]
+_TENANT_TABLES: dict | None = None
+
+
+def _tenant_tables() -> dict:
+    """Table → its TenantScoped class, for every tenant-owned table (built once)."""
+    global _TENANT_TABLES
+    if _TENANT_TABLES is None:
+        from .extensions import db
+
+        _TENANT_TABLES = {m.local_table: m.class_ for m in db.Model.registry.mappers
+                          if issubclass(m.class_, TenantScoped)}
+    return _TENANT_TABLES
+
+
+def _tenant_classes(statement) -> set:
+    """Every tenant-owned model a statement reads or writes, subqueries and
+    ``select_from`` included: ``select(func.count()).select_from(User)`` names no
+    entity in its columns, yet it counts users."""
+    tables = _tenant_tables()
+    return {tables[element] for element in visitors.iterate(statement) if element in tables}
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -149,15 +164,17 @@ def _add_tenant_criteria(state) -> None:
     # Lazy and column loads inherit the criteria of the statement that loaded the parent.
     if state.is_select and (state.is_column_load or state.is_relationship_load):
         return
-    mappers = _tenant_mappers(state)
-    if not mappers or _flag("_tenant_unscoped") or state.execution_options.get("tenant_unscoped"):
+    if _flag("_tenant_unscoped") or state.execution_options.get("tenant_unscoped"):
         return
-    if state.is_select and _flag("_identity_lookup") and all(m.class_.__tenant_identity__ for m in mappers):
+    classes = _tenant_classes(state.statement)
+    if not classes:
+        return
+    if state.is_select and _flag("_identity_lookup") and all(c.__tenant_identity__ for c in classes):
         return  # an explicit look-up across the installation: log-in, one e-mail, one account
     tid = current_tenant_id()
     if tid is None:
         raise TenantNotBound(
-            "query on a tenant-owned table with no tenant bound: " + ", ".join(m.class_.__name__ for m in mappers)
+            "query on a tenant-owned table with no tenant bound: " + ", ".join(sorted(c.__name__ for c in classes))
         )
     state.statement = state.statement.options(
         with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tid, include_aliases=True)

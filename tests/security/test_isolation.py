@@ -254,3 +254,27 @@ def test_unscoped_is_an_explicit_escape_hatch(app, make):
         assert tenants == set()  # row-level security still applies to the app's role
     else:
         assert {a.id, b.id} <= tenants
+
+
+def test_counts_and_subqueries_are_scoped_too(app, make):
+    """``select(func.count()).select_from(User)`` names no entity in its columns, and a
+    subquery hides its entity from the top level: both must still count one tenant."""
+    from sqlalchemy import func
+
+    from pymes.accounts.models import User
+    from pymes.clients.models import Client
+
+    a, _o, _m, _s = make.team()
+    b, b_owner, _bm, _bs = make.team()
+    with app.app_context():
+        with bound(b.id):
+            db.session.add_all([Client(name=f"B{i}") for i in range(5)])
+            db.session.commit()
+        with bound(a.id):
+            db.session.add(Client(name="A"))
+            db.session.commit()
+            assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 3
+            inner = select(Client).where(Client.deleted_at.is_(None)).subquery()
+            assert db.session.execute(select(func.count()).select_from(inner)).scalar_one() == 1
+        with pytest.raises(TenantNotBound):
+            db.session.execute(select(func.count()).select_from(Client)).scalar_one()
