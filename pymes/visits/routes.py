@@ -30,8 +30,13 @@ def _team():
 
 
 def whatsapp_link(client: Client, business_name: str) -> str:
-    text = _("Hello %(name)s, this is %(business)s. How is it going with your purchase?",
-             name=client.name.split(" ")[0], business=business_name)
+    """A wa.me link with a greeting prefilled in the business's language (the client's
+    language, as far as we know it), not in the seller's interface language."""
+    from flask_babel import force_locale
+
+    with force_locale(g.business.language):
+        text = _("Hello %(name)s, this is %(business)s. How is it going with your purchase?",
+                 name=client.name.split(" ")[0], business=business_name)
     return f"https://wa.me/{client.whatsapp[1:]}?text={quote(text)}" if client.whatsapp else ""
 
 
