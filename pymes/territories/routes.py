@@ -1,16 +1,17 @@
-"""Territories and portfolios: list with sellers and counts, create, edit, delete, and
-a page per group with its clients and prospects."""
+"""Territories and portfolios: list with sellers and counts, create, edit, delete (after
+a confirm), and a page per group with its clients and prospects.
+
+Territories and portfolios share every view; the thin endpoints below only say which
+kind and fetch the object through ``get_or_404`` (another business's id is a 404).
+Owners and managers manage them; every team member may look."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from flask_login import current_user
 
 from ..accounts.decorators import login_required, manager_required
-from ..accounts.models import User
-from ..clients.models import Client
-from ..extensions import db
-from ..htmx import render
+from ..htmx import is_htmx, render
 from ..tenancy import get_or_404
 from ..validation import FieldError, apply_field_error
 from . import services
@@ -19,32 +20,31 @@ from .models import Portfolio, Territory
 
 bp = Blueprint("territories", __name__)
 
-MODELS = {"territory": Territory, "portfolio": Portfolio}
+KIND_KEYS = ("territory", "portfolio")
 
 
-def _sellers():
-    return db.session.execute(select(User).where(User.active.is_(True), User.role != "service")
-                              .order_by(User.name)).scalars().all()
+def _can_manage() -> bool:
+    return current_user.has_role("owner", "manager")
+
+
+def _sections() -> dict:
+    return {key: services.overview(services.KINDS[key], current_user) for key in KIND_KEYS}
 
 
 @bp.get("/territories")
 @login_required
 def index():
-    groups = {}
-    for kind, model in MODELS.items():
-        rows = db.session.execute(select(model).order_by(model.name)).scalars().all()
-        groups[kind] = dict(rows=rows, sellers=services.sellers_of(kind), counts=services.counts_of(kind))
-    return render("territories/index.html", groups=groups)
+    return render("territories/index.html", sections=_sections(), can_manage=_can_manage())
 
 
 def _form_page(kind: str, group=None):
-    form = GroupForm(obj=group, sellers=_sellers())
+    form = GroupForm(obj=group, sellers=services.eligible_sellers())
     if request.method == "GET" and group is not None:
-        form.seller_ids.data = [u.id for u in services.sellers_of(kind).get(group.id, [])]
+        form.seller_ids.data = services.current_seller_ids(services.KINDS[kind], group)
     if form.validate_on_submit():
         try:
-            saved = services.save(kind, group, name=form.name.data, description=form.description.data or "",
-                                  seller_ids=form.seller_ids.data or [])
+            saved = services.save(services.KINDS[kind], group, name=form.name.data,
+                                  description=form.description.data or "", seller_ids=form.seller_ids.data or [])
         except FieldError as error:
             apply_field_error(form, error)
         else:
@@ -78,12 +78,11 @@ def edit_portfolio(portfolio_id: int):
 
 
 def _show(kind: str, group):
-    column = Client.territory_id if kind == "territory" else Client.portfolio_id
-    clients = db.session.execute(
-        select(Client).where(column == group.id, Client.deleted_at.is_(None)).order_by(Client.kind, Client.name)
-        .limit(500)).scalars().all()
-    return render("territories/show.html", kind=kind, group=group, clients=clients,
-                  sellers=services.sellers_of(kind).get(group.id, []))
+    k = services.KINDS[kind]
+    return render("territories/show.html", kind=kind, group=group, summary=services.summary(k, group, current_user),
+                  clients=services.members(k, group, current_user), limit=services.DETAIL_LIMIT,
+                  seller_names=services.team_names(),
+                  can_manage=_can_manage())
 
 
 @bp.get("/territories/<id:territory_id>")
@@ -99,18 +98,28 @@ def show_portfolio(portfolio_id: int):
 
 
 def _delete(kind: str, group):
-    moved = services.delete(kind, group)
-    flash(_("%(name)s was deleted; %(num)d clients kept without it.", name=group.name, num=moved), "info")
+    """GET, or a POST without ``confirm=yes``: the confirm page (works without JS).
+    The list's htmx button confirms in the browser and gets its section back."""
+    k = services.KINDS[kind]
+    if request.method == "GET" or request.form.get("confirm") != "yes":
+        return render("territories/delete.html", kind=kind, group=group, summary=services.summary(k, group, None))
+    name = group.name
+    moved = services.delete(k, group)
+    flash(_("%(name)s was deleted; %(num)d clients kept without it.", name=name, num=moved), "info")
+    if is_htmx():
+        sections = _sections()
+        return render("territories/index.html", "territories/_section.html", sections=sections, kind=kind,
+                      rows=sections[kind], can_manage=True, oob_flashes=True)
     return redirect(url_for(".index"), code=303)
 
 
-@bp.post("/territories/<id:territory_id>/delete")
+@bp.route("/territories/<id:territory_id>/delete", methods=["GET", "POST"])
 @manager_required
 def delete_territory(territory_id: int):
     return _delete("territory", get_or_404(Territory, territory_id))
 
 
-@bp.post("/portfolios/<id:portfolio_id>/delete")
+@bp.route("/portfolios/<id:portfolio_id>/delete", methods=["GET", "POST"])
 @manager_required
 def delete_portfolio(portfolio_id: int):
     return _delete("portfolio", get_or_404(Portfolio, portfolio_id))

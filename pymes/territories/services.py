@@ -11,7 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Role, User
@@ -30,7 +31,7 @@ DETAIL_LIMIT = 200
 class Kind:
     """Which of the two groupings a function works on."""
 
-    key: str          # "territory" or "portfolio": URL argument prefix, form prefix, template ids
+    key: str          # "territory" or "portfolio": endpoint suffix, template ids
     model: type
     link: type        # the responsible-seller table
     column: str       # ``<key>_id``: the link table's column and the clients' column
@@ -47,20 +48,8 @@ PORTFOLIO = Kind("portfolio", Portfolio, PortfolioSeller, "portfolio_id")
 KINDS = {k.key: k for k in (TERRITORY, PORTFOLIO)}
 
 
-def _messages(kind: Kind) -> dict:
-    if kind is TERRITORY:
-        return dict(
-            need_one=_l("Choose at least one responsible seller: every territory has one."),
-            keep_one=_l("A territory cannot be left without a responsible seller: choose another one before "
-                        "removing the last."),
-            taken=_l("You already have a territory with that name."),
-        )
-    return dict(
-        need_one=_l("Choose at least one responsible seller: every portfolio has one."),
-        keep_one=_l("A portfolio cannot be left without a responsible seller: choose another one before "
-                    "removing the last."),
-        taken=_l("You already have a portfolio with that name."),
-    )
+NEED_A_SELLER = _l("Choose at least one responsible seller.")
+NAME_TAKEN = _l("There is already one with that name.")
 
 
 # --- who can be responsible ------------------------------------------------------------------
@@ -70,6 +59,11 @@ def eligible_sellers() -> list[User]:
     return list(db.session.execute(
         select(User).where(User.active.is_(True), User.role.in_(SELLER_ROLES)).order_by(User.name, User.id)
     ).scalars())
+
+
+def team_names() -> dict[int, str]:
+    """Every team member's name by id (deactivated ones too: old clients still name them)."""
+    return dict(db.session.execute(select(User.id, User.name)).all())
 
 
 def is_responsible(user: User) -> bool:
@@ -105,7 +99,7 @@ def _sellers_by_group(kind: Kind, ids: list[int] | None = None) -> dict[int, lis
     return found
 
 
-def _counts(kind: Kind, viewer: User, ids: list[int] | None = None) -> dict[tuple[int, str], int]:
+def _counts(kind: Kind, viewer: User | None, ids: list[int] | None = None) -> dict[tuple[int, str], int]:
     """(group id, client kind) → number of live clients: one grouped COUNT for the whole list."""
     column = kind.client_column()
     stmt = (select(column, Client.kind, func.count())
@@ -113,12 +107,12 @@ def _counts(kind: Kind, viewer: User, ids: list[int] | None = None) -> dict[tupl
             .group_by(column, Client.kind))
     if ids is not None:
         stmt = stmt.where(column.in_(ids))
-    if restricted_to_own(viewer):
+    if viewer is not None and restricted_to_own(viewer):
         stmt = stmt.where(Client.seller_id == viewer.id)
     return {(group_id, client_kind): n for group_id, client_kind, n in db.session.execute(stmt)}
 
 
-def _summaries(kind: Kind, objects: list, viewer: User, ids: list[int] | None = None) -> list[Summary]:
+def _summaries(kind: Kind, objects: list, viewer: User | None, ids: list[int] | None = None) -> list[Summary]:
     sellers = _sellers_by_group(kind, ids)
     counts = _counts(kind, viewer, ids)
     rows = []
@@ -141,7 +135,7 @@ def overview(kind: Kind, viewer: User) -> list[Summary]:
     return _summaries(kind, objects, viewer)
 
 
-def summary(kind: Kind, obj, viewer: User) -> Summary:
+def summary(kind: Kind, obj, viewer: User | None) -> Summary:
     return _summaries(kind, [obj], viewer, [obj.id])[0]
 
 
@@ -155,20 +149,14 @@ def members(kind: Kind, obj, viewer: User) -> list[Client]:
     return list(db.session.execute(stmt).scalars())
 
 
-def client_total(kind: Kind, obj) -> int:
-    """Every client row that points at it, deleted ones included: all of them are
-    detached when it is deleted."""
-    return db.session.execute(
-        select(func.count()).select_from(Client).where(kind.client_column() == obj.id)).scalar_one()
+def responsible_sellers(kind: Kind, obj) -> list[User]:
+    """Its linked sellers who can still be responsible (active, selling role)."""
+    return [u for u in _sellers_by_group(kind, [obj.id]).get(obj.id, []) if is_responsible(u)]
 
 
 def current_seller_ids(kind: Kind, obj) -> list[int]:
-    """The ids to tick in the edit form: the linked sellers who can still be responsible."""
-    return [u.id for u in summary_sellers(kind, obj)]
-
-
-def summary_sellers(kind: Kind, obj) -> list[User]:
-    return [u for u in _sellers_by_group(kind, [obj.id]).get(obj.id, []) if is_responsible(u)]
+    """The ids to tick in the edit form."""
+    return [u.id for u in responsible_sellers(kind, obj)]
 
 
 # --- create, edit, delete ---------------------------------------------------------------------
@@ -194,7 +182,6 @@ def save(kind: Kind, obj, name: str, description: str, seller_ids: list[int]):
     are refused like any other wrong id). The name is unique in the business: checked
     here for a clear message, and by the (tenant_id, name) constraint when two saves
     race, which ends in the same field error."""
-    messages = _messages(kind)
     name = " ".join((name or "").split())
     description = (description or "").strip()
     if not name:
@@ -202,12 +189,11 @@ def save(kind: Kind, obj, name: str, description: str, seller_ids: list[int]):
     chosen = list(dict.fromkeys(int(i) for i in seller_ids or []))
     eligible = {u.id for u in eligible_sellers()}
     if any(i not in eligible for i in chosen):
-        raise FieldError("sellers", str(_l("Choose active members of your team from the list.")))
-    if not chosen:
-        had_sellers = obj is not None and bool(summary_sellers(kind, obj))
-        raise FieldError("sellers", str(messages["keep_one" if had_sellers else "need_one"]))
+        raise FieldError("seller_ids", str(_l("Choose active members of your team.")))
+    if not chosen:  # also when the last one is unticked on edit: it is refused beside the field
+        raise FieldError("seller_ids", str(NEED_A_SELLER))
     if _name_taken(kind, name, obj):
-        raise FieldError("name", str(messages["taken"]))
+        raise FieldError("name", str(NAME_TAKEN))
     try:
         if obj is None:
             obj = kind.model(name=name, description=description)
@@ -228,12 +214,12 @@ def save(kind: Kind, obj, name: str, description: str, seller_ids: list[int]):
     except IntegrityError:
         db.session.rollback()
         if _exact_name_exists(kind, name):
-            raise FieldError("name", str(messages["taken"])) from None
+            raise FieldError("name", str(NAME_TAKEN)) from None
         raise
     return obj
 
 
-def delete_group(kind: Kind, obj) -> int:
+def delete(kind: Kind, obj) -> int:
     """Delete a territory or portfolio; its clients (deleted ones too) stay, without it.
 
     The clients' composite foreign key would refuse the delete, so their reference is
@@ -242,7 +228,7 @@ def delete_group(kind: Kind, obj) -> int:
         update(Client).where(kind.client_column() == obj.id).values({kind.column: None})
         .execution_options(synchronize_session="fetch")
     ).rowcount
-    db.session.execute(delete(kind.link).where(kind.link_column() == obj.id)
+    db.session.execute(sql_delete(kind.link).where(kind.link_column() == obj.id)
                        .execution_options(synchronize_session="fetch"))
     db.session.delete(obj)
     db.session.commit()
