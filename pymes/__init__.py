@@ -72,6 +72,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .accounts.routes import bp as accounts_bp
     from .clients.routes import bp as clients_bp
+    from .feedback.routes import bp as feedback_bp
     from .main.routes import bp as main_bp
     from .territories.routes import bp as territories_bp
     from .visits.routes import bp as visits_bp
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(clients_bp)
     app.register_blueprint(visits_bp)
+    app.register_blueprint(feedback_bp)
     app.register_blueprint(territories_bp)
 
 

@@ -121,3 +121,10 @@ def business_today(business=None):
     business = business if business is not None else g.get("business")
     zone = ZoneInfo(business.timezone) if business is not None else ZoneInfo("UTC")
     return datetime.now(zone).date()
+
+
+def business_timezone(business=None):
+    from zoneinfo import ZoneInfo
+
+    business = business if business is not None else g.get("business")
+    return ZoneInfo(business.timezone if business is not None else "UTC")

@@ -89,6 +89,7 @@ def app(database, tmp_path):
 
     with app.app_context():
         limiter.reset()
+    limiter.enabled = True  # a test may have switched the shared limiter off
     yield app
     with app.app_context():
         _db.session.remove()

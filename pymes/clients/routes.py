@@ -13,7 +13,7 @@ from ..accounts.decorators import login_required, manager_required
 from ..accounts.models import User
 from ..extensions import db
 from ..htmx import render
-from ..i18n import business_today
+from ..i18n import business_timezone, business_today
 from ..security import safe_next
 from ..sales import services as sales_services
 from ..sales.models import Sale
@@ -175,7 +175,14 @@ def show(client_id: int):
     activities = db.session.execute(
         select(Activity).where(Activity.client_id == client.id).order_by(Activity.due_on.desc(), Activity.id.desc())
     ).scalars().all()
-    timeline = sorted([(s.sold_on, "sale", s) for s in sales] + [(a.due_on, "activity", a) for a in activities],
+    from ..feedback.models import FeedbackResponse
+
+    answers = db.session.execute(
+        select(FeedbackResponse).where(FeedbackResponse.client_id == client.id).order_by(FeedbackResponse.id.desc())
+    ).scalars().all()
+    local = business_timezone()
+    timeline = sorted([(s.sold_on, "sale", s) for s in sales] + [(a.due_on, "activity", a) for a in activities]
+                      + [(r.created_at.astimezone(local).date(), "feedback", r) for r in answers],
                       key=lambda item: item[0], reverse=True)
     plan_form = PlanForm(formdata=None, sellers=_team(), data={"due_on": today})
     specialists = db.session.execute(

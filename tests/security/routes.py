@@ -80,6 +80,20 @@ def _portfolio(app, business, owner):
         return p.id
 
 
+def _feedback_link(app, business, owner):
+    from datetime import timedelta
+
+    from pymes.db import utcnow
+    from pymes.feedback.models import FeedbackLink
+
+    cid = _client(app, business, owner)
+    with app.app_context(), bound(business.id):
+        link = FeedbackLink(client_id=cid, created_by_id=owner.id, expires_at=utcnow() + timedelta(days=30))
+        db.session.add(link)
+        db.session.commit()
+        return link.id
+
+
 def registry(make):
     """argument name → function(app, business, owner) returning a real id in that business."""
     return {
@@ -91,11 +105,12 @@ def registry(make):
         "specialist_id": _specialist,
         "territory_id": _territory,
         "portfolio_id": _portfolio,
+        "link_id": _feedback_link,
     }
 
 
 KNOWN_ARGS = {"user_id", "invitation_id", "client_id", "sale_id", "activity_id", "specialist_id", "territory_id",
-              "portfolio_id"}
+              "portfolio_id", "link_id"}
 
 
 def rules(app):

@@ -151,9 +151,10 @@ def _own_ids(app, tenant_id) -> dict:
     from pymes.clients.models import Client, ClientSpecialist
     from pymes.sales.models import Sale
     from pymes.territories.models import Portfolio, Territory
+    from pymes.feedback.models import FeedbackLink
     from pymes.visits.models import Activity
 
-    models = {"user_id": User, "invitation_id": Invitation, "client_id": Client, "sale_id": Sale,
+    models = {"link_id": FeedbackLink, "user_id": User, "invitation_id": Invitation, "client_id": Client, "sale_id": Sale,
               "activity_id": Activity, "specialist_id": ClientSpecialist, "territory_id": Territory,
               "portfolio_id": Portfolio}
     with app.app_context(), bound(tenant_id):

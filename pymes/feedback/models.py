@@ -1,0 +1,58 @@
+"""Feedback links and answers. The link's secret lives hashed in ``tokens`` (purpose
+``feedback``), which also carries its expiry and revocation; one answer per link is a
+unique key, not a check."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import TimestampMixin, UTCDateTime
+from ..extensions import db
+from ..tenancy import TenantScoped
+
+
+class FeedbackLink(TenantScoped, TimestampMixin, db.Model):
+    __tablename__ = "feedback_links"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "created_by_id"], ["users.tenant_id", "users.id"]),
+        Index("ix_feedback_links_tenant_client", "tenant_id", "client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(Integer)
+    sale_id: Mapped[int | None] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(Integer)
+    sent_by: Mapped[str] = mapped_column(String(16), default="link")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FeedbackResponse(TenantScoped, TimestampMixin, db.Model):
+    """The customer's answer: a 0-10 score (NPS), a comment, maybe a callback request."""
+
+    __tablename__ = "feedback_responses"
+    __table_args__ = (
+        UniqueConstraint("link_id"),  # TOK-2: one answer per link, decided by the database
+        ForeignKeyConstraint(["tenant_id", "link_id"], ["feedback_links.tenant_id", "feedback_links.id"],
+                             ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"),
+        CheckConstraint("score BETWEEN 0 AND 10", name="score"),
+        CheckConstraint("callback_channel IS NULL OR callback_channel IN ('whatsapp', 'phone', 'email', 'visit')",
+                        name="channel"),
+        Index("ix_feedback_responses_tenant_created", "tenant_id", "created_at"),
+        Index("ix_feedback_responses_tenant_client", "tenant_id", "client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(Integer)
+    client_id: Mapped[int] = mapped_column(Integer)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    callback: Mapped[bool] = mapped_column(Boolean, default=False)
+    callback_channel: Mapped[str | None] = mapped_column(String(16))
+    callback_window: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(5), default="es")

@@ -1,0 +1,162 @@
+"""Rules 4, 5 and 8 at the public end: the customer answers, chooses the callback, and
+a detractor is acted on at once."""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import mail
+from ..accounts import tokens
+from ..accounts.models import Business, User
+from ..clients.models import Client
+from ..db import utcnow
+from ..extensions import db
+from ..i18n import business_today
+from ..validation import FieldError
+from ..visits.models import Activity
+from .models import FeedbackLink, FeedbackResponse
+
+FEEDBACK = "feedback"
+LINK_DAYS = 30
+CORRECTION_HOURS = 24
+MIN_FILL_SECONDS = 3
+COMMENT_MAX = 2000
+DETRACTOR_MAX = 6
+
+
+def create_link(client: Client, actor: User, sent_by: str = "link", sale_id: int | None = None) -> str:
+    """A new feedback link for a client; returns the secret (only its hash is kept)."""
+    link = FeedbackLink(client_id=client.id, created_by_id=actor.id, sent_by=sent_by, sale_id=sale_id,
+                        expires_at=utcnow() + timedelta(days=LINK_DAYS))
+    db.session.add(link)
+    db.session.flush()
+    secret = tokens.issue(FEEDBACK, client.tenant_id, link.id, timedelta(days=LINK_DAYS))
+    db.session.commit()
+    return secret
+
+
+def revoke(link: FeedbackLink) -> None:
+    link.revoked_at = utcnow()
+    tokens.retire(FEEDBACK, link.tenant_id, link.id)
+    db.session.commit()
+
+
+def open_link(secret: str):
+    """(link, client, business, existing answer) for a live secret, or None. Unknown,
+    expired and revoked links are the same None: the page gives no hint which."""
+    token, _reason = tokens.check(secret, FEEDBACK)
+    if token is None:
+        return None
+    link = db.session.get(FeedbackLink, token.subject_id)
+    if link is None or link.revoked_at is not None:
+        return None
+    client = db.session.get(Client, link.client_id)
+    business = db.session.get(Business, link.tenant_id)
+    answer = db.session.execute(select(FeedbackResponse).where(FeedbackResponse.link_id == link.id)).scalar_one_or_none()
+    return link, client, business, answer
+
+
+def form_stamp() -> str:
+    """A signed time stamp put in the form, to drop bots that answer too fast (TOK-3)."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="feedback-form").dumps(int(time.time()))
+
+
+def looks_like_a_bot(stamp: str, honeypot: str) -> bool:
+    if honeypot:
+        return True
+    try:
+        issued = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="feedback-form").loads(stamp or "")
+    except BadSignature:
+        return True
+    return time.time() - int(issued) < MIN_FILL_SECONDS
+
+
+def can_correct(answer: FeedbackResponse) -> bool:
+    return utcnow() - answer.created_at < timedelta(hours=CORRECTION_HOURS)
+
+
+def answer(link: FeedbackLink, client: Client, *, score: int | None, comment: str, callback: bool,
+           channel: str | None, window: str | None, language: str) -> FeedbackResponse:
+    """Save the customer's answer (or correct it within 24 hours) and act on it."""
+    if score is None or not 0 <= score <= 10:
+        raise FieldError("score", str(_l("Choose a number from 0 to 10.")))
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise FieldError("comment", str(_l("Please keep it under %(max)d characters.", max=COMMENT_MAX)))
+    if callback and channel not in ("whatsapp", "phone", "email", "visit"):
+        raise FieldError("callback_channel", str(_l("Choose how we should contact you.")))
+    values = dict(score=score, comment=comment, callback=bool(callback), callback_channel=channel if callback else None,
+                  callback_window=window if callback else None, language=language)
+    existing = db.session.execute(select(FeedbackResponse).where(FeedbackResponse.link_id == link.id)
+                                  ).scalar_one_or_none()
+    if existing is None:
+        response = FeedbackResponse(link_id=link.id, client_id=client.id, **values)
+        db.session.add(response)
+        try:
+            db.session.flush()
+        except IntegrityError:  # a second submit won the race: this one becomes a correction
+            db.session.rollback()
+            existing = db.session.execute(select(FeedbackResponse).where(FeedbackResponse.link_id == link.id)
+                                          ).scalar_one()
+        else:
+            detractor = _act_on(response, client, first=True)
+            db.session.commit()
+            if detractor:
+                _tell_managers(response, client)  # after the commit: never announce what was rolled back
+            return response
+    if not can_correct(existing):
+        raise FieldError("score", str(_l("This answer can no longer be changed.")))
+    was_callback = existing.callback
+    for key, value in values.items():
+        setattr(existing, key, value)
+    _act_on(existing, client, first=False, had_callback=was_callback)
+    db.session.commit()
+    return existing
+
+
+def _act_on(response: FeedbackResponse, client: Client, first: bool, had_callback: bool = False) -> bool:
+    """A callback request becomes a contact in the seller's agenda; a detractor gets an
+    urgent call today and the managers hear about it (rule 4: act immediately)."""
+    today = business_today(db.session.get(Business, client.tenant_id))
+    if response.callback and (first or not had_callback):
+        kind = "visit" if response.callback_channel == "visit" else "call"
+        db.session.add(Activity(client_id=client.id, seller_id=client.seller_id, kind=kind, purpose="callback",
+                                due_on=today, notes=_callback_note(response)))
+    if first and response.score <= DETRACTOR_MAX:
+        if not response.callback:
+            db.session.add(Activity(client_id=client.id, seller_id=client.seller_id, kind="call", purpose="callback",
+                                    due_on=today, notes=str(_l("Detractor: score %(score)d. Call today.",
+                                                               score=response.score))))
+        return True
+    return False
+
+
+def _callback_note(response: FeedbackResponse) -> str:
+    from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
+
+    parts = [str(_l("Asked to be contacted"))]
+    if response.callback_channel:
+        parts.append(str(CHANNEL_LABELS[response.callback_channel]))
+    if response.callback_window:
+        parts.append(str(TIME_LABELS.get(response.callback_window, "")))
+    parts.append(str(_l("score %(score)d", score=response.score)))
+    return " · ".join(p for p in parts if p)
+
+
+def _tell_managers(response: FeedbackResponse, client: Client) -> None:
+    from ..accounts.services import external_url
+
+    managers = db.session.execute(select(User).where(User.active.is_(True), User.role.in_(("owner", "manager")))
+                                  ).scalars().all()
+    business = db.session.get(Business, client.tenant_id)
+    for manager in managers:
+        mail.send_email(manager.email, lambda: _l("A client is unhappy: %(name)s (%(score)d/10)", name=client.name,
+                                                  score=response.score),
+                        "detractor", manager.language, user=manager, client=client, response=response,
+                        business=business, link=external_url("clients.show", client_id=client.id))
