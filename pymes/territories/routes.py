@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..accounts.decorators import login_required, manager_required
@@ -105,7 +106,8 @@ def _delete(kind: str, group):
         return render("territories/delete.html", kind=kind, group=group, summary=services.summary(k, group, None))
     name = group.name
     moved = services.delete(k, group)
-    flash(_("%(name)s was deleted; %(num)d clients kept without it.", name=name, num=moved), "info")
+    flash(ngettext("%(name)s was deleted; %(num)d client kept without it.",
+                   "%(name)s was deleted; %(num)d clients kept without it.", moved, name=name), "info")
     if is_htmx():
         sections = _sections()
         return render("territories/index.html", "territories/_section.html", sections=sections, kind=kind,
