@@ -20,7 +20,7 @@ from .models import FeedbackLink
 
 bp = Blueprint("feedback", __name__)
 
-PUBLIC_LANGUAGES = ("es", "en")
+PUBLIC_LANGUAGES = ("es", "en", "pt", "ru")  # the customer's language, from the browser
 
 
 def _public_language() -> str:

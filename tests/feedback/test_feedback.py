@@ -271,3 +271,18 @@ def test_unconfirmed_users_cannot_send_links(app, make):
     login(http, pending.email)
     response = http.post(f"/clients/{cid}/feedback-links", data={"csrf_token": csrf_token(http, "/")})
     assert response.status_code == 303 and response.headers["Location"].endswith("/")
+
+
+def test_the_public_page_speaks_portuguese_and_russian(app, shop, quick):
+    business, _o, _m, seller, cid = shop
+    _http, page = make_link(app, seller, cid)
+    path = link_path(app, page)
+    customer = app.test_client()
+    russian = customer.get(path, headers={"Accept-Language": "ru-RU,ru;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="ru">' in russian and "Как мы справились?" in russian and "Утром (9–12)" in russian
+    portuguese = customer.get(path, headers={"Accept-Language": "pt-BR"}).get_data(as_text=True)
+    assert '<html lang="pt">' in portuguese and "como nos saímos?" in portuguese
+    thanks = answer(customer, path + "?lang=ru", score="10").get_data(as_text=True)
+    assert "Спасибо!" in thanks
+    with app.app_context(), bound(business.id):
+        assert db.session.execute(select(FeedbackResponse.language)).scalar_one() == "ru"
