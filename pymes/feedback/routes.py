@@ -117,7 +117,8 @@ def create_link(client_id: int):
         return redirect(url_for("clients.show", client_id=client.id), code=303)
     g.no_store = True
     whatsapp = f"https://wa.me/{client.whatsapp[1:]}?text={quote(message)}" if client.whatsapp else ""
-    return render_template("feedback/created.html", client=client, url=url, whatsapp=whatsapp, message=message)
+    return render_template("feedback/created.html", client=client, url=url, whatsapp=whatsapp, message=message,
+                           qr_svg=services.qr_data_uri(url, "svg"), qr_png=services.qr_data_uri(url, "png"))
 
 
 @bp.post("/clients/<id:client_id>/feedback-links/<id:link_id>/revoke")

@@ -160,3 +160,14 @@ def _tell_managers(response: FeedbackResponse, client: Client) -> None:
                                                   score=response.score),
                         "detractor", manager.language, user=manager, client=client, response=response,
                         business=business, link=external_url("clients.show", client_id=client.id))
+
+
+def qr_data_uri(url: str, kind: str) -> str:
+    """A QR code of the link (segno), as a data: URI: the secret is shown only once, so
+    the code travels in the same page, printable on a delivery note or shown on the phone."""
+    import segno
+
+    code = segno.make(url, error="m")
+    if kind == "svg":
+        return code.svg_data_uri(scale=6, border=2)
+    return code.png_data_uri(scale=8, border=2)

@@ -286,3 +286,15 @@ def test_the_public_page_speaks_portuguese_and_russian(app, shop, quick):
     assert "Спасибо!" in thanks
     with app.app_context(), bound(business.id):
         assert db.session.execute(select(FeedbackResponse.language)).scalar_one() == "ru"
+
+
+def test_the_link_comes_with_a_qr_code(app, shop):
+    import base64
+
+    _b, _o, _m, seller, cid = shop
+    _http, page = make_link(app, seller, cid)
+    html = page.get_data(as_text=True)
+    svg = re.search(r'src="data:image/svg\+xml[^"]*"', html)
+    png = re.search(r'href="data:image/png;base64,([^"]+)"', html)
+    assert svg and png
+    assert base64.b64decode(png.group(1)).startswith(b"\x89PNG")
