@@ -186,3 +186,34 @@ def cadence_settings():
 def team_health():
     """Managers see whether the team follows up on time."""
     return render("visits/team.html", rows=services.team_health(business_today()))
+
+
+@bp.get("/agenda/month")
+@login_required
+def month():
+    """A month at a glance; the month comes from ?month=YYYY-MM (this month by default)."""
+    from babel import Locale
+    from flask_babel import get_locale
+
+    today = business_today()
+    year, number = today.year, today.month
+    asked = request.args.get("month", "")
+    if len(asked) == 7 and asked[4] == "-" and asked[:4].isdigit() and asked[5:].isdigit():
+        if 2000 <= int(asked[:4]) <= 2100 and 1 <= int(asked[5:]) <= 12:
+            year, number = int(asked[:4]), int(asked[5:])
+    who = request.args.get("seller", "")
+    if current_user.has_role("owner", "manager") and who == "all":
+        seller_id = None
+    elif current_user.has_role("owner", "manager") and who.isdigit() and len(who) < 10:
+        seller_id = int(who)
+    else:
+        seller_id = current_user.id
+    first_weekday = Locale.parse(f"{get_locale()}_{g.business.country}").first_week_day
+    weeks = services.month(seller_id, year, number, first_weekday)
+    previous = f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+    following = f"{year + 1}-01" if number == 12 else f"{year}-{number + 1:02d}"
+    from datetime import date
+
+    return render("visits/month.html", weeks=weeks, year=year, number=number, today=today, previous=previous,
+                  first_day=date(year, number, 1),
+                  following=following, seller=who, labels=_labels())

@@ -189,3 +189,21 @@ def team_health(today: date) -> list[SellerHealth]:
     users = db.session.execute(select(User).where(User.active.is_(True), User.role != "service")
                                .order_by(User.name)).scalars().all()
     return [SellerHealth(u, int(overdue.get(u.id, 0)), *recent.get(u.id, (0, 0, 0))) for u in users]
+
+
+def month(seller_id: int | None, year: int, month_number: int, first_weekday: int = 0):
+    """Weeks of the month (each a list of (date, [(activity, client)])), one query."""
+    import calendar
+
+    weeks = calendar.Calendar(firstweekday=first_weekday).monthdatescalendar(year, month_number)
+    start, end = weeks[0][0], weeks[-1][-1]
+    stmt = (select(Activity, Client).join(Client, Client.id == Activity.client_id)
+            .where(Activity.due_on >= start, Activity.due_on <= end, Activity.status.in_(("planned", "done")),
+                   Client.deleted_at.is_(None))
+            .order_by(Activity.due_on, Activity.id))
+    if seller_id is not None:
+        stmt = stmt.where(Activity.seller_id == seller_id)
+    by_day: dict = {}
+    for activity, client in db.session.execute(stmt).all():
+        by_day.setdefault(activity.due_on, []).append((activity, client))
+    return [[(day, by_day.get(day, [])) for day in week] for week in weeks]

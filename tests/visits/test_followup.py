@@ -251,3 +251,20 @@ def test_team_health_counts_on_time_late_and_overdue(app, make):
     cells = [c.strip() for c in row.split("<td>")[2:]]
     assert cells[0].startswith('<span class="badge badge-revoked">1<')  # one overdue
     assert [c.split("<")[0] for c in cells[1:4]] == ["3", "1", "1"]
+
+
+def test_month_view_shows_the_seller_s_contacts_on_their_days(app, make):
+    business, owner, manager, seller = make.team()
+    mine = make_client(app, business, seller, name="Visita de Marta")
+    other = make_client(app, business, manager, name="Del gerente")
+    day = today().replace(day=15)
+    with app.app_context(), bound(business.id):
+        db.session.add_all([
+            Activity(client_id=mine, seller_id=seller.id, kind="visit", purpose="delivery", due_on=day),
+            Activity(client_id=other, seller_id=manager.id, kind="call", purpose="follow_up", due_on=day)])
+        db.session.commit()
+    html = logged(app, seller).get(f"/agenda/month?month={day:%Y-%m}").get_data(as_text=True)
+    assert "Visita de Marta" in html and "Del gerente" not in html
+    cell = html.split('<span class="day-number">15</span>')[1].split("</td>")[0]
+    assert "Visita de Marta" in cell
+    assert logged(app, seller).get("/agenda/month?month=9999-99").status_code == 200  # a bad month is this month
