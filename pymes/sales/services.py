@@ -80,7 +80,7 @@ def record_sale(client: Client, *, sold_on: date, description: str, product_line
     refresh_client(client, today, actor)
     from ..visits.services import plan_for_sale
 
-    plan_for_sale(sale, client)  # rule 1: nothing is done at the signature
+    plan_for_sale(sale, client, today=today)  # rule 1: nothing is done at the signature
     db.session.commit()
     return sale
 

@@ -37,10 +37,18 @@ def cadence() -> Cadence:
     return Cadence(**{k: getattr(row, k) for k in Cadence.__dataclass_fields__})
 
 
-def plan_for_sale(sale: Sale, client: Client, rules: Cadence | None = None) -> list[Activity]:
+BACKFILL_DAYS = 7
+
+
+def plan_for_sale(sale: Sale, client: Client, rules: Cadence | None = None, today: date | None = None
+                  ) -> list[Activity]:
     """Create (or move, when the sale's dates changed) the sale's post-sale plan.
-    Idempotent: a second call changes nothing. The caller commits."""
+    Idempotent: a second call changes nothing. The caller commits.
+
+    A sale typed in long after the fact (history being entered) plans nothing that
+    was due more than a week ago: nobody should be told to deliver last month's order."""
     rules = rules or cadence()
+    today = today or date.today()
     start = sale.delivery_on or sale.sold_on
     seller = sale.seller_id or client.seller_id
     existing = {a.purpose: a for a in db.session.execute(
@@ -49,6 +57,8 @@ def plan_for_sale(sale: Sale, client: Client, rules: Cadence | None = None) -> l
     planned = []
     for kind, purpose, due in wanted:
         activity = existing.get(purpose)
+        if activity is None and due < today - timedelta(days=BACKFILL_DAYS):
+            continue
         if activity is None:
             activity = Activity(client_id=client.id, sale_id=sale.id, seller_id=seller, kind=kind, purpose=purpose,
                                 due_on=due)

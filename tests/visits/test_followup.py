@@ -268,3 +268,21 @@ def test_month_view_shows_the_seller_s_contacts_on_their_days(app, make):
     cell = html.split('<span class="day-number">15</span>')[1].split("</td>")[0]
     assert "Visita de Marta" in cell
     assert logged(app, seller).get("/agenda/month?month=9999-99").status_code == 200  # a bad month is this month
+
+
+def test_history_typed_in_late_plans_nothing_long_overdue(app, make):
+    business, owner, _m, seller = make.team()
+    cid = make_client(app, business, seller)
+    http = logged(app, owner)
+    old = today() - timedelta(days=60)
+    http.post(f"/clients/{cid}/sales", data={"csrf_token": csrf_token(http, f"/clients/{cid}"),
+                                             "sold_on": old.isoformat(), "description": "Antigua", "amount": "1000",
+                                             "margin_kind": "amount", "seller_id": str(seller.id)})
+    plan = activities(app, business, cid)
+    assert [p[1] for p in plan] == ["check_in"]  # no delivery visit or call two months late
+    recent = today() - timedelta(days=2)
+    http.post(f"/clients/{cid}/sales", data={"csrf_token": csrf_token(http, f"/clients/{cid}"),
+                                             "sold_on": recent.isoformat(), "description": "Reciente",
+                                             "amount": "1000", "margin_kind": "amount", "seller_id": str(seller.id)})
+    purposes = [p[1] for p in activities(app, business, cid)]
+    assert "delivery" in purposes and "follow_up" in purposes  # two days late still gets its visit
