@@ -385,3 +385,31 @@ def save_row(client_id: int):
         else:
             return render("clients/_row.html", **_row_context(client))
     return render("clients/_row_edit.html", status=422, form=form, **_row_context(client))
+
+
+@bp.get("/export.<any(csv, xlsx):extension>")
+@login_required
+def export(extension: str):
+    """The clients of the list as it is filtered now, as CSV or Excel (streamed)."""
+    from flask import Response, stream_with_context
+
+    from . import export as exporter
+
+    f = _filters()
+    business = g.business
+    name = exporter.file_name(business, extension)
+    if extension == "csv":
+        response = Response(stream_with_context(exporter.csv_chunks(current_user, f, business)),
+                            mimetype="text/csv")
+    else:
+        handle = exporter.xlsx_file(current_user, f, business)
+
+        def chunks():
+            with handle:
+                while block := handle.read(64 * 1024):
+                    yield block
+
+        response = Response(chunks(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,107 @@
+"""Client exports, CSV and XLSX, with the list's filters.
+
+EXP-1: a text cell that a spreadsheet would read as a formula (= + - @, tab, CR, LF,
+NUL first) gets a leading apostrophe; numbers stay numbers. EXP-2: rows are read from
+the database in batches (``yield_per``) and written as they come, so memory stays flat
+whatever the count; XLSX goes through openpyxl's write-only mode and a temporary file."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tempfile
+import unicodedata
+from datetime import date
+
+from babel.numbers import get_currency_precision
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..accounts.models import User
+from ..extensions import db
+from ..tenancy import bound
+from ..territories.models import Portfolio, Territory
+from . import loyalty
+from .services import ClientFilters, client_query, national
+
+DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+BATCH = 1000
+
+
+def neutralise(value):
+    """EXP-1 (OWASP "CSV injection"): text that starts like a formula becomes inert text."""
+    if isinstance(value, str) and value.startswith(DANGEROUS_FIRST):
+        return "'" + value
+    return value
+
+
+def headers() -> list[str]:
+    return [_("Name"), _("Company"), _("Tax id"), _("E-mail"), _("Phone"), _("WhatsApp"), _("Address"), _("Type"),
+            _("Tier"), _("Key client"), _("Seller"), _("Territory"), _("Portfolio"), _("Sales"), _("Last sale"),
+            _("Sales, 12 months"), _("Created")]
+
+
+def rows(user: User, filters: ClientFilters, business):
+    """One list per client, in the list's order, read in batches.
+
+    A streamed body is read after the request's teardown has unbound the tenant, so the
+    generator binds it again, from the logged-in user's business (layer 1)."""
+    with bound(business.id):
+        yield from _rows(user, filters, business)
+
+
+def _rows(user: User, filters: ClientFilters, business):
+    sellers = dict(db.session.execute(select(User.id, User.name)).all())
+    territories = dict(db.session.execute(select(Territory.id, Territory.name)).all())
+    portfolios = dict(db.session.execute(select(Portfolio.id, Portfolio.name)).all())
+    tiers = {key: str(label) for key, label in loyalty.TIER_LABELS.items()}
+    kinds = {"client": _("Client"), "prospect": _("Prospect")}
+    yes, no = _("Yes"), _("No")
+    divisor = 10 ** get_currency_precision(business.currency)
+    stmt = client_query(user, filters).execution_options(yield_per=BATCH)
+    for c in db.session.execute(stmt).scalars():
+        yield [c.name, c.company, c.tax_id, c.email or "", national(c.phone, business.country),
+               national(c.whatsapp, business.country), c.address, kinds.get(c.kind, c.kind),
+               tiers.get(c.tier, ""), yes if c.is_key else no, sellers.get(c.seller_id, ""),
+               territories.get(c.territory_id, ""), portfolios.get(c.portfolio_id, ""), c.sales_count,
+               c.last_sale_on.isoformat() if c.last_sale_on else "",
+               c.revenue_12m / divisor if divisor > 1 else c.revenue_12m,
+               c.created_at.date().isoformat()]
+
+
+def csv_chunks(user: User, filters: ClientFilters, business):
+    """UTF-8 with a BOM (Excel then reads the accents right), written as it goes."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield "\ufeff"
+    writer.writerow(headers())
+    count = 0
+    for row in rows(user, filters, business):
+        writer.writerow([neutralise(v) for v in row])
+        count += 1
+        if count % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def xlsx_file(user: User, filters: ClientFilters, business):
+    """A temporary .xlsx (write-only workbook: rows go to disk as they are added)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Clients"))
+    sheet.append(headers())
+    for row in rows(user, filters, business):
+        sheet.append([neutralise(v) for v in row])
+    handle = tempfile.TemporaryFile()
+    workbook.save(handle)
+    handle.seek(0)
+    return handle
+
+
+def file_name(business, extension: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", business.name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-zA-Z0-9]+", "-", ascii_name).strip("-").lower() or "clientes"
+    return f"{slug}-{date.today().isoformat()}.{extension}"
