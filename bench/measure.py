@@ -28,7 +28,7 @@ def login_cookie(base: str, email: str, password: str) -> str:
 
 
 def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> dict:
-    args = ["wrk", f"-t2", f"-c{connections}", f"-d{seconds}s", "-s", os.path.join(os.path.dirname(__file__), "p95.lua")]
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", os.path.join(os.path.dirname(__file__), "p95.lua")]
     for key, value in headers.items():
         args += ["-H", f"{key}: {value}"]
     out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
@@ -91,7 +91,7 @@ def main() -> int:
     results = {name: wrk(url, args.seconds, args.connections, headers) for name, url, headers in targets}
     sql = sql_counts(args.database_url, args.email, args.password)
 
-    print(f"\n| page | requests/s | p50 ms | p95 ms | p99 ms | non-2xx | ratio | SQL statements |")
+    print("\n| page | requests/s | p50 ms | p95 ms | p99 ms | non-2xx | ratio | SQL statements |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     failed = []
     for name, r in results.items():

@@ -1,7 +1,7 @@
 """DATA-4: the migrations build the schema from empty and the models match it."""
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 
 from pymes import create_app
 from pymes.extensions import db

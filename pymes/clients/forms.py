@@ -18,7 +18,7 @@ SOURCE_LABELS = {"walk_in": _l("Came to the shop"), "referral": _l("Referred by 
 KIND_LABELS = {"client": _l("Client"), "prospect": _l("Prospect")}
 
 
-def _opt_int(value):
+def optional_int(value):
     if value in (None, "", "None"):
         return None
     return int(value)
@@ -65,9 +65,9 @@ class ClientForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[_max(40)], render_kw={"type": "tel"})
     whatsapp = StringField(_l("WhatsApp"), validators=[_max(40)], render_kw={"type": "tel"})
     address = StringField(_l("Address"), validators=[_max(300)])
-    territory_id = SelectField(_l("Territory"), coerce=_opt_int, validate_choice=False, validators=[OneOfOrEmpty()])
-    portfolio_id = SelectField(_l("Portfolio"), coerce=_opt_int, validate_choice=False, validators=[OneOfOrEmpty()])
-    seller_id = SelectField(_l("Responsible seller"), coerce=_opt_int, validate_choice=False, validators=[OneOfOrEmpty()])
+    territory_id = SelectField(_l("Territory"), coerce=optional_int, validate_choice=False, validators=[OneOfOrEmpty()])
+    portfolio_id = SelectField(_l("Portfolio"), coerce=optional_int, validate_choice=False, validators=[OneOfOrEmpty()])
+    seller_id = SelectField(_l("Responsible seller"), coerce=optional_int, validate_choice=False, validators=[OneOfOrEmpty()])
     preferred_channel = SelectField(_l("Preferred channel"), validate_choice=False, validators=[OneOfOrEmpty()])
     preferred_time = SelectField(_l("Preferred time to be contacted"), validate_choice=False, validators=[OneOfOrEmpty()])
     source = SelectField(_l("Where the client came from"), validate_choice=False, validators=[OneOfOrEmpty()])
@@ -94,7 +94,7 @@ class SaleForm(FlaskForm):
     amount = StringField(_l("Amount"), validators=[_required(), _max(30)], render_kw={"inputmode": "decimal"})
     margin = StringField(_l("Margin (optional)"), validators=[_max(30)], render_kw={"inputmode": "decimal"})
     margin_kind = SelectField(_l("Margin as"), default="amount")
-    seller_id = SelectField(_l("Seller"), coerce=_opt_int, validate_choice=False, validators=[OneOfOrEmpty()])
+    seller_id = SelectField(_l("Seller"), coerce=optional_int, validate_choice=False, validators=[OneOfOrEmpty()])
     delivery_on = DateField(_l("Delivery / start of service"), validators=[Optional()])
 
     def __init__(self, *args, sellers=(), currency="", **kwargs):
@@ -117,18 +117,18 @@ class TierForm(FlaskForm):
             raise ValidationError(_l("Say why: the team will read it on the client's page."))
 
 
-def _whole(label, low, high):
+def whole_number(label, low, high):
     return IntegerField(label, validators=[
         DataRequired(message=_l("Write a whole number.")),
         NumberRange(min=low, max=high, message=_l("Use a number between %(min)d and %(max)d.", min=low, max=high))])
 
 
 class LoyaltySettingsForm(FlaskForm):
-    sporadic_min_purchases = _whole(_l("Purchases to become a sporadic client"), 2, 50)
-    frequent_min_purchases = _whole(_l("Purchases in 12 months to become a frequent client"), 2, 365)
-    frequent_max_gap_days = _whole(_l("…buying at least every (days)"), 1, 365)
-    lapsed_after_days = _whole(_l("Days without buying before a client falls back to one-off buyer"), 30, 3650)
-    apostle_min_score = _whole(_l("Satisfaction score (0–10) an apostle gives at least"), 0, 10)
+    sporadic_min_purchases = whole_number(_l("Purchases to become a sporadic client"), 2, 50)
+    frequent_min_purchases = whole_number(_l("Purchases in 12 months to become a frequent client"), 2, 365)
+    frequent_max_gap_days = whole_number(_l("…buying at least every (days)"), 1, 365)
+    lapsed_after_days = whole_number(_l("Days without buying before a client falls back to one-off buyer"), 30, 3650)
+    apostle_min_score = whole_number(_l("Satisfaction score (0–10) an apostle gives at least"), 0, 10)
     apostle_min_referrals = IntegerField(_l("Referrals that became clients, at least"), validators=[
         Optional(), NumberRange(min=0, max=100, message=_l("Use a number between %(min)d and %(max)d.", min=0,
                                                              max=100))], default=1)
@@ -140,7 +140,7 @@ class LoyaltySettingsForm(FlaskForm):
 
 
 class SpecialistForm(FlaskForm):
-    user_id = SelectField(_l("Seller"), coerce=_opt_int, validate_choice=False, validators=[OneOfOrEmpty()])
+    user_id = SelectField(_l("Seller"), coerce=optional_int, validate_choice=False, validators=[OneOfOrEmpty()])
     product_line = StringField(_l("Product line"), validators=[_required(), _max(80)])
 
     def __init__(self, *args, sellers=(), **kwargs):

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, DateField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from ..accounts.forms import choices
-from ..clients.forms import OneOfOrEmpty, _opt_int
+from ..clients.forms import OneOfOrEmpty, optional_int, whole_number
 
 STATUS_LABELS = {"done": _l("Done"), "no_answer": _l("No answer"), "rescheduled": _l("Rescheduled"),
                  "cancelled": _l("Cancelled")}
@@ -20,7 +20,7 @@ SATISFACTION_LABELS = {"5": _l("Very satisfied"), "4": _l("Satisfied"), "3": _l(
 
 class OutcomeForm(FlaskForm):
     status = SelectField(_l("What happened"), default="done")
-    satisfaction = SelectField(_l("How satisfied did the client seem?"), coerce=_opt_int, validate_choice=False,
+    satisfaction = SelectField(_l("How satisfied did the client seem?"), coerce=optional_int, validate_choice=False,
                                validators=[OneOfOrEmpty()])
     notes = TextAreaField(_l("Notes"), validators=[Length(max=5000, message=_l("Use at most %(max)d characters.",
                                                                                max=5000))])
@@ -36,7 +36,7 @@ class OutcomeForm(FlaskForm):
 class PlanForm(FlaskForm):
     kind = SelectField(_l("Contact"), default="call")
     due_on = DateField(_l("Date"), validators=[DataRequired(message=_l("Write a valid date."))])
-    seller_id = SelectField(_l("Who"), coerce=_opt_int, validate_choice=False, validators=[OneOfOrEmpty()])
+    seller_id = SelectField(_l("Who"), coerce=optional_int, validate_choice=False, validators=[OneOfOrEmpty()])
     notes = TextAreaField(_l("What about"), validators=[Length(max=5000)])
 
     def __init__(self, *args, sellers=(), **kwargs):
@@ -45,15 +45,9 @@ class PlanForm(FlaskForm):
         self.seller_id.choices = choices([("", str(_l("The responsible seller")))] + [(u.id, u.name) for u in sellers])
 
 
-def _days(label, low, high):
-    return IntegerField(label, validators=[
-        DataRequired(message=_l("Write a whole number.")),
-        NumberRange(min=low, max=high, message=_l("Use a number between %(min)d and %(max)d.", min=low, max=high))])
-
-
 class CadenceForm(FlaskForm):
-    call_after_days = _days(_l("Follow-up call, days after the delivery"), 1, 90)
-    checkin_buyer_days = _days(_l("Check-in of a one-off buyer every (days)"), 7, 730)
-    checkin_sporadic_days = _days(_l("Check-in of a sporadic client every (days)"), 7, 730)
-    checkin_frequent_days = _days(_l("Check-in of a frequent client every (days)"), 7, 730)
-    checkin_apostle_days = _days(_l("Check-in of an apostle every (days)"), 7, 730)
+    call_after_days = whole_number(_l("Follow-up call, days after the delivery"), 1, 90)
+    checkin_buyer_days = whole_number(_l("Check-in of a one-off buyer every (days)"), 7, 730)
+    checkin_sporadic_days = whole_number(_l("Check-in of a sporadic client every (days)"), 7, 730)
+    checkin_frequent_days = whole_number(_l("Check-in of a frequent client every (days)"), 7, 730)
+    checkin_apostle_days = whole_number(_l("Check-in of an apostle every (days)"), 7, 730)

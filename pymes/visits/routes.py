@@ -51,17 +51,22 @@ def _labels() -> dict:
                 time=TIME_LABELS)
 
 
+def _whose_agenda() -> int | None:
+    """Sellers see their own; managers and owners pick one (?seller=ID) or everyone (?seller=all)."""
+    who = request.args.get("seller", "")
+    if current_user.has_role("owner", "manager"):
+        if who == "all":
+            return None
+        if who.isdigit() and len(who) < 10:
+            return int(who)
+    return current_user.id
+
+
 @bp.get("/agenda")
 @login_required
 def agenda():
     """Today, overdue and this week. Sellers see their own; managers pick a seller or everyone."""
-    who = request.args.get("seller", "")
-    if current_user.has_role("owner", "manager") and who == "all":
-        seller_id = None
-    elif current_user.has_role("owner", "manager") and who.isdigit() and len(who) < 10:
-        seller_id = int(who)
-    else:
-        seller_id = current_user.id
+    seller_id = _whose_agenda()
     today = business_today()
     plan = services.agenda(seller_id, today)
     from .calendar import has_feed
@@ -197,17 +202,12 @@ def month():
 
     today = business_today()
     year, number = today.year, today.month
+    who = request.args.get("seller", "")
     asked = request.args.get("month", "")
     if len(asked) == 7 and asked[4] == "-" and asked[:4].isdigit() and asked[5:].isdigit():
         if 2000 <= int(asked[:4]) <= 2100 and 1 <= int(asked[5:]) <= 12:
             year, number = int(asked[:4]), int(asked[5:])
-    who = request.args.get("seller", "")
-    if current_user.has_role("owner", "manager") and who == "all":
-        seller_id = None
-    elif current_user.has_role("owner", "manager") and who.isdigit() and len(who) < 10:
-        seller_id = int(who)
-    else:
-        seller_id = current_user.id
+    seller_id = _whose_agenda()
     first_weekday = Locale.parse(f"{get_locale()}_{g.business.country}").first_week_day
     weeks = services.month(seller_id, year, number, first_weekday)
     previous = f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"

@@ -1,7 +1,7 @@
 """Issue 4's journey in the browser: record a sale, see the delivery visit in the
 seller's agenda, log it as done with an opportunity, see the next contact planned."""
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -1,5 +1,5 @@
 """Clients and sales through the real routes."""
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest

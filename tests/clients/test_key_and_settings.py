@@ -1,8 +1,7 @@
 """Key clients (Pareto over 12 months) and the per-business loyalty thresholds."""
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 
 from pymes.clients.models import Client
 from pymes.extensions import db

@@ -13,7 +13,7 @@ from pymes.extensions import db
 from pymes.tenancy import bound
 
 PUBLIC_TOKEN_ARGS = {"token"}          # verified secrets, covered by the token tests
-FREE_ARGS = {"kind", "name", "filename"}  # not object ids: fixed words, file names
+FREE_ARGS = {"kind", "name", "filename", "extension"}  # not object ids: fixed words, file names
 SKIP_ENDPOINTS = {"static"}
 
 

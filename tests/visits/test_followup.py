@@ -1,5 +1,5 @@
 """Rules 1-3: the post-sale plan, the agenda and outcome logging."""
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, select
