@@ -99,7 +99,7 @@ def public(token: str):
 def create_link(client_id: int):
     """Make a link for this client and send it the way they prefer (AUTH-5: confirmed e-mail)."""
     client = get_or_404(Client, client_id)
-    send = request.form.get("send", "share")
+    send = "email" if request.form.get("send") == "email" else "share"
     if send == "email" and not client.email:
         flash(_("This client has no e-mail: share the link another way."), "error")
         return redirect(url_for("clients.show", client_id=client.id), code=303)

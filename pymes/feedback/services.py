@@ -91,6 +91,10 @@ def answer(link: FeedbackLink, client: Client, *, score: int | None, comment: st
         raise FieldError("comment", str(_l("Please keep it under %(max)d characters.", max=COMMENT_MAX)))
     if callback and channel not in ("whatsapp", "phone", "email", "visit"):
         raise FieldError("callback_channel", str(_l("Choose how we should contact you.")))
+    from ..clients.models import TIME_WINDOWS
+
+    if window not in TIME_WINDOWS:
+        window = None  # an unknown window from a tampered form: "any time"
     values = dict(score=score, comment=comment, callback=bool(callback), callback_channel=channel if callback else None,
                   callback_window=window if callback else None, language=language)
     existing = db.session.execute(select(FeedbackResponse).where(FeedbackResponse.link_id == link.id)

@@ -298,3 +298,16 @@ def test_the_link_comes_with_a_qr_code(app, shop):
     png = re.search(r'href="data:image/png;base64,([^"]+)"', html)
     assert svg and png
     assert base64.b64decode(png.group(1)).startswith(b"\x89PNG")
+
+
+def test_tampered_fields_get_an_answer_not_a_500(app, shop, quick):
+    business, _o, _m, seller, cid = shop
+    _http, page = make_link(app, seller, cid)
+    response = answer(app.test_client(), link_path(app, page), score="99999999999999999999",
+                      callback="1", callback_channel="x" * 50, callback_window="y" * 50)
+    assert response.status_code == 422
+    ok = answer(app.test_client(), link_path(app, page), score="8", callback="1", callback_channel="phone",
+                callback_window="z" * 40)
+    assert ok.status_code == 200
+    with app.app_context(), bound(business.id):
+        assert db.session.execute(select(FeedbackResponse.callback_window)).scalar_one() is None
