@@ -138,3 +138,8 @@ def test_default_time_zone_is_where_most_people_live(client):
     assert 'selected value="America/Santiago"' in chile
     spain = client.get("/signup/defaults?country=ES").get_data(as_text=True)
     assert 'selected value="Europe/Madrid"' in spain and 'selected value="EUR"' in spain
+
+
+def test_country_select_is_wired_to_htmx(client):
+    html = client.get("/signup").get_data(as_text=True)
+    assert 'data-hx-get="/signup/defaults"' in html and "hx_get" not in html

@@ -1,20 +1,20 @@
 """Browser tests: the real app served on a local port, driven by Playwright in
 Debian's Chromium (pytest-playwright cannot download its own browser here)."""
 import os
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path("test-artifacts/screenshots")
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"  # git-ignored
 
 
 def pytest_collection_modifyitems(config, items):
     if not os.path.exists(CHROMIUM):
-        skip = pytest.mark.skip(reason="Debian's chromium is not installed (scripts/test installs it as root)")
+        skip = pytest.mark.skip(reason=f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium; "
+                                            "pytest-playwright cannot download its own browser here)")
         for item in items:
             if "browser" in item.keywords:
                 item.add_marker(skip)
