@@ -72,6 +72,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .accounts.routes import bp as accounts_bp
     from .clients.routes import bp as clients_bp
+    from .complaints.routes import bp as complaints_bp
     from .feedback.routes import bp as feedback_bp
     from .main.routes import bp as main_bp
     from .territories.routes import bp as territories_bp
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(clients_bp)
     app.register_blueprint(visits_bp)
     app.register_blueprint(feedback_bp)
+    app.register_blueprint(complaints_bp)
     app.register_blueprint(territories_bp)
 
 
@@ -113,7 +115,7 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from flask_babel import format_date, format_datetime, format_percent, get_locale
+    from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 
     from . import i18n
     from .accounts.forms import role_label
@@ -127,6 +129,7 @@ def register_template_helpers(app: Flask) -> None:
             "current_language": str(get_locale() or "es"),
             "format_date": format_date,
             "format_datetime": format_datetime,
+            "format_decimal": format_decimal,
             "format_percent": format_percent,
             "ui_languages": i18n.language_choices(),
         }

@@ -70,6 +70,24 @@ def send_digests_command() -> None:
     click.echo(f"{sent} digests sent.")
 
 
+@pymes_cli.command("escalate-complaints")
+def escalate_complaints_command() -> None:
+    """E-mail the managers about complaints that missed a target (once per target; run from cron)."""
+    from .complaints.services import escalate_breaches
+
+    sent = escalate_breaches(echo=click.echo)
+    click.echo(f"{sent} escalations sent.")
+
+
+@pymes_cli.command("send-followups")
+def send_followups_command() -> None:
+    """Ask resolved complaints' clients for feedback again on their day (idempotent; run from cron)."""
+    from .complaints.services import send_followups
+
+    done = send_followups(echo=click.echo)
+    click.echo(f"{done} follow-ups sent.")
+
+
 @pymes_cli.command("worker")
 def worker() -> None:
     """Run the RQ worker (needs REDIS_URL)."""

@@ -5,3 +5,4 @@ from .sales.models import Sale  # noqa: F401
 from .territories.models import Portfolio, PortfolioSeller, Territory, TerritorySeller  # noqa: F401
 from .visits.models import Activity, DigestLog, FollowUpSettings  # noqa: F401
 from .feedback.models import FeedbackLink, FeedbackResponse  # noqa: F401
+from .complaints.models import Complaint, ComplaintEvent, ComplaintSettings  # noqa: F401

@@ -8,7 +8,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import mail
 from ..accounts.decorators import confirmed_required, login_required
 from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
 from ..clients.models import Client
@@ -110,9 +109,7 @@ def create_link(client_id: int):
         message = _("Hello %(name)s, thank you for choosing %(business)s. How did we do? It takes one minute: "
                     "%(url)s", name=client.name.split(" ")[0], business=business.name, url=url)
     if send == "email":
-        mail.send_email(client.email, lambda: _("How did we do, %(name)s?", name=client.name.split(" ")[0]),
-                        "feedback_request", business.language, client=client, business=business, url=url,
-                        scores=range(11))
+        services.email_link(client, business, url)
         flash(_("The feedback link was e-mailed to %(email)s.", email=client.email), "success")
         return redirect(url_for("clients.show", client_id=client.id), code=303)
     g.no_store = True

@@ -30,15 +30,25 @@ COMMENT_MAX = 2000
 DETRACTOR_MAX = 6
 
 
-def create_link(client: Client, actor: User, sent_by: str = "link", sale_id: int | None = None) -> str:
-    """A new feedback link for a client; returns the secret (only its hash is kept)."""
-    link = FeedbackLink(client_id=client.id, created_by_id=actor.id, sent_by=sent_by, sale_id=sale_id,
+def create_link(client: Client, actor: User | None, sent_by: str = "link", sale_id: int | None = None) -> str:
+    """A new feedback link for a client (``actor`` None: sent by a scheduled job);
+    returns the secret (only its hash is kept)."""
+    link = FeedbackLink(client_id=client.id, created_by_id=actor.id if actor else None, sent_by=sent_by, sale_id=sale_id,
                         expires_at=utcnow() + timedelta(days=LINK_DAYS))
     db.session.add(link)
     db.session.flush()
     secret = tokens.issue(FEEDBACK, client.tenant_id, link.id, timedelta(days=LINK_DAYS))
     db.session.commit()
     return secret
+
+
+def email_link(client: Client, business: Business, url: str) -> None:
+    """E-mail the link with one-click 0-10 scores, in the business's language."""
+    from flask_babel import gettext
+
+    mail.send_email(client.email, lambda: gettext("How did we do, %(name)s?", name=client.name.split(" ")[0]),
+                    "feedback_request", business.language, client=client, business=business, url=url,
+                    scores=range(11))
 
 
 def revoke(link: FeedbackLink) -> None:
@@ -109,36 +119,46 @@ def answer(link: FeedbackLink, client: Client, *, score: int | None, comment: st
             existing = db.session.execute(select(FeedbackResponse).where(FeedbackResponse.link_id == link.id)
                                           ).scalar_one()
         else:
-            detractor = _act_on(response, client, first=True)
+            complaint = _act_on(response, client, first=True)
             db.session.commit()
-            if detractor:
-                _tell_managers(response, client)  # after the commit: never announce what was rolled back
+            if complaint is not None:
+                _tell_managers(response, client, complaint)  # after the commit: never announce what was rolled back
             return response
     if not can_correct(existing):
         raise FieldError("score", str(_l("This answer can no longer be changed.")))
     was_callback = existing.callback
     for key, value in values.items():
         setattr(existing, key, value)
-    _act_on(existing, client, first=False, had_callback=was_callback)
+    complaint = _act_on(existing, client, first=False, had_callback=was_callback)
     db.session.commit()
+    if complaint is not None:
+        _tell_managers(existing, client, complaint)
     return existing
 
 
-def _act_on(response: FeedbackResponse, client: Client, first: bool, had_callback: bool = False) -> bool:
-    """A callback request becomes a contact in the seller's agenda; a detractor gets an
-    urgent call today and the managers hear about it (rule 4: act immediately)."""
+def _act_on(response: FeedbackResponse, client: Client, first: bool, had_callback: bool = False):
+    """A callback request becomes a contact in the seller's agenda; a detractor opens a
+    complaint owned by the responsible seller, and the managers hear about it (rule 4:
+    act immediately)."""
     today = business_today(db.session.get(Business, client.tenant_id))
     if response.callback and (first or not had_callback):
         kind = "visit" if response.callback_channel == "visit" else "call"
         db.session.add(Activity(client_id=client.id, seller_id=client.seller_id, kind=kind, purpose="callback",
                                 due_on=today, notes=_callback_note(response)))
-    if first and response.score <= DETRACTOR_MAX:
-        if not response.callback:
-            db.session.add(Activity(client_id=client.id, seller_id=client.seller_id, kind="call", purpose="callback",
-                                    due_on=today, notes=str(_l("Detractor: score %(score)d. Call today.",
-                                                               score=response.score))))
-        return True
-    return False
+    if response.score <= DETRACTOR_MAX:
+        from ..complaints.models import Complaint
+        from ..complaints.services import open_complaint
+
+        if not first and db.session.execute(select(Complaint.id).where(
+                Complaint.feedback_response_id == response.id)).first():
+            return None  # corrected, still unhappy: the case is already open
+
+        link = db.session.get(FeedbackLink, response.link_id)
+        description = response.comment or str(_l("Gave %(score)d out of 10 without a comment.", score=response.score))
+        return open_complaint(client, None, category="other", description=description, source="feedback",
+                              sale_id=link.sale_id if link else None, feedback_response_id=response.id,
+                              score_before=response.score, commit=False)
+    return None
 
 
 def _callback_note(response: FeedbackResponse) -> str:
@@ -153,7 +173,7 @@ def _callback_note(response: FeedbackResponse) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def _tell_managers(response: FeedbackResponse, client: Client) -> None:
+def _tell_managers(response: FeedbackResponse, client: Client, complaint) -> None:
     from ..accounts.services import external_url
 
     managers = db.session.execute(select(User).where(User.active.is_(True), User.role.in_(("owner", "manager")))
@@ -163,7 +183,7 @@ def _tell_managers(response: FeedbackResponse, client: Client) -> None:
         mail.send_email(manager.email, lambda: _l("A client is unhappy: %(name)s (%(score)d/10)", name=client.name,
                                                   score=response.score),
                         "detractor", manager.language, user=manager, client=client, response=response,
-                        business=business, link=external_url("clients.show", client_id=client.id))
+                        business=business, link=external_url("complaints.show", complaint_id=complaint.id))
 
 
 def qr_data_uri(url: str, kind: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKeyConstraint, Index, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKeyConstraint, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import TimestampMixin
@@ -16,6 +16,7 @@ class Sale(TenantScoped, TimestampMixin, db.Model):
 
     __tablename__ = "sales"
     __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),  # target of composite foreign keys (complaints)
         ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"),
         ForeignKeyConstraint(["tenant_id", "seller_id"], ["users.tenant_id", "users.id"]),
         CheckConstraint("amount >= 0", name="amount_not_negative"),

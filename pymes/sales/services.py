@@ -86,8 +86,13 @@ def record_sale(client: Client, *, sold_on: date, description: str, product_line
 
 
 def delete_sale(sale: Sale, client: Client, actor: User) -> None:
-    """Delete a sale: its still-planned contacts go with it, logged ones stay as history."""
+    """Delete a sale: its still-planned contacts go with it, logged ones stay as history,
+    and a complaint about it keeps its case without the link."""
+    from ..complaints.models import Complaint
     from ..visits.models import Activity
+
+    for complaint in db.session.execute(select(Complaint).where(Complaint.sale_id == sale.id)).scalars():
+        complaint.sale_id = None
 
     for activity in db.session.execute(select(Activity).where(Activity.sale_id == sale.id)).scalars():
         if activity.status == "planned":

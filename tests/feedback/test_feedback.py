@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from pymes.accounts.models import Token
 from pymes.clients.models import Client
+from pymes.complaints.models import Complaint
 from pymes.db import utcnow
 from pymes.extensions import db
 from pymes.feedback import services
@@ -115,15 +116,39 @@ def test_a_detractor_with_a_callback_lands_in_the_seller_s_agenda(app, shop, out
     assert "Rosa María Díaz" in today
     told = sorted(m["To"] for m in outbox.messages() if m["X-Pymes-Template"] == "detractor")
     assert told == sorted([owner.email, manager.email])
+    with app.app_context(), bound(business.id):
+        case = db.session.execute(select(Complaint)).scalar_one()
+    assert case.description == "Los lentes llegaron rayados" and case.owner_id == seller.id
 
 
-def test_a_silent_detractor_still_gets_an_urgent_call(app, shop, quick):
-    business, _o, _m, seller, cid = shop
+def test_a_detractor_opens_a_complaint_for_the_responsible_seller(app, shop, outbox, quick):
+    business, owner, manager, seller, cid = shop
     _http, page = make_link(app, seller, cid)
     answer(app.test_client(), link_path(app, page), score="5")
     with app.app_context(), bound(business.id):
-        call = db.session.execute(select(Activity).where(Activity.purpose == "callback")).scalar_one()
-        assert call.seller_id == seller.id and "5" in call.notes
+        case = db.session.execute(select(Complaint)).scalar_one()
+        assert (case.owner_id, case.source, case.score_before, case.status) == (seller.id, "feedback", 5, "open")
+        assert "5" in case.description  # no comment: the score says what happened
+        assert db.session.execute(select(Activity)).first() is None  # the case is the to-do, not a second call
+    told = [m for m in outbox.messages() if m["X-Pymes-Template"] == "detractor"]
+    assert sorted(m["To"] for m in told) == sorted([owner.email, manager.email])
+    assert f"/complaints/{case.id}" in told[0].get_content()
+    board = app.test_client()
+    login(board, seller.email)
+    assert "Rosa María Díaz" in board.get("/complaints?show=mine").get_data(as_text=True)
+
+
+def test_a_correction_down_to_detractor_opens_one_complaint(app, shop, quick):
+    business, _o, _m, seller, cid = shop
+    _http, page = make_link(app, seller, cid)
+    path = link_path(app, page)
+    customer = app.test_client()
+    answer(customer, path, score="9")
+    answer(customer, path, score="2", comment="Al final se rompió")
+    answer(customer, path, score="1", comment="Al final se rompió del todo")
+    with app.app_context(), bound(business.id):
+        cases = db.session.execute(select(Complaint)).scalars().all()
+    assert len(cases) == 1 and cases[0].description == "Al final se rompió"
 
 
 def test_bots_are_dropped_silently(app, shop):
@@ -244,7 +269,7 @@ def test_concurrent_submits_make_exactly_one_answer(app, shop, quick):
     assert all(code < 500 for code in results), results
     with app.app_context(), bound(business.id):
         assert len(db.session.execute(select(FeedbackResponse)).all()) == 1
-        assert len(db.session.execute(select(Activity).where(Activity.purpose == "callback")).all()) == 1
+        assert len(db.session.execute(select(Complaint)).all()) == 1
 
 
 def test_email_request_has_one_click_scores(app, shop, outbox):

@@ -94,6 +94,16 @@ def _feedback_link(app, business, owner):
         return link.id
 
 
+def _complaint(app, business, owner):
+    from pymes.complaints.services import open_complaint
+    from pymes.clients.models import Client
+
+    cid = _client(app, business, owner)
+    with app.app_context(), bound(business.id):
+        client = db.session.get(Client, cid)
+        return open_complaint(client, None, category="quality", description="Llegó roto").id
+
+
 def registry(make):
     """argument name → function(app, business, owner) returning a real id in that business."""
     return {
@@ -106,11 +116,12 @@ def registry(make):
         "territory_id": _territory,
         "portfolio_id": _portfolio,
         "link_id": _feedback_link,
+        "complaint_id": _complaint,
     }
 
 
 KNOWN_ARGS = {"user_id", "invitation_id", "client_id", "sale_id", "activity_id", "specialist_id", "territory_id",
-              "portfolio_id", "link_id"}
+              "portfolio_id", "link_id", "complaint_id"}
 
 
 def rules(app):

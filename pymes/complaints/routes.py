@@ -1,0 +1,271 @@
+"""The complaints board, a case's page and its actions, and the business's targets."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..accounts.decorators import login_required, manager_required
+from ..accounts.models import User
+from ..clients.models import Client
+from ..clients.services import national
+from ..extensions import db
+from ..htmx import render
+from ..i18n import business_locale, money
+from ..sales.models import Sale
+from ..sales.services import parse_money
+from ..tenancy import get_or_404
+from ..validation import FieldError, apply_field_error
+from ..visits.models import Activity
+from . import services
+from .forms import (CATEGORY_LABELS, EVENT_LABELS, REMEDY_LABELS, SEVERITY_LABELS, SOURCE_LABELS, STATUS_LABELS,
+                    AssignForm, ComplaintForm, RemedyForm, ResolveForm, TargetsForm, ToldForm)
+from .models import Complaint, ComplaintEvent
+
+bp = Blueprint("complaints", __name__)
+
+PERIODS = (30, 90, 365)
+
+
+def _team():
+    return db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
+
+
+def _labels() -> dict:
+    return dict(category=CATEGORY_LABELS, severity=SEVERITY_LABELS, source=SOURCE_LABELS, status=STATUS_LABELS,
+                remedy=REMEDY_LABELS, event=EVENT_LABELS)
+
+
+def _case(complaint_id: int) -> tuple[Complaint, Client]:
+    complaint = get_or_404(Complaint, complaint_id)
+    query = services.visible(current_user, select(Complaint.id).where(Complaint.id == complaint.id))
+    if db.session.execute(query).first() is None:
+        abort(404)  # a restricted seller: another seller's client is not there at all
+    return complaint, db.session.get(Client, complaint.client_id)
+
+
+def _handling(complaint_id: int) -> tuple[Complaint, Client]:
+    complaint, client = _case(complaint_id)
+    if not services.may_handle(current_user, complaint):
+        abort(403)
+    return complaint, client
+
+
+def _closed(complaint: Complaint):
+    flash(_("This complaint is resolved and stays closed, so its times and figures stay true. If the problem is "
+            "back, open a new complaint from the client's page."), "error")
+    return redirect(url_for(".show", complaint_id=complaint.id), code=303)
+
+
+@bp.get("/complaints")
+@login_required
+def board():
+    show = request.args.get("show", "open")
+    show = show if show in services.BOARD_FILTERS else "open"
+    owner_arg = request.args.get("owner", "")
+    owner_id = int(owner_arg) if owner_arg.isdigit() and len(owner_arg) < 10 else None
+    days = int(request.args.get("days", 90)) if request.args.get("days", "90") in {str(p) for p in PERIODS} else 90
+    rows = db.session.execute(services.board_query(current_user, show, owner_id).limit(200)).all()
+    team = _team()
+    return render("complaints/board.html", rows=rows, show=show, owner_id=owner_id, team=team,
+                  names={u.id: u.name for u in team}, counts=services.counts(current_user),
+                  figures=services.figures(current_user, days), days=days, periods=PERIODS, labels=_labels(),
+                  breached=services.breached, ack_breached=services.ack_breached,
+                  resolve_breached=services.resolve_breached)
+
+
+@bp.route("/clients/<id:client_id>/complaints/new", methods=["GET", "POST"])
+@login_required
+def new(client_id: int):
+    client = get_or_404(Client, client_id)
+    activity = None
+    activity_arg = request.values.get("activity", "")
+    if activity_arg.isdigit() and len(activity_arg) < 10:
+        activity = db.session.execute(select(Activity).where(Activity.id == int(activity_arg),
+                                                             Activity.client_id == client.id)).scalar_one_or_none()
+    sales = db.session.execute(select(Sale).where(Sale.client_id == client.id)
+                               .order_by(Sale.sold_on.desc(), Sale.id.desc()).limit(50)).scalars().all()
+    form = ComplaintForm(sales=sales, team=_team(), money=money)
+    if request.method == "GET":
+        form.severity.data = services.default_severity(client)
+        if activity is not None:
+            form.source.data = activity.kind
+            form.sale_id.data = activity.sale_id
+    if form.validate_on_submit():
+        try:
+            complaint = services.open_complaint(
+                client, current_user, category=form.category.data, description=form.description.data,
+                severity=form.severity.data, sale_id=form.sale_id.data, owner_id=form.owner_id.data,
+                source=form.source.data, activity_id=activity.id if activity else None)
+        except FieldError as error:
+            apply_field_error(form, error)
+        else:
+            flash(_("Complaint opened. Acknowledge it quickly: the client is waiting."), "success")
+            return redirect(url_for(".show", complaint_id=complaint.id), code=303)
+    return render("complaints/new.html", status=422 if form.errors else 200, form=form, client=client,
+                  activity=activity)
+
+
+def _page(complaint: Complaint, client: Client, status: int = 200, remedy_form=None, assign_form=None):
+    events = db.session.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
+                                .order_by(ComplaintEvent.id)).scalars().all()
+    team = _team()
+    names = {u.id: u.name for u in team}
+    if remedy_form is None:
+        remedy_form = RemedyForm(formdata=None, data={
+            "remedy": complaint.remedy or "", "remedy_notes": complaint.remedy_notes,
+            "remedy_cost": _money_input(complaint.remedy_cost) if complaint.remedy_cost else ""})
+    assign_form = assign_form or AssignForm(formdata=None, team=team, data={"owner_id": complaint.owner_id})
+    sale = db.session.get(Sale, complaint.sale_id) if complaint.sale_id else None
+    business = g.business
+    subject, text = services.message_to_client(complaint, client, business)
+    whatsapp_number = client.whatsapp or (client.phone if client.preferred_channel == "whatsapp" else None)
+    return render("complaints/show.html", status=status, c=complaint, client=client, events=events, names=names,
+                  sale=sale, labels=_labels(), remedy_form=remedy_form, assign_form=assign_form,
+                  told_form=ToldForm(formdata=None, data={"channel": client.preferred_channel or "whatsapp"}),
+                  resolve_form=ResolveForm(formdata=None), econ=services.economics_for(complaint),
+                  recovery=services.recovery(complaint), may_handle=services.may_handle(current_user, complaint),
+                  ack_breached=services.ack_breached(complaint), resolve_breached=services.resolve_breached(complaint),
+                  message_subject=subject, message_text=text,
+                  whatsapp=f"https://wa.me/{whatsapp_number[1:]}?text={quote(text)}" if whatsapp_number else "",
+                  mailto=(f"mailto:{client.email}?subject={quote(subject)}&body={quote(text)}" if client.email
+                          else ""),
+                  phone=national(client.phone, business.country) if client.phone else "")
+
+
+def _money_input(minor: int) -> str:
+    from babel.numbers import format_decimal, get_currency_precision
+
+    digits = get_currency_precision(g.business.currency)
+    return format_decimal(minor / (10 ** digits), locale=business_locale(), group_separator=False)
+
+
+@bp.get("/complaints/<id:complaint_id>")
+@login_required
+def show(complaint_id: int):
+    complaint, client = _case(complaint_id)
+    return _page(complaint, client)
+
+
+@bp.post("/complaints/<id:complaint_id>/acknowledge")
+@login_required
+def acknowledge(complaint_id: int):
+    complaint, _client = _handling(complaint_id)
+    try:
+        if services.acknowledge(complaint, current_user):
+            flash(_("Acknowledged. Now tell the client what you will do."), "success")
+    except services.Closed:
+        return _closed(complaint)
+    return redirect(url_for(".show", complaint_id=complaint.id), code=303)
+
+
+@bp.post("/complaints/<id:complaint_id>/assign")
+@login_required
+def assign(complaint_id: int):
+    complaint, client = _handling(complaint_id)
+    form = AssignForm(team=_team())
+    if form.validate_on_submit():
+        try:
+            services.assign(complaint, current_user, form.owner_id.data)
+        except services.Closed:
+            return _closed(complaint)
+        except FieldError as error:
+            apply_field_error(form, error)
+        else:
+            flash(_("Complaint given to %(name)s.", name=db.session.get(User, complaint.owner_id).name), "success")
+            return redirect(url_for(".show", complaint_id=complaint.id), code=303)
+    return _page(complaint, client, status=422, assign_form=form)
+
+
+@bp.post("/complaints/<id:complaint_id>/remedy")
+@login_required
+def remedy(complaint_id: int):
+    complaint, client = _handling(complaint_id)
+    form = RemedyForm()
+    if form.validate_on_submit():
+        try:
+            cost = parse_money(form.remedy_cost.data, g.business.currency, business_locale(), "remedy_cost")
+            services.record_remedy(complaint, current_user, form.remedy.data, cost, form.remedy_notes.data or "")
+        except services.Closed:
+            return _closed(complaint)
+        except FieldError as error:
+            apply_field_error(form, error)
+        else:
+            flash(_("Remedy saved. The economics below use its cost."), "success")
+            return redirect(url_for(".show", complaint_id=complaint.id) + "#economics", code=303)
+    return _page(complaint, client, status=422, remedy_form=form)
+
+
+@bp.get("/complaints/<id:complaint_id>/economics")
+@login_required
+def economics(complaint_id: int):
+    """The economics fragment, recomputed as the remedy cost is typed (htmx)."""
+    complaint, _client = _case(complaint_id)
+    error = None
+    try:
+        cost = parse_money(request.args.get("remedy_cost"), g.business.currency, business_locale(), "remedy_cost")
+        if cost is not None and cost < 0:
+            raise FieldError("remedy_cost", _("A cost cannot be negative."))
+    except FieldError as problem:
+        cost, error = None, problem.message
+    econ = services.economics_for(complaint, remedy_cost=cost)
+    return render("complaints/_economics.html", "complaints/_economics.html", econ=econ, c=complaint,
+                  cost_error=error)
+
+
+@bp.post("/complaints/<id:complaint_id>/told")
+@login_required
+def told(complaint_id: int):
+    complaint, client = _handling(complaint_id)
+    form = ToldForm()
+    if form.validate_on_submit():
+        try:
+            services.mark_told(complaint, current_user, form.channel.data)
+        except services.Closed:
+            return _closed(complaint)
+        flash(_("Noted: the client knows what you are doing about it."), "success")
+    else:
+        flash(_("Choose how the client was told."), "error")
+    return redirect(url_for(".show", complaint_id=complaint.id), code=303)
+
+
+@bp.post("/complaints/<id:complaint_id>/resolve")
+@login_required
+def resolve(complaint_id: int):
+    complaint, client = _handling(complaint_id)
+    form = ResolveForm()
+    if form.validate_on_submit():
+        try:
+            services.resolve(complaint, current_user, form.note.data or "")
+        except services.Closed:
+            return _closed(complaint)
+        except FieldError as error:
+            remedy_form = RemedyForm(formdata=None, data={"remedy": "", "remedy_notes": complaint.remedy_notes})
+            remedy_form.remedy.errors = [error.message]
+            return _page(complaint, client, status=422, remedy_form=remedy_form)
+        flash(_("Resolved. A feedback link will ask the client on %(day)s whether all is well again.",
+                day=_format_day(complaint.followup_on)), "success")
+    return redirect(url_for(".show", complaint_id=complaint.id), code=303)
+
+
+def _format_day(day) -> str:
+    from flask_babel import format_date
+
+    return format_date(day, "long")
+
+
+@bp.route("/complaints/settings", methods=["GET", "POST"])
+@manager_required
+def settings():
+    current = services.settings()
+    form = TargetsForm(obj=current)
+    if form.validate_on_submit():
+        services.save_settings({name: getattr(form, name).data for name in (
+            "ack_hours", "resolve_days", "priority_ack_hours", "priority_resolve_days", "acquisition_multiplier",
+            "followup_days")})
+        flash(_("Targets saved. They apply to complaints opened from now on."), "success")
+        return redirect(url_for(".settings"), code=303)
+    return render("complaints/settings.html", status=422 if form.errors else 200, form=form)

@@ -1,0 +1,489 @@
+"""Complaints: open, acknowledge, remedy, tell the client, resolve; the clocks, the
+escalations and the recovery check. Every change writes a line of history."""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select, update
+
+from .. import mail
+from ..accounts.models import Business, Role, User
+from ..clients.models import Client
+from ..db import utcnow
+from ..extensions import db
+from ..i18n import business_today
+from ..sales.models import Sale
+from ..tenancy import bound, require_tenant
+from ..validation import FieldError
+from . import economics
+from .models import MAX_COST, Complaint, ComplaintEvent, ComplaintSettings
+
+PRIORITY_TIERS = ("apostle", "frequent")
+PRIORITY_SEVERITIES = ("high", "urgent")
+RECOVERY_DAYS = 90
+PROMOTER_OR_PASSIVE = 7
+
+
+# --- settings and clocks ----------------------------------------------------------------
+
+def settings() -> ComplaintSettings:
+    """The business's targets (defaults until a manager changes them)."""
+    found = db.session.execute(select(ComplaintSettings)).scalar_one_or_none()
+    return found or ComplaintSettings(ack_hours=24, resolve_days=5, priority_ack_hours=4, priority_resolve_days=2,
+                                      acquisition_multiplier=5, followup_days=5)
+
+
+def save_settings(values: dict) -> None:
+    current = db.session.execute(select(ComplaintSettings)).scalar_one_or_none()
+    if current is None:
+        current = ComplaintSettings()
+        db.session.add(current)
+    for key, value in values.items():
+        setattr(current, key, value)
+    db.session.commit()
+
+
+def default_severity(client: Client) -> str:
+    """An apostle's complaint is urgent; a frequent client's is high (rule 4)."""
+    return {"apostle": "urgent", "frequent": "high"}.get(client.tier or "", "normal")
+
+
+def is_priority(severity: str, tier: str | None) -> bool:
+    return severity in PRIORITY_SEVERITIES or (tier or "") in PRIORITY_TIERS
+
+
+def add_business_days(start: date, days: int) -> date:
+    """``days`` working days (Monday to Friday) after ``start``."""
+    current, left = start, days
+    while left > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            left -= 1
+    return current
+
+
+def clocks(opened_at: datetime, zone: ZoneInfo, targets: ComplaintSettings, priority: bool) -> tuple[datetime, datetime]:
+    """(acknowledge by, resolve by). Acknowledging is counted in hours of the clock;
+    resolving in business days where the business is, due at the end of the last one."""
+    hours = targets.priority_ack_hours if priority else targets.ack_hours
+    days = targets.priority_resolve_days if priority else targets.resolve_days
+    local_day = opened_at.astimezone(zone).date()
+    last = add_business_days(local_day, days)
+    resolve_by = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
+    return opened_at + timedelta(hours=hours), resolve_by
+
+
+def ack_breached(c: Complaint, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return (c.acknowledged_at or now) > c.ack_due_at
+
+
+def resolve_breached(c: Complaint, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return (c.resolved_at or now) > c.resolve_due_at
+
+
+def breached(c: Complaint, now: datetime | None = None) -> bool:
+    return ack_breached(c, now) or resolve_breached(c, now)
+
+
+# --- history ------------------------------------------------------------------------------
+
+def log(complaint: Complaint, actor: User | None, kind: str, detail: str = "") -> None:
+    db.session.add(ComplaintEvent(complaint_id=complaint.id, user_id=actor.id if actor else None, kind=kind,
+                                  detail=detail[:2000], created_at=utcnow()))
+
+
+# --- the case's life ---------------------------------------------------------------------
+
+def _business(tenant_id: int | None = None) -> Business:
+    return db.session.get(Business, tenant_id or require_tenant())
+
+
+def _check_owner(owner_id: int | None) -> None:
+    if owner_id is None:
+        return
+    owner = db.session.get(User, owner_id)
+    if owner is None or owner.tenant_id != require_tenant() or not owner.active:
+        raise FieldError("owner_id", str(_l("Choose someone from your team.")))
+
+
+def _check_sale(client: Client, sale_id: int | None) -> None:
+    if sale_id is None:
+        return
+    sale = db.session.execute(select(Sale).where(Sale.id == sale_id, Sale.client_id == client.id)).scalar_one_or_none()
+    if sale is None:
+        raise FieldError("sale_id", str(_l("That sale is not one of this client's.")))
+
+
+def open_complaint(client: Client, actor: User | None, *, category: str, description: str, severity: str | None = None,
+                   sale_id: int | None = None, owner_id: int | None = None, source: str = "manual",
+                   feedback_response_id: int | None = None, activity_id: int | None = None,
+                   score_before: int | None = None, commit: bool = True) -> Complaint:
+    """Open a case, owned by the chosen person or the client's responsible seller, with
+    its clocks set from the business's targets (tighter for better clients)."""
+    if client.deleted_at is not None:
+        raise FieldError("description", str(_l("This client was deleted: restore them first.")))
+    _check_sale(client, sale_id)
+    _check_owner(owner_id)
+    severity = severity or default_severity(client)
+    priority = is_priority(severity, client.tier)
+    business = _business(client.tenant_id)
+    now = utcnow()
+    ack_by, resolve_by = clocks(now, ZoneInfo(business.timezone), settings(), priority)
+    complaint = Complaint(client_id=client.id, sale_id=sale_id, category=category, severity=severity,
+                          description=description.strip(), owner_id=owner_id or client.seller_id or (actor.id if actor else None),
+                          opened_by_id=actor.id if actor else None, source=source, priority=priority,
+                          feedback_response_id=feedback_response_id, activity_id=activity_id,
+                          score_before=score_before, opened_at=now, ack_due_at=ack_by, resolve_due_at=resolve_by,
+                          status="open")
+    db.session.add(complaint)
+    db.session.flush()
+    log(complaint, actor, "opened", description.strip())
+    if commit:
+        db.session.commit()
+    return complaint
+
+
+class Closed(Exception):
+    """A resolved case stays closed, so its clocks and figures stay true."""
+
+
+def _require_open(complaint: Complaint) -> None:
+    if complaint.status == "resolved":
+        raise Closed()
+
+
+def acknowledge(complaint: Complaint, actor: User) -> bool:
+    """Tell the clock the client has been heard. A second click changes nothing."""
+    _require_open(complaint)
+    if complaint.acknowledged_at is not None:
+        return False
+    complaint.acknowledged_at = utcnow()
+    complaint.status = "acknowledged"
+    log(complaint, actor, "acknowledged")
+    db.session.commit()
+    return True
+
+
+def assign(complaint: Complaint, actor: User, owner_id: int | None) -> None:
+    _require_open(complaint)
+    if owner_id is None:
+        raise FieldError("owner_id", str(_l("Choose who owns this complaint.")))
+    _check_owner(owner_id)
+    if owner_id != complaint.owner_id:
+        complaint.owner_id = owner_id
+        log(complaint, actor, "assigned", db.session.get(User, owner_id).name)
+    db.session.commit()
+
+
+def record_remedy(complaint: Complaint, actor: User, remedy: str, cost: int | None, notes: str) -> None:
+    _require_open(complaint)
+    if cost is None:
+        cost = 0
+    if cost < 0:
+        raise FieldError("remedy_cost", str(_l("A cost cannot be negative.")))
+    if cost >= MAX_COST:
+        raise FieldError("remedy_cost", str(_l("That amount is too large for a remedy: check the digits.")))
+    complaint.remedy, complaint.remedy_cost, complaint.remedy_notes = remedy, cost, notes.strip()
+    log(complaint, actor, "remedy", f"{remedy} · {cost}" + (f" · {notes.strip()}" if notes.strip() else ""))
+    db.session.commit()
+
+
+def mark_told(complaint: Complaint, actor: User, channel: str) -> None:
+    _require_open(complaint)
+    complaint.client_told_at = utcnow()
+    complaint.client_told_via = channel
+    log(complaint, actor, "told", channel)
+    db.session.commit()
+
+
+def resolve(complaint: Complaint, actor: User, note: str = "") -> None:
+    """Close the case: a remedy is required; the economics are kept for the figures and a
+    follow-up feedback link is scheduled to confirm the client is happy again."""
+    _require_open(complaint)
+    if not complaint.remedy:
+        raise FieldError("remedy", str(_l("Record the remedy before resolving: what was done for the client?")))
+    now = utcnow()
+    business = _business(complaint.tenant_id)
+    if complaint.acknowledged_at is None:
+        complaint.acknowledged_at = now
+    complaint.status = "resolved"
+    complaint.resolved_at = now
+    figures = economics_for(complaint)
+    complaint.annual_margin, complaint.value_kept = figures.annual_margin, figures.value_kept
+    complaint.followup_on = business_today(business) + timedelta(days=settings().followup_days)
+    log(complaint, actor, "resolved", note.strip())
+    db.session.commit()
+
+
+# --- economics ----------------------------------------------------------------------------
+
+def sale_facts(client_id: int) -> list[economics.SaleFact]:
+    rows = db.session.execute(select(Sale.sold_on, Sale.amount, Sale.margin).where(Sale.client_id == client_id)).all()
+    return [economics.SaleFact(*row) for row in rows]
+
+
+def economics_for(complaint: Complaint, remedy_cost: int | None = None) -> economics.Economics:
+    """The economics as of the day the case was opened (what was at stake then)."""
+    business = _business(complaint.tenant_id)
+    as_of = complaint.opened_at.astimezone(ZoneInfo(business.timezone)).date()
+    sale_margin = None
+    if complaint.sale_id:
+        sale_margin = db.session.execute(select(Sale.margin).where(Sale.id == complaint.sale_id)).scalar_one_or_none()
+    cost = complaint.remedy_cost if remedy_cost is None else remedy_cost
+    return economics.compute(sale_facts(complaint.client_id), as_of, remedy_cost=cost or 0, sale_margin=sale_margin,
+                             multiplier=settings().acquisition_multiplier)
+
+
+# --- recovery -----------------------------------------------------------------------------
+
+@dataclass
+class Recovery:
+    score_before: int | None
+    score_after: int | None
+    bought_again: bool
+    window_over: bool
+
+    @property
+    def recovered(self) -> bool | None:
+        """True: happy again or bought again; False: unhappy again, or 90 days without
+        either; None: too early to say."""
+        if self.bought_again or (self.score_after is not None and self.score_after >= PROMOTER_OR_PASSIVE):
+            return True
+        if self.score_after is not None or self.window_over:
+            return False
+        return None
+
+
+def recovery(complaint: Complaint, today: date | None = None) -> Recovery | None:
+    if complaint.resolved_at is None:
+        return None
+    from ..feedback.models import FeedbackResponse
+
+    business = _business(complaint.tenant_id)
+    zone = ZoneInfo(business.timezone)
+    today = today or business_today(business)
+    resolved_day = complaint.resolved_at.astimezone(zone).date()
+    after = db.session.execute(
+        select(FeedbackResponse.score).where(FeedbackResponse.client_id == complaint.client_id,
+                                             FeedbackResponse.created_at > complaint.resolved_at)
+        .order_by(FeedbackResponse.created_at).limit(1)).scalar_one_or_none()
+    bought = db.session.execute(
+        select(func.count()).select_from(Sale).where(
+            Sale.client_id == complaint.client_id, Sale.sold_on > resolved_day,
+            Sale.sold_on <= resolved_day + timedelta(days=RECOVERY_DAYS))).scalar_one() > 0
+    return Recovery(score_before=complaint.score_before, score_after=after, bought_again=bought,
+                    window_over=today > resolved_day + timedelta(days=RECOVERY_DAYS))
+
+
+# --- who sees what --------------------------------------------------------------------------
+
+def visible(user: User, stmt):
+    """Sellers restricted to their own clients see complaints they own or about their
+    clients; everyone else in the business sees the whole board."""
+    from ..clients.services import restricted_to_own
+
+    if restricted_to_own(user):
+        mine = select(Client.id).where(Client.seller_id == user.id)
+        stmt = stmt.where(or_(Complaint.owner_id == user.id, Complaint.client_id.in_(mine)))
+    return stmt
+
+
+def may_handle(user: User, complaint: Complaint) -> bool:
+    """The case's owner, managers and owners act on it; service staff too (they handle
+    complaints for the whole business)."""
+    return complaint.owner_id == user.id or user.role in (Role.OWNER.value, Role.MANAGER.value, Role.SERVICE.value)
+
+
+# --- board and figures ------------------------------------------------------------------------
+
+BOARD_FILTERS = ("open", "breached", "mine", "resolved", "all")
+
+
+def board_query(user: User, show: str, owner_id: int | None = None):
+    stmt = visible(user, select(Complaint, Client).join(Client, Client.id == Complaint.client_id))
+    now = utcnow()
+    if show == "open":
+        stmt = stmt.where(Complaint.status != "resolved")
+    elif show == "breached":
+        stmt = stmt.where(Complaint.status != "resolved",
+                          or_(Complaint.resolve_due_at < now,
+                              (Complaint.acknowledged_at.is_(None)) & (Complaint.ack_due_at < now)))
+    elif show == "mine":
+        stmt = stmt.where(Complaint.status != "resolved", Complaint.owner_id == user.id)
+    elif show == "resolved":
+        stmt = stmt.where(Complaint.status == "resolved")
+    if owner_id:
+        stmt = stmt.where(Complaint.owner_id == owner_id)
+    if show == "resolved":
+        return stmt.order_by(Complaint.resolved_at.desc(), Complaint.id.desc())
+    return stmt.order_by(Complaint.opened_at, Complaint.id)  # oldest first: age is urgency
+
+
+def counts(user: User) -> dict:
+    now = utcnow()
+    base = visible(user, select(func.count()).select_from(Complaint).where(Complaint.status != "resolved"))
+    open_count = db.session.execute(base).scalar_one()
+    late = db.session.execute(base.where(or_(Complaint.resolve_due_at < now,
+                                             (Complaint.acknowledged_at.is_(None)) & (Complaint.ack_due_at < now)))
+                              ).scalar_one()
+    mine = db.session.execute(base.where(Complaint.owner_id == user.id)).scalar_one()
+    return {"open": open_count, "breached": late, "mine": mine}
+
+
+@dataclass
+class Figures:
+    opened: int
+    resolved: int
+    median_ack_hours: float | None
+    median_resolve_days: float | None
+    breached: int
+    recovered: int
+    recovery_known: int
+    remedy_cost: int
+    value_kept: int
+
+    @property
+    def recovery_rate(self) -> float | None:
+        return self.recovered / self.recovery_known if self.recovery_known else None
+
+
+def figures(user: User, days: int, today: date | None = None) -> Figures:
+    """The period's figures: cases opened in the last ``days`` days."""
+    since = utcnow() - timedelta(days=days)
+    cases = db.session.execute(visible(user, select(Complaint).where(Complaint.opened_at >= since))).scalars().all()
+    acks = [(c.acknowledged_at - c.opened_at).total_seconds() / 3600 for c in cases if c.acknowledged_at]
+    done = [c for c in cases if c.resolved_at]
+    resolves = [(c.resolved_at - c.opened_at).total_seconds() / 86400 for c in done]
+    outcomes = [recovery(c, today) for c in done]
+    known = [r for r in outcomes if r is not None and r.recovered is not None]
+    recovered_cases = [c for c, r in zip(done, outcomes) if r is not None and r.recovered]
+    return Figures(opened=len(cases), resolved=len(done),
+                   median_ack_hours=statistics.median(acks) if acks else None,
+                   median_resolve_days=statistics.median(resolves) if resolves else None,
+                   breached=sum(1 for c in cases if breached(c)),
+                   recovered=sum(1 for r in known if r.recovered), recovery_known=len(known),
+                   remedy_cost=sum(c.remedy_cost or 0 for c in done),
+                   value_kept=sum(c.value_kept or 0 for c in recovered_cases))
+
+
+# --- jobs: escalations and follow-up links ----------------------------------------------------
+
+def _managers() -> list[User]:
+    return db.session.execute(select(User).where(User.active.is_(True), User.role.in_(("owner", "manager")))
+                              .order_by(User.id)).scalars().all()
+
+
+def _claim(complaint_id: int, column) -> bool:
+    """Mark an escalation as sent, atomically: only one run (or worker) wins."""
+    result = db.session.execute(update(Complaint).where(Complaint.id == complaint_id, column.is_(None))
+                                .values({column.key: utcnow()}))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def escalate_breaches(echo=lambda message: None) -> int:
+    """E-mail the managers about each case that missed a target, once per target."""
+    from ..accounts.services import external_url
+
+    sent = 0
+    now = utcnow()
+    for business_id in db.session.execute(select(Business.id).order_by(Business.id)).scalars().all():
+        with bound(business_id):
+            business = db.session.get(Business, business_id)
+            late = db.session.execute(select(Complaint).where(Complaint.status != "resolved", or_(
+                (Complaint.acknowledged_at.is_(None)) & (Complaint.ack_due_at < now) & Complaint.ack_escalated_at.is_(None),
+                (Complaint.resolve_due_at < now) & Complaint.resolve_escalated_at.is_(None)))
+                .order_by(Complaint.id)).scalars().all()
+            for complaint in late:
+                which = []
+                if complaint.acknowledged_at is None and complaint.ack_due_at < now and complaint.ack_escalated_at is None:
+                    which.append(("ack", Complaint.ack_escalated_at))
+                if complaint.resolve_due_at < now and complaint.resolve_escalated_at is None:
+                    which.append(("resolve", Complaint.resolve_escalated_at))
+                for kind, column in which:
+                    if not _claim(complaint.id, column):
+                        continue
+                    client = db.session.get(Client, complaint.client_id)
+                    owner = db.session.get(User, complaint.owner_id) if complaint.owner_id else None
+                    log(complaint, None, "escalated", kind)
+                    db.session.commit()
+                    for manager in _managers():
+                        mail.send_email(manager.email, lambda: _l("Complaint late: %(name)s", name=client.name),
+                                        "complaint_late", manager.language, user=manager, client=client,
+                                        complaint=complaint, owner=owner, kind=kind, business=business,
+                                        link=external_url("complaints.show", complaint_id=complaint.id))
+                    sent += 1
+                    echo(f"complaint {complaint.id} of business {business_id}: {kind} target missed, managers told")
+    return sent
+
+
+def send_followups(echo=lambda message: None) -> int:
+    """The follow-up of each resolved case, on its day: a feedback link by e-mail when
+    the client has an address, otherwise a call in the owner's agenda to ask in person."""
+    from ..accounts.services import external_url
+    from ..feedback import services as feedback
+    from ..visits.models import Activity
+
+    done = 0
+    for business_id in db.session.execute(select(Business.id).order_by(Business.id)).scalars().all():
+        with bound(business_id):
+            business = db.session.get(Business, business_id)
+            today = business_today(business)
+            due = db.session.execute(select(Complaint.id).where(
+                Complaint.status == "resolved", Complaint.followup_on <= today,
+                Complaint.followup_sent_at.is_(None)).order_by(Complaint.id)).scalars().all()
+            for complaint_id in due:
+                if not _claim(complaint_id, Complaint.followup_sent_at):
+                    continue
+                complaint = db.session.get(Complaint, complaint_id)
+                client = db.session.get(Client, complaint.client_id)
+                if client is None or client.deleted_at is not None:
+                    continue
+                if client.email:
+                    secret = feedback.create_link(client, None, sent_by="email", sale_id=complaint.sale_id)
+                    feedback.email_link(client, business, external_url("feedback.public", token=secret))
+                    log(complaint, None, "followup", "email")
+                else:
+                    with force_locale(business.language):
+                        note = str(_l("After the complaint: ask how it is going now and send a feedback link."))
+                    db.session.add(Activity(client_id=client.id, seller_id=complaint.owner_id or client.seller_id,
+                                            kind="call", purpose="other", due_on=today, notes=note))
+                    log(complaint, None, "followup", "call")
+                db.session.commit()
+                done += 1
+                echo(f"complaint {complaint_id} of business {business_id}: follow-up sent")
+    return done
+
+
+# --- telling the client ---------------------------------------------------------------------
+
+def client_language(client: Client, business: Business) -> str:
+    """The language the client last answered us in, else the business's."""
+    from ..feedback.models import FeedbackResponse
+
+    found = db.session.execute(select(FeedbackResponse.language).where(FeedbackResponse.client_id == client.id)
+                               .order_by(FeedbackResponse.id.desc()).limit(1)).scalar_one_or_none()
+    return found if found in ("es", "en") else business.language
+
+
+def message_to_client(complaint: Complaint, client: Client, business: Business) -> tuple[str, str]:
+    """(subject, text) telling the client what will be done, in their language."""
+    from .forms import REMEDY_LABELS
+
+    first = client.name.split(" ")[0]
+    with force_locale(client_language(client, business)):
+        remedy = str(REMEDY_LABELS.get(complaint.remedy or "", "")).lower()
+        subject = str(_l("About your complaint to %(business)s", business=business.name))
+        text = str(_l("Hello %(name)s, this is %(business)s. We are sorry about the problem you told us about. "
+                      "What we are doing about it: %(remedy)s.", name=first, business=business.name, remedy=remedy))
+        if complaint.remedy_notes:
+            text += " " + complaint.remedy_notes
+        text += " " + str(_l("Thank you for telling us: it helps us serve you better."))
+    return subject, text
