@@ -27,8 +27,12 @@ def external_url(endpoint: str, **values) -> str:
     if has_request_context():
         path = url_for(endpoint, _external=False, **values)
     else:
+        from ..tenancy import bind_tenant, current_tenant_id
+
+        tenant = current_tenant_id()
         with current_app.test_request_context("/"):
             path = url_for(endpoint, _external=False, **values)
+        bind_tenant(tenant)  # the throwaway request's teardown unbinds; the job goes on as its tenant
     return current_app.config["BASE_URL"] + path
 
 

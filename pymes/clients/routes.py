@@ -180,9 +180,16 @@ def show(client_id: int):
     answers = db.session.execute(
         select(FeedbackResponse).where(FeedbackResponse.client_id == client.id).order_by(FeedbackResponse.id.desc())
     ).scalars().all()
+    from ..complaints.forms import CATEGORY_LABELS, STATUS_LABELS as COMPLAINT_STATUS
+    from ..complaints.models import Complaint
+
+    complaints = db.session.execute(
+        select(Complaint).where(Complaint.client_id == client.id).order_by(Complaint.opened_at.desc())
+    ).scalars().all()
     local = business_timezone()
     timeline = sorted([(s.sold_on, "sale", s) for s in sales] + [(a.due_on, "activity", a) for a in activities]
-                      + [(r.created_at.astimezone(local).date(), "feedback", r) for r in answers],
+                      + [(r.created_at.astimezone(local).date(), "feedback", r) for r in answers]
+                      + [(c.opened_at.astimezone(local).date(), "complaint", c) for c in complaints],
                       key=lambda item: item[0], reverse=True)
     plan_form = PlanForm(formdata=None, sellers=_team(), data={"due_on": today})
     specialists = db.session.execute(
@@ -194,6 +201,8 @@ def show(client_id: int):
         specialists=specialists, specialist_form=SpecialistForm(formdata=None, sellers=_team()),
         timeline=timeline, plan_form=plan_form,
         activity_labels=dict(purpose=PURPOSE_LABELS, kind=KIND_LABELS, status=STATUS_LABELS),
+        complaint_labels=dict(category=CATEGORY_LABELS, status=COMPLAINT_STATUS),
+        open_complaints=[c for c in complaints if c.status != "resolved"],
         time_labels=TIME_LABELS, source_labels=SOURCE_LABELS, tier_labels=loyalty.TIER_LABELS,
         national=lambda n: services.national(n, g.business.country))
 

@@ -1,7 +1,7 @@
 """A complaint, its history, and each business's service-level targets."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -79,6 +79,12 @@ class Complaint(TenantScoped, TimestampMixin, db.Model):
     value_kept: Mapped[int | None] = mapped_column(BigInteger)
     followup_on: Mapped[date | None] = mapped_column(Date)
     followup_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def resolve_last_moment(self) -> datetime:
+        """The resolve target is due at midnight after the last business day; people
+        read it as "by the end of <that day>", so show the day, not 0:00 of the next."""
+        return self.resolve_due_at - timedelta(seconds=1)
 
 
 class ComplaintEvent(TenantScoped, db.Model):

@@ -36,10 +36,11 @@ def home():
     dropped = db.session.execute(select(func.count()).select_from(Client).where(
         Client.deleted_at.is_(None), Client.tier_dropped_at.is_not(None))).scalar_one()
     from ..clients.loyalty import TIER_LABELS
+    from ..complaints.services import counts as complaint_counts
 
     return render_template("main/home.html", business=g.business, team_size=team_size, pending_invitations=pending,
                            mine=mine, team=team, tiers=tiers, dropped=dropped, tier_labels=TIER_LABELS,
-                           clients_total=sum(tiers.values()))
+                           clients_total=sum(tiers.values()), complaints=complaint_counts(current_user))
 
 
 @bp.get("/healthz")
