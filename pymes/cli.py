@@ -88,6 +88,16 @@ def send_followups_command() -> None:
     click.echo(f"{done} follow-ups sent.")
 
 
+@pymes_cli.command("send-feedback-requests")
+def send_feedback_requests_command() -> None:
+    """E-mail feedback links the set number of days after each delivery, for businesses
+    that turned it on (once per sale; run daily from cron)."""
+    from .feedback.services import send_after_delivery
+
+    sent = send_after_delivery(echo=click.echo)
+    click.echo(f"{sent} feedback links sent.")
+
+
 @pymes_cli.command("worker")
 def worker() -> None:
     """Run the RQ worker (needs REDIS_URL)."""

@@ -4,5 +4,6 @@ from .clients.models import Client, ClientSpecialist, LoyaltySettings, TierChang
 from .sales.models import Sale  # noqa: F401
 from .territories.models import Portfolio, PortfolioSeller, Territory, TerritorySeller  # noqa: F401
 from .visits.models import Activity, DigestLog, FollowUpSettings  # noqa: F401
-from .feedback.models import FeedbackLink, FeedbackResponse  # noqa: F401
+from .feedback.models import FeedbackLink, FeedbackResponse, FeedbackSettings  # noqa: F401
 from .complaints.models import Complaint, ComplaintEvent, ComplaintSettings  # noqa: F401
+from .referrals.models import Referral, Testimonial  # noqa: F401

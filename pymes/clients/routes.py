@@ -186,10 +186,19 @@ def show(client_id: int):
     complaints = db.session.execute(
         select(Complaint).where(Complaint.client_id == client.id).order_by(Complaint.opened_at.desc())
     ).scalars().all()
+    from ..referrals.models import Referral, Testimonial
+    from ..referrals.services import NAME_DISPLAY_LABELS
+
+    testimonials = db.session.execute(select(Testimonial).where(Testimonial.client_id == client.id)
+                                      .order_by(Testimonial.id.desc())).scalars().all()
+    referred = db.session.execute(select(Referral, Client).join(Client, Client.id == Referral.prospect_id)
+                                  .where(Referral.referrer_id == client.id).order_by(Referral.id.desc())).all()
     local = business_timezone()
     timeline = sorted([(s.sold_on, "sale", s) for s in sales] + [(a.due_on, "activity", a) for a in activities]
                       + [(r.created_at.astimezone(local).date(), "feedback", r) for r in answers]
-                      + [(c.opened_at.astimezone(local).date(), "complaint", c) for c in complaints],
+                      + [(c.opened_at.astimezone(local).date(), "complaint", c) for c in complaints]
+                      + [(t.created_at.astimezone(local).date(), "testimonial", t) for t in testimonials]
+                      + [(r.created_at.astimezone(local).date(), "referral", (r, p)) for r, p in referred],
                       key=lambda item: item[0], reverse=True)
     plan_form = PlanForm(formdata=None, sellers=_team(), data={"due_on": today})
     specialists = db.session.execute(
@@ -202,7 +211,7 @@ def show(client_id: int):
         timeline=timeline, plan_form=plan_form,
         activity_labels=dict(purpose=PURPOSE_LABELS, kind=KIND_LABELS, status=STATUS_LABELS),
         complaint_labels=dict(category=CATEGORY_LABELS, status=COMPLAINT_STATUS),
-        open_complaints=[c for c in complaints if c.status != "resolved"],
+        open_complaints=[c for c in complaints if c.status != "resolved"], name_displays=NAME_DISPLAY_LABELS,
         time_labels=TIME_LABELS, source_labels=SOURCE_LABELS, tier_labels=loyalty.TIER_LABELS,
         national=lambda n: services.national(n, g.business.country))
 

@@ -20,6 +20,7 @@ class FeedbackLink(TenantScoped, TimestampMixin, db.Model):
         ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"),
         ForeignKeyConstraint(["tenant_id", "created_by_id"], ["users.tenant_id", "users.id"]),
         Index("ix_feedback_links_tenant_client", "tenant_id", "client_id"),
+        Index("ix_feedback_links_tenant_sale", "tenant_id", "sale_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,3 +57,18 @@ class FeedbackResponse(TenantScoped, TimestampMixin, db.Model):
     callback_channel: Mapped[str | None] = mapped_column(String(16))
     callback_window: Mapped[str | None] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(5), default="es")
+
+
+class FeedbackSettings(TenantScoped, db.Model):
+    """How long a link lives, and whether links go out by themselves after a delivery
+    (``auto_days`` days after it; 0 = only when a person sends one)."""
+
+    __tablename__ = "feedback_settings"
+    __table_args__ = (
+        UniqueConstraint("tenant_id"),
+        CheckConstraint("link_days BETWEEN 1 AND 365 AND auto_days BETWEEN 0 AND 60", name="sane"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_days: Mapped[int] = mapped_column(Integer, default=30)
+    auto_days: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.decorators import confirmed_required, login_required
+from ..accounts.decorators import confirmed_required, login_required, manager_required
 from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
 from ..clients.models import Client
 from ..extensions import limiter
@@ -35,6 +35,22 @@ def _private() -> None:
     g.referrer_policy = "no-referrer"
 
 
+def _thanks(business, language: str, score, token: str | None = None, *, closed: bool = False, status: int = 200,
+            share_values=None, share_errors=None, shared: bool = False):
+    """The thank-you that matches the score; a happy customer is offered step two
+    (a testimonial and friends to refer) while the answer can still be changed."""
+    from ..referrals.services import MAX_FRIENDS, NAME_DISPLAY_LABELS
+
+    with force_locale(language):
+        return render_template("feedback/thanks.html", business=business, score=score, language=language,
+                               token=token, closed=closed, shared=shared,
+                               offer_share=bool(token) and not closed and not shared and score is not None
+                               and score >= services.SHARE_MIN,
+                               share_values=share_values or {}, share_errors=share_errors or {},
+                               name_displays=NAME_DISPLAY_LABELS, max_friends=MAX_FRIENDS,
+                               stamp=services.form_stamp()), status
+
+
 def _gone(language: str):
     # Unknown, expired and revoked links get this same page: no hint which.
     with force_locale(language):
@@ -56,12 +72,9 @@ def public(token: str):
     if request.method == "POST":
         values = request.form
         if services.looks_like_a_bot(request.form.get("stamp", ""), request.form.get("website", "")):
-            with force_locale(language):  # dropped silently: a bot learns nothing
-                return render_template("feedback/thanks.html", business=business, score=None, language=language)
+            return _thanks(business, language, None)  # dropped silently: a bot learns nothing
         if existing is not None and not services.can_correct(existing):
-            with force_locale(language):
-                return render_template("feedback/thanks.html", business=business, score=existing.score,
-                                       language=language, closed=True)
+            return _thanks(business, language, existing.score, closed=True)
         score = request.form.get("score", "")
         try:
             with force_locale(language):
@@ -73,17 +86,13 @@ def public(token: str):
         except FieldError as error:
             errors[error.field] = error.message
         else:
-            with force_locale(language):
-                return render_template("feedback/thanks.html", business=business, score=saved.score,
-                                       language=language, token=token)
+            return _thanks(business, language, saved.score, token)
     elif existing is not None:
         values = {"score": str(existing.score), "comment": existing.comment,
                   "callback": "1" if existing.callback else "", "callback_channel": existing.callback_channel or "",
                   "callback_window": existing.callback_window or ""}
         if not services.can_correct(existing):
-            with force_locale(language):
-                return render_template("feedback/thanks.html", business=business, score=existing.score,
-                                       language=language, closed=True)
+            return _thanks(business, language, existing.score, closed=True)
     elif request.args.get("score", "").isdigit():
         values = {"score": request.args["score"]}  # a one-click score from the e-mail: chosen, not yet sent
     with force_locale(language):
@@ -91,6 +100,48 @@ def public(token: str):
                                errors=errors, stamp=services.form_stamp(), language=language, token=token,
                                correcting=existing is not None, channels=CHANNEL_LABELS, windows=TIME_LABELS,
                                languages=PUBLIC_LANGUAGES), (422 if errors else 200)
+
+
+@bp.post("/f/<token>/share")
+@limiter.limit("10 per minute")
+def share(token: str):
+    """Step two: the happy customer's testimonial (with its consent) and friends."""
+    from ..referrals.services import from_feedback
+
+    _private()
+    language = _public_language()
+    opened = services.open_link(token)
+    if opened is None:
+        return _gone(language)
+    link, client, business, existing = opened
+    if existing is None:
+        return redirect(url_for(".public", token=token, lang=language), code=303)
+    if not services.can_correct(existing):
+        return _thanks(business, language, existing.score, closed=True)
+    if existing.score < services.SHARE_MIN or services.looks_like_a_bot(request.form.get("stamp", ""),
+                                                                        request.form.get("website", "")):
+        return _thanks(business, language, existing.score, shared=True)
+    with force_locale(language):
+        errors = from_feedback(existing, client, business.country, request.form)
+    if errors:
+        return _thanks(business, language, existing.score, token, status=422, share_values=request.form,
+                       share_errors=errors)
+    return _thanks(business, language, existing.score, token, shared=True)
+
+
+@bp.get("/f/<token>/logo")
+@limiter.limit("60 per minute")
+def logo(token: str):
+    """The business's logo on its public page (the page has no log-in to fetch it with)."""
+    opened = services.open_link(token)
+    if opened is None or not opened[2].logo_mime:
+        abort(404)
+    business = opened[2]
+    response = Response(business.logo, mimetype=business.logo_mime)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.post("/clients/<id:client_id>/feedback-links")
@@ -128,3 +179,50 @@ def revoke_link(client_id: int, link_id: int):
     services.revoke(link)
     flash(_("That feedback link no longer works."), "info")
     return redirect(url_for("clients.show", client_id=client.id), code=303)
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+@bp.get("/feedback")
+@login_required
+def inbox():
+    """Every answer, newest first, with NPS and response rate per seller and portfolio."""
+    from sqlalchemy import select
+
+    from ..accounts.models import User
+    from ..extensions import db
+    from ..htmx import render
+    from ..territories.models import Portfolio
+    from . import inbox as box
+
+    days = _int_arg("days")
+    f = box.Filters(days=days if days in box.PERIODS else 90, seller_id=_int_arg("seller"),
+                    portfolio_id=_int_arg("portfolio"), page=max(1, min(_int_arg("page") or 1, 10_000)))
+    rows = box.answers(current_user, f)
+    team = db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
+    portfolios = db.session.execute(select(Portfolio).order_by(Portfolio.name)).scalars().all()
+    from ..clients.models import Client
+
+    return render("feedback/inbox.html", f=f, rows=rows[:box.PAGE_SIZE], more=len(rows) > box.PAGE_SIZE,
+                  total=box.total(current_user, f), by_seller=box.figures(current_user, f, Client.seller_id),
+                  by_portfolio=box.figures(current_user, f, Client.portfolio_id), team=team,
+                  names={u.id: u.name for u in team}, portfolios=portfolios,
+                  portfolio_names={p.id: p.name for p in portfolios}, periods=box.PERIODS,
+                  channels=CHANNEL_LABELS, windows=TIME_LABELS)
+
+
+@bp.route("/feedback/settings", methods=["GET", "POST"])
+@manager_required
+def settings():
+    from ..htmx import render
+    from .forms import FeedbackSettingsForm
+
+    form = FeedbackSettingsForm(obj=services.settings())
+    if form.validate_on_submit():
+        services.save_settings(form.link_days.data, form.auto_days.data)
+        flash(_("Feedback settings saved. New links follow them."), "success")
+        return redirect(url_for(".settings"), code=303)
+    return render("feedback/settings.html", status=422 if form.errors else 200, form=form)

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..i18n import business_today
 from ..validation import FieldError
 from ..visits.models import Activity
-from .models import FeedbackLink, FeedbackResponse
+from .models import FeedbackLink, FeedbackResponse, FeedbackSettings
 
 FEEDBACK = "feedback"
 LINK_DAYS = 30
@@ -28,16 +28,33 @@ CORRECTION_HOURS = 24
 MIN_FILL_SECONDS = 3
 COMMENT_MAX = 2000
 DETRACTOR_MAX = 6
+SHARE_MIN = 7  # passives and promoters are offered a testimonial and referrals
+
+
+def settings() -> FeedbackSettings:
+    """The business's link lifetime and automatic sending (defaults until changed)."""
+    found = db.session.execute(select(FeedbackSettings)).scalar_one_or_none()
+    return found or FeedbackSettings(link_days=LINK_DAYS, auto_days=0)
+
+
+def save_settings(link_days: int, auto_days: int) -> None:
+    current = db.session.execute(select(FeedbackSettings)).scalar_one_or_none()
+    if current is None:
+        current = FeedbackSettings()
+        db.session.add(current)
+    current.link_days, current.auto_days = link_days, auto_days
+    db.session.commit()
 
 
 def create_link(client: Client, actor: User | None, sent_by: str = "link", sale_id: int | None = None) -> str:
     """A new feedback link for a client (``actor`` None: sent by a scheduled job);
-    returns the secret (only its hash is kept)."""
+    returns the secret (only its hash is kept). It lives as long as the business says."""
+    lifetime = timedelta(days=settings().link_days)
     link = FeedbackLink(client_id=client.id, created_by_id=actor.id if actor else None, sent_by=sent_by, sale_id=sale_id,
-                        expires_at=utcnow() + timedelta(days=LINK_DAYS))
+                        expires_at=utcnow() + lifetime)
     db.session.add(link)
     db.session.flush()
-    secret = tokens.issue(FEEDBACK, client.tenant_id, link.id, timedelta(days=LINK_DAYS))
+    secret = tokens.issue(FEEDBACK, client.tenant_id, link.id, lifetime)
     db.session.commit()
     return secret
 
@@ -195,3 +212,33 @@ def qr_data_uri(url: str, kind: str) -> str:
     if kind == "svg":
         return code.svg_data_uri(scale=6, border=2)
     return code.png_data_uri(scale=8, border=2)
+
+
+def send_after_delivery(echo=lambda message: None, today=None) -> int:
+    """Each business that asked for it: e-mail a feedback link ``auto_days`` days after a
+    delivery, once per sale, to clients with an e-mail address. Deliveries missed by a
+    day or two (the job did not run) are still sent, within a week."""
+    from ..accounts.services import external_url
+    from ..sales.models import Sale
+    from ..tenancy import bound
+
+    sent = 0
+    for business_id in db.session.execute(select(Business.id).order_by(Business.id)).scalars().all():
+        with bound(business_id):
+            wanted = settings()
+            if not wanted.auto_days:
+                continue
+            business = db.session.get(Business, business_id)
+            day = (today or business_today(business)) - timedelta(days=wanted.auto_days)
+            already = select(FeedbackLink.sale_id).where(FeedbackLink.sale_id.is_not(None))
+            due = db.session.execute(
+                select(Sale, Client).join(Client, Client.id == Sale.client_id)
+                .where(Sale.delivery_on <= day, Sale.delivery_on > day - timedelta(days=7),
+                       Client.email.is_not(None), Client.deleted_at.is_(None), Sale.id.not_in(already))
+                .order_by(Sale.id)).all()
+            for sale, client in due:
+                secret = create_link(client, None, sent_by="auto", sale_id=sale.id)
+                email_link(client, business, external_url("feedback.public", token=secret))
+                sent += 1
+                echo(f"business {business_id}: feedback link for sale {sale.id} e-mailed")
+    return sent

@@ -1,0 +1,1 @@
+"""Referrals and testimonials: the virtuous circle (rule 8)."""

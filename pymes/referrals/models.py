@@ -1,0 +1,90 @@
+"""A referral (a client names a friend, who becomes a prospect) and a testimonial (a
+client's words, published only with their consent and a manager's approval)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import TimestampMixin, UTCDateTime
+from ..extensions import db
+from ..tenancy import TenantScoped
+
+REFERRAL_SOURCES = ("feedback", "visit", "call", "manual", "link")
+REFERRAL_STATUSES = ("new", "contacted", "meeting", "converted", "lost")
+NAME_DISPLAYS = ("full", "first", "initials", "anonymous")
+TESTIMONIAL_SOURCES = ("feedback", "seller")
+TESTIMONIAL_STATUSES = ("pending", "approved", "rejected")
+
+
+def _in(column: str, values: tuple) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Referral(TenantScoped, TimestampMixin, db.Model):
+    """``referrer_id`` named a friend; the friend is ``prospect_id``, a prospect in the
+    client book with a responsible seller. ``flag`` says why a person should look twice
+    (the same contact as a client already in the book). A referral of the referrer
+    themself is refused, never stored."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(["tenant_id", "referrer_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "prospect_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "created_by_id"], ["users.tenant_id", "users.id"]),
+        CheckConstraint(_in("source", REFERRAL_SOURCES), name="source"),
+        CheckConstraint(_in("status", REFERRAL_STATUSES), name="status"),
+        CheckConstraint("flag IS NULL OR flag = 'duplicate'", name="flag"),
+        CheckConstraint("referrer_id <> prospect_id", name="not_self"),
+        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_contact"),
+        Index("ix_referrals_referrer", "tenant_id", "referrer_id"),
+        Index("ix_referrals_prospect", "tenant_id", "prospect_id"),
+        Index("ix_referrals_status", "tenant_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referrer_id: Mapped[int] = mapped_column(Integer)
+    prospect_id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(160))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    flag: Mapped[str | None] = mapped_column(String(16))
+    friend_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    feedback_response_id: Mapped[int | None] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(Integer)
+    converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Testimonial(TenantScoped, TimestampMixin, db.Model):
+    """The client's words with the consent they gave: how their name may appear and
+    whether it may be published. Published only once approved and while not revoked."""
+
+    __tablename__ = "testimonials"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "feedback_response_id"),  # one per answer; a correction edits it
+        ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "reviewed_by_id"], ["users.tenant_id", "users.id"]),
+        CheckConstraint(_in("name_display", NAME_DISPLAYS), name="name_display"),
+        CheckConstraint(_in("source", TESTIMONIAL_SOURCES), name="source"),
+        CheckConstraint(_in("status", TESTIMONIAL_STATUSES), name="status"),
+        Index("ix_testimonials_client", "tenant_id", "client_id"),
+        Index("ix_testimonials_status", "tenant_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(Integer)
+    feedback_response_id: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    name_display: Mapped[str] = mapped_column(String(16), default="first")
+    may_publish: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(16), default="feedback")
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    reviewed_by_id: Mapped[int | None] = mapped_column(Integer)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
