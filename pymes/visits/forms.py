@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..accounts.forms import choices
@@ -24,7 +24,11 @@ class OutcomeForm(FlaskForm):
                                validators=[OneOfOrEmpty()])
     notes = TextAreaField(_l("Notes"), validators=[Length(max=5000, message=_l("Use at most %(max)d characters.",
                                                                                max=5000))])
-    opportunity = BooleanField(_l("Opportunity spotted (a new sale or a referral)"))
+    opportunity = BooleanField(_l("Opportunity spotted"))
+    opportunity_what = StringField(_l("What the client wants"), validators=[
+        Length(max=200, message=_l("Use at most %(max)d characters.", max=200))])
+    opportunity_amount = StringField(_l("Amount, if they bought it now (leave empty to follow it up)"),
+                                     validators=[Length(max=30)], render_kw={"inputmode": "decimal"})
     new_date = DateField(_l("New date (if rescheduled)"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):

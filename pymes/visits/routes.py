@@ -94,21 +94,57 @@ def log_outcome(activity_id: int):
         abort(409)
     form = OutcomeForm()
     if form.validate_on_submit():
+        today = business_today()
         try:
+            amount = _opportunity_amount(form)
             services.log_outcome(activity, status=form.status.data, notes=form.notes.data or "",
                                  satisfaction=form.satisfaction.data, opportunity=bool(form.opportunity.data),
-                                 new_date=form.new_date.data, today=business_today())
+                                 new_date=form.new_date.data, today=today)
         except FieldError as error:
             apply_field_error(form, error)
         else:
             flash(_("Logged: %(what)s with %(name)s.", what=PURPOSE_LABELS[activity.purpose], name=client.name),
                   "success")
             if form.opportunity.data:
-                flash(_("Opportunity spotted: record the sale on the client's page."), "info")
+                _act_on_opportunity(activity, client, form.opportunity_what.data.strip(), amount, today)
             if request.headers.get("HX-Request"):
                 return render("visits/_item.html", "visits/_item.html", **_item_context(activity, client))
             return redirect(url_for(".agenda"), code=303)
     return render("visits/_item.html", "visits/_item.html", status=422, **_item_context(activity, client, form))
+
+
+def _opportunity_amount(form: OutcomeForm) -> int | None:
+    """Checked before anything is saved, so a wrong amount loses nothing."""
+    if not form.opportunity.data:
+        return None
+    from ..i18n import business_locale
+    from ..sales.services import parse_money
+
+    if not (form.opportunity_what.data or "").strip():
+        raise FieldError("opportunity_what", _("Write what the client wants, so nobody forgets it."))
+    amount = parse_money(form.opportunity_amount.data, g.business.currency, business_locale(), "opportunity_amount")
+    if amount is not None and amount <= 0:
+        raise FieldError("opportunity_amount", _("Write an amount above zero, or leave it empty."))
+    return amount
+
+
+def _act_on_opportunity(activity: Activity, client: Client, what: str, amount: int | None, today) -> None:
+    """On the spot: a sale when the client bought it now (which plans its own follow-up),
+    otherwise a call in a week to follow the opportunity up."""
+    from datetime import timedelta
+
+    from flask_babel import format_date
+
+    from ..sales.services import record_sale
+
+    if amount is not None:
+        record_sale(client, sold_on=today, description=what, product_line="", amount=amount, margin=None,
+                    seller_id=activity.seller_id, delivery_on=None, actor=current_user, today=today)
+        flash(_("Sale recorded: %(what)s.", what=what), "success")
+        return
+    call = services.plan_contact(client, kind="call", due_on=today + timedelta(days=7), seller_id=activity.seller_id,
+                                 today=today, notes=_("Opportunity: %(what)s", what=what))
+    flash(_("Opportunity noted: a call to follow it up is planned for %(day)s.", day=format_date(call.due_on)), "info")
 
 
 @bp.post("/clients/<id:client_id>/contacts")

@@ -60,6 +60,7 @@ def test_sale_to_agenda_to_logged_visit(browser, live_server, app, make, shoot, 
     item.locator("select[name=satisfaction]").select_option("5")
     item.locator("textarea[name=notes]").fill("Quedó feliz; quiere otro sofá para la oficina")
     item.locator("input[name=opportunity]").check()
+    item.locator("input[name=opportunity_what]").fill("Sofá para la oficina")
     item.locator("button[type=submit]").click()
     expect(page.locator("#flashes")).to_contain_text("Rosa Díaz")
     expect(page.locator("text=Quedó feliz")).to_be_visible()

@@ -1,5 +1,7 @@
 """Rules 1-3: the post-sale plan, the agenda and outcome logging."""
 from datetime import datetime, timedelta
+
+import pytest
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, select
@@ -109,7 +111,8 @@ def test_logging_a_contact_pushes_the_next_check_in_out(app, make):
     http = logged(app, seller)
     response = http.post(f"/agenda/{visit_id}/outcome", data={
         "csrf_token": csrf_token(http, "/agenda"), "status": "done", "satisfaction": "5",
-        "notes": "Todo bien", "opportunity": "y"}, headers={"HX-Request": "true"})
+        "notes": "Todo bien", "opportunity": "y", "opportunity_what": "Una segunda cama"},
+        headers={"HX-Request": "true"})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Todo bien" in html and 'hx-swap-oob="true"' in html
@@ -121,6 +124,54 @@ def test_logging_a_contact_pushes_the_next_check_in_out(app, make):
     again = http.post(f"/agenda/{visit_id}/outcome", data={"csrf_token": csrf_token(http, "/agenda"),
                                                            "status": "done"})
     assert again.status_code == 409
+
+
+@pytest.mark.parametrize("amount", ["350.000", ""])
+def test_an_opportunity_becomes_a_sale_or_a_call_on_the_spot(app, make, amount):
+    business, _o, _m, seller = make.team()
+    cid = make_client(app, business, seller)
+    with app.app_context(), bound(business.id):
+        visit = Activity(client_id=cid, seller_id=seller.id, kind="visit", purpose="delivery", due_on=today())
+        db.session.add(visit)
+        db.session.commit()
+        visit_id = visit.id
+    http = logged(app, seller)
+    response = http.post(f"/agenda/{visit_id}/outcome", data={
+        "csrf_token": csrf_token(http, "/agenda"), "status": "done", "opportunity": "y",
+        "opportunity_what": "Velador de roble", "opportunity_amount": amount})
+    assert response.status_code == 303
+    with app.app_context(), bound(business.id):
+        sales = db.session.execute(select(Sale).where(Sale.client_id == cid)).scalars().all()
+        calls = db.session.execute(select(Activity).where(Activity.client_id == cid, Activity.notes.contains(
+            "Velador de roble"))).scalars().all()
+    if amount:
+        assert [(s.description, s.amount, s.seller_id) for s in sales] == [("Velador de roble", 350_000, seller.id)]
+        assert calls == []
+    else:
+        assert sales == []
+        assert [(c.kind, c.due_on, c.seller_id) for c in calls] == [("call", today() + timedelta(days=7), seller.id)]
+
+
+@pytest.mark.parametrize("what, amount, field", [("", "", "opportunity_what"),
+                                                 ("Velador", "-5", "opportunity_amount"),
+                                                 ("Velador", "mucho", "opportunity_amount")])
+def test_a_wrong_opportunity_logs_nothing_and_keeps_what_was_typed(app, make, what, amount, field):
+    business, _o, _m, seller = make.team()
+    cid = make_client(app, business, seller)
+    with app.app_context(), bound(business.id):
+        visit = Activity(client_id=cid, seller_id=seller.id, kind="visit", purpose="delivery", due_on=today())
+        db.session.add(visit)
+        db.session.commit()
+        visit_id = visit.id
+    http = logged(app, seller)
+    response = http.post(f"/agenda/{visit_id}/outcome", data={
+        "csrf_token": csrf_token(http, "/agenda"), "status": "done", "notes": "Muy contento", "opportunity": "y",
+        "opportunity_what": what, "opportunity_amount": amount}, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in html and "Muy contento" in html
+    with app.app_context(), bound(business.id):
+        assert db.session.get(Activity, visit_id).status == "planned"
 
 
 def test_reschedule_needs_a_future_date_and_plans_it(app, make):
@@ -251,6 +302,22 @@ def test_team_health_counts_on_time_late_and_overdue(app, make):
     cells = [c.strip() for c in row.split("<td>")[2:]]
     assert cells[0].startswith('<span class="badge badge-revoked">1<')  # one overdue
     assert [c.split("<")[0] for c in cells[1:4]] == ["3", "1", "1"]
+
+
+def test_a_call_made_late_in_the_evening_is_on_time_where_the_business_is(app, make):
+    business, owner, _manager, seller = make.team()  # America/Santiago
+    cid = make_client(app, business, seller)
+    zone = ZoneInfo("America/Santiago")
+    due = datetime.now(zone).date() - timedelta(days=4)
+    evening = datetime.combine(due, datetime.min.time(), tzinfo=zone).replace(hour=23, minute=30)
+    with app.app_context(), bound(business.id):
+        db.session.add(Activity(client_id=cid, seller_id=seller.id, kind="call", purpose="follow_up", due_on=due,
+                                status="done", done_at=evening))  # already the next day in UTC
+        db.session.commit()
+    html = logged(app, owner).get("/agenda/team").get_data(as_text=True)
+    row = html.split(f'data-testid="health-{seller.id}"')[1].split("</tr>")[0]
+    cells = [c.strip() for c in row.split("<td>")[2:]]
+    assert [c.split("<")[0] for c in cells[1:4]] == ["1", "1", "0"]
 
 
 def test_month_view_shows_the_seller_s_contacts_on_their_days(app, make):
