@@ -12,7 +12,8 @@ import sys
 import urllib.parse
 import urllib.request
 
-GOALS = {"client list": ("bare 50 rows", 0.5), "search fragment": ("bare 50 rows", 0.6)}
+GOALS = {"client list": ("bare 50 rows", 0.5), "search fragment": ("bare 50 rows", 0.6),
+         "public feedback page": ("bare hello", 0.5)}
 
 
 def login_cookie(base: str, email: str, password: str) -> str:
@@ -39,16 +40,40 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> di
             "errors": int(errors.group(1)) if errors else 0}
 
 
-def sql_counts(database_url: str, email: str, password: str) -> dict:
-    """SQL statements per page, counted in-process on the same database."""
+def _app(database_url: str):
     os.environ["DATABASE_URL"] = database_url
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from pymes import create_app
+
+    return create_app({"RATELIMIT_ENABLED": False})
+
+
+def feedback_link(database_url: str) -> str:
+    """A fresh feedback link for the first client of the first business (the page's
+    path; the secret exists only here and in the database's hash)."""
+    from sqlalchemy import select
+
+    from pymes.accounts.models import Business
+    from pymes.clients.models import Client
+    from pymes.extensions import db
+    from pymes.feedback.services import create_link
+    from pymes.tenancy import bound
+
+    app = _app(database_url)
+    with app.app_context():
+        business_id = db.session.execute(select(Business.id).order_by(Business.id)).scalars().first()
+        with bound(business_id):
+            client = db.session.execute(select(Client).order_by(Client.id).limit(1)).scalar_one()
+            return "/f/" + create_link(client, None)
+
+
+def sql_counts(database_url: str, email: str, password: str, public_path: str) -> dict:
+    """SQL statements per page, counted in-process on the same database."""
     from sqlalchemy import event
 
-    from pymes import create_app
     from pymes.extensions import db
 
-    app = create_app({"RATELIMIT_ENABLED": False})
+    app = _app(database_url)
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
@@ -58,7 +83,8 @@ def sql_counts(database_url: str, email: str, password: str) -> dict:
         engine = db.engine
     for name, path, headers in (("client list", "/clients?mine=0", {}),
                                 ("search fragment", "/clients?mine=0&q=gonz", {"HX-Request": "true"}),
-                                ("agenda", "/agenda?seller=all", {})):
+                                ("agenda", "/agenda?seller=all", {}),
+                                ("public feedback page", public_path, {})):
         seen = []
         listener = lambda *args: seen.append(1)  # noqa: E731
         event.listen(engine, "before_cursor_execute", listener)
@@ -80,16 +106,18 @@ def main() -> int:
     args = parser.parse_args()
 
     cookie = login_cookie(args.app, args.email, args.password)
+    public_path = feedback_link(args.database_url)
     targets = [
         ("bare hello", args.reference + "/hello", {}),
         ("bare 50 rows", args.reference + "/rows", {}),
         ("client list", args.app + "/clients?mine=0", {"Cookie": cookie}),
         ("search fragment", args.app + "/clients?mine=0&q=gonz", {"Cookie": cookie, "HX-Request": "true"}),
         ("agenda", args.app + "/agenda?seller=all", {"Cookie": cookie}),
+        ("public feedback page", args.app + public_path, {"Accept-Language": "es-CL,es;q=0.9"}),
         ("health", args.app + "/healthz", {}),
     ]
     results = {name: wrk(url, args.seconds, args.connections, headers) for name, url, headers in targets}
-    sql = sql_counts(args.database_url, args.email, args.password)
+    sql = sql_counts(args.database_url, args.email, args.password, public_path)
 
     print("\n| page | requests/s | p50 ms | p95 ms | p99 ms | non-2xx | ratio | SQL statements |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")

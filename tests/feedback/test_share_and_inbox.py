@@ -258,3 +258,17 @@ def test_the_inbox_shows_nps_response_rate_and_comments(app, shop, make):
     assert "Excelente" in page and "Tarde" in page and page.count('data-testid="answer"') == 4
     mine = http.get(f"/feedback?seller={other_seller.id}").get_data(as_text=True)
     assert re.search(r'data-testid="nps">\s*-100<', mine) and "Excelente" not in mine
+
+
+def test_the_public_page_is_light_and_needs_no_javascript(app, shop):
+    """Issue 5: the page transfers under 30 KB in all (HTML and every stylesheet it
+    links), with no script: it works with JavaScript off."""
+    business, *_rest, cid = shop
+    secret = new_link(app, business, cid)
+    http = app.test_client()
+    html = http.get(f"/f/{secret}").get_data(as_text=True)
+    assert "<script" not in html
+    sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    assert sheets
+    total = len(html.encode()) + sum(len(http.get(href).data) for href in sheets)
+    assert total < 30_000, total
