@@ -158,7 +158,9 @@ def show(client_id: int):
     history = db.session.execute(
         select(TierChange).where(TierChange.client_id == client.id).order_by(TierChange.created_at.desc()).limit(20)
     ).scalars().all()
-    result = loyalty.compute_tier([s.sold_on for s in sales], today, rules=services.rules())
+    score, converted = services.loyalty_facts(client.id)
+    result = loyalty.compute_tier([s.sold_on for s in sales], today, score=score, converted_referrals=converted,
+                                  rules=services.rules())
     total = _business_revenue_12m(today)
     share = (client.revenue_12m / total) if total else 0
     names = {u.id: u.name for u in _team()}

@@ -119,10 +119,44 @@ def refresh_client(client: Client, today: date | None = None, actor: User | None
     client.revenue_12m = int(revenue)
     if dates and client.kind == "prospect":
         client.kind = "client"  # a first sale turns a prospect into a client
-    result = loyalty.compute_tier(list(dates), today, score=None, converted_referrals=0, rules=rules())
+    if dates:
+        _convert_referrals(client, today, actor)
+    score, converted = loyalty_facts(client.id)
+    result = loyalty.compute_tier(list(dates), today, score=score, converted_referrals=converted, rules=rules())
     client.computed_tier = result.tier
     _set_tier(client, client.tier_override or result.tier, "computed", "", actor)
     return result
+
+
+def loyalty_facts(client_id: int) -> tuple[int | None, int]:
+    """(latest satisfaction score, referrals of theirs that became clients): with the
+    sales, what the ladder looks at."""
+    from ..feedback.models import FeedbackResponse
+    from ..referrals.models import Referral
+
+    score = db.session.execute(select(FeedbackResponse.score).where(FeedbackResponse.client_id == client_id)
+                               .order_by(FeedbackResponse.created_at.desc(), FeedbackResponse.id.desc()).limit(1)
+                               ).scalar_one_or_none()
+    converted = db.session.execute(select(func.count()).select_from(Referral).where(
+        Referral.referrer_id == client_id, Referral.status == "converted")).scalar_one()
+    return score, int(converted)
+
+
+def _convert_referrals(client: Client, today: date, actor: User | None) -> None:
+    """A referred prospect who buys converts their referral by itself, and the referrer
+    gets the credit on the ladder. A referral flagged as a duplicate (the person was in
+    the book already) waits for a person to decide."""
+    from ..referrals.models import Referral
+
+    open_ones = db.session.execute(select(Referral).where(
+        Referral.prospect_id == client.id, Referral.flag.is_(None),
+        Referral.status.not_in(("converted",)))).scalars().all()
+    for referral in open_ones:
+        referral.status, referral.converted_at = "converted", utcnow()
+        referrer = db.session.get(Client, referral.referrer_id)
+        db.session.flush()
+        if referrer is not None and referrer.id != client.id:
+            refresh_client(referrer, today, actor)
 
 
 def _set_tier(client: Client, new: str | None, source: str, reason: str, actor: User | None) -> None:

@@ -158,6 +158,10 @@ def _act_on(response: FeedbackResponse, client: Client, first: bool, had_callbac
     complaint owned by the responsible seller, and the managers hear about it (rule 4:
     act immediately)."""
     today = business_today(db.session.get(Business, client.tenant_id))
+    from ..clients.services import refresh_client
+
+    db.session.flush()
+    refresh_client(client, today)  # the latest score is on the ladder (an apostle's needs a high one)
     if response.callback and (first or not had_callback):
         kind = "visit" if response.callback_channel == "visit" else "call"
         db.session.add(Activity(client_id=client.id, seller_id=client.seller_id, kind=kind, purpose="callback",
