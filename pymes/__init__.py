@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from .accounts.routes import bp as accounts_bp
     from .clients.routes import bp as clients_bp
     from .complaints.routes import bp as complaints_bp
+    from .referrals.routes import bp as referrals_bp
     from .feedback.routes import bp as feedback_bp
     from .main.routes import bp as main_bp
     from .territories.routes import bp as territories_bp
@@ -84,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(visits_bp)
     app.register_blueprint(feedback_bp)
     app.register_blueprint(complaints_bp)
+    app.register_blueprint(referrals_bp)
     app.register_blueprint(territories_bp)
 
 

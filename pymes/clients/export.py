@@ -76,12 +76,17 @@ def _rows(user: User, filters: ClientFilters, business):
 
 def csv_chunks(user: User, filters: ClientFilters, business):
     """UTF-8 with a BOM (Excel then reads the accents right), written as it goes."""
+    return csv_stream(headers(), rows(user, filters, business))
+
+
+def csv_stream(header: list[str], body):
+    """Any table as streamed CSV chunks: BOM, header, EXP-1-neutralised rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     yield "\ufeff"
-    writer.writerow(headers())
+    writer.writerow(header)
     count = 0
-    for row in rows(user, filters, business):
+    for row in body:
         writer.writerow([neutralise(v) for v in row])
         count += 1
         if count % 500 == 0:
@@ -93,12 +98,17 @@ def csv_chunks(user: User, filters: ClientFilters, business):
 
 def xlsx_file(user: User, filters: ClientFilters, business):
     """A temporary .xlsx (write-only workbook: rows go to disk as they are added)."""
+    return xlsx_table(_("Clients"), headers(), rows(user, filters, business))
+
+
+def xlsx_table(title: str, header: list[str], body):
+    """Any table as a temporary write-only .xlsx, EXP-1-neutralised."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Clients"))
-    sheet.append(headers())
-    for row in rows(user, filters, business):
+    sheet = workbook.create_sheet(title)
+    sheet.append(header)
+    for row in body:
         sheet.append([neutralise(v) for v in row])
     handle = tempfile.TemporaryFile()
     workbook.save(handle)
@@ -106,7 +116,27 @@ def xlsx_file(user: User, filters: ClientFilters, business):
     return handle
 
 
-def file_name(business, extension: str) -> str:
+def file_name(business, extension: str, what: str = "") -> str:
     ascii_name = unicodedata.normalize("NFKD", business.name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-zA-Z0-9]+", "-", ascii_name).strip("-").lower() or "clientes"
-    return f"{slug}-{date.today().isoformat()}.{extension}"
+    return f"{slug}{'-' + what if what else ''}-{date.today().isoformat()}.{extension}"
+
+
+def download(extension: str, name: str, header: list[str], body, title: str):
+    """The streamed response of an export, CSV or XLSX."""
+    from flask import Response, stream_with_context
+
+    if extension == "csv":
+        response = Response(stream_with_context(csv_stream(header, body)), mimetype="text/csv")
+    else:
+        handle = xlsx_table(title, header, body)
+
+        def chunks():
+            with handle:
+                while block := handle.read(64 * 1024):
+                    yield block
+
+        response = Response(chunks(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -411,25 +411,8 @@ def save_row(client_id: int):
 @login_required
 def export(extension: str):
     """The clients of the list as it is filtered now, as CSV or Excel (streamed)."""
-    from flask import Response, stream_with_context
-
     from . import export as exporter
 
-    f = _filters()
-    business = g.business
-    name = exporter.file_name(business, extension)
-    if extension == "csv":
-        response = Response(stream_with_context(exporter.csv_chunks(current_user, f, business)),
-                            mimetype="text/csv")
-    else:
-        handle = exporter.xlsx_file(current_user, f, business)
-
-        def chunks():
-            with handle:
-                while block := handle.read(64 * 1024):
-                    yield block
-
-        response = Response(chunks(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    f, business = _filters(), g.business
+    return exporter.download(extension, exporter.file_name(business, extension), exporter.headers(),
+                             exporter.rows(current_user, f, business), _("Clients"))

@@ -14,6 +14,7 @@ from ..clients.services import normalise_phone
 from ..db import utcnow
 from ..extensions import db
 from ..territories.models import TerritorySeller
+from ..validation import FieldError
 from .models import NAME_DISPLAYS, Referral, Testimonial
 
 MAX_FRIENDS = 3
@@ -165,3 +166,78 @@ def from_feedback(response, client: Client, country: str, form) -> dict:
         add_referral(client, friend, source="feedback", friend_consent=consent, feedback_response_id=response.id)
     db.session.commit()
     return {}
+
+
+# --- the referrals list, its filters and its export --------------------------------------------
+
+STATUS_FLOW = ("new", "contacted", "meeting", "converted", "lost")
+
+
+@dataclass
+class ReferralFilters:
+    days: int | None = 90           # None: all time
+    status: str | None = None
+    seller_id: int | None = None
+    territory_id: int | None = None
+    portfolio_id: int | None = None
+
+
+def referral_query(user, f: ReferralFilters):
+    """(referral, referrer, prospect) rows, newest first. The seller, territory and
+    portfolio are the referred person's (who follows them up); restricted sellers see
+    the referrals of their own clients and prospects."""
+    from datetime import timedelta
+
+    from sqlalchemy.orm import aliased
+
+    from ..clients.services import restricted_to_own
+
+    referrer, prospect = aliased(Client), aliased(Client)
+    stmt = (select(Referral, referrer, prospect)
+            .join(referrer, referrer.id == Referral.referrer_id)
+            .join(prospect, prospect.id == Referral.prospect_id))
+    if f.days:
+        stmt = stmt.where(Referral.created_at >= utcnow() - timedelta(days=f.days))
+    if f.status in STATUS_FLOW:
+        stmt = stmt.where(Referral.status == f.status)
+    if restricted_to_own(user):
+        stmt = stmt.where(or_(prospect.seller_id == user.id, referrer.seller_id == user.id))
+    if f.seller_id:
+        stmt = stmt.where(prospect.seller_id == f.seller_id)
+    if f.territory_id:
+        stmt = stmt.where(prospect.territory_id == f.territory_id)
+    if f.portfolio_id:
+        stmt = stmt.where(prospect.portfolio_id == f.portfolio_id)
+    return stmt.order_by(Referral.created_at.desc(), Referral.id.desc())
+
+
+def set_status(referral: Referral, status: str) -> None:
+    if status not in STATUS_FLOW:
+        raise FieldError("status", str(_l("Choose one from the list.")))
+    referral.status = status
+    referral.converted_at = utcnow() if status == "converted" else None
+    db.session.commit()
+    from ..clients.services import refresh_client
+
+    referrer = db.session.get(Client, referral.referrer_id)
+    if referrer is not None:
+        refresh_client(referrer)  # converted referrals count on the referrer's ladder
+        db.session.commit()
+
+
+def add_by_hand(referrer: Client, name: str, contact: str, country: str, source: str, friend_consent: bool,
+                actor_id: int) -> Referral:
+    """A referral a seller writes down during a visit or a call."""
+    friend = read_friend(name, contact, country, referrer)
+    if friend.empty:
+        raise FieldError("name", str(_l("Write your friend's name.")))
+    if friend.errors:
+        field_name, message = next(iter(friend.errors.items()))
+        raise FieldError(field_name, message)
+    if not friend_consent:
+        raise FieldError("friend_consent", str(_l("Only with their consent: ask the client whether their friend "
+                                                  "agreed to be contacted.")))
+    referral = add_referral(referrer, friend, source=source if source in ("visit", "call", "manual") else "manual",
+                            friend_consent=True, created_by_id=actor_id)
+    db.session.commit()
+    return referral

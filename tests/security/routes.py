@@ -104,6 +104,19 @@ def _complaint(app, business, owner):
         return open_complaint(client, None, category="quality", description="Llegó roto").id
 
 
+def _referral(app, business, owner):
+    from pymes.clients.models import Client
+    from pymes.referrals import services as referrals
+
+    cid = _client(app, business, owner)
+    with app.app_context(), bound(business.id):
+        client = db.session.get(Client, cid)
+        friend = referrals.read_friend("Amigo Canario", f"amigo{cid}@example.com", "CL", client)
+        referral = referrals.add_referral(client, friend, source="manual", friend_consent=True)
+        db.session.commit()
+        return referral.id
+
+
 def registry(make):
     """argument name → function(app, business, owner) returning a real id in that business."""
     return {
@@ -117,11 +130,12 @@ def registry(make):
         "portfolio_id": _portfolio,
         "link_id": _feedback_link,
         "complaint_id": _complaint,
+        "referral_id": _referral,
     }
 
 
 KNOWN_ARGS = {"user_id", "invitation_id", "client_id", "sale_id", "activity_id", "specialist_id", "territory_id",
-              "portfolio_id", "link_id", "complaint_id"}
+              "portfolio_id", "link_id", "complaint_id", "referral_id"}
 
 
 def rules(app):

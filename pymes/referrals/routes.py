@@ -1,0 +1,151 @@
+"""The referrals list (status moved inline), a referral written down by hand, and the
+export of referral lists (CSV and XLSX, EXP-1/EXP-2)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..accounts.decorators import login_required
+from ..accounts.models import User
+from ..clients.models import Client
+from ..extensions import db
+from ..htmx import render
+from ..sales.models import Sale
+from ..territories.models import Portfolio, Territory
+from ..tenancy import bound, get_or_404
+from ..validation import FieldError
+from . import services
+from .models import Referral
+
+bp = Blueprint("referrals", __name__)
+
+STATUS_LABELS = {"new": _l("New"), "contacted": _l("Contacted"), "meeting": _l("Meeting"),
+                 "converted": _l("Became a client"), "lost": _l("Lost")}
+SOURCE_LABELS = {"feedback": _l("Feedback page"), "visit": _l("During a visit"), "call": _l("During a call"),
+                 "manual": _l("Written by hand"), "link": _l("Referral link")}
+PERIODS = (30, 90, 365)
+
+
+def _int(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _filters() -> services.ReferralFilters:
+    days = request.args.get("days", "90")
+    status = request.args.get("status") or None
+    return services.ReferralFilters(days=None if days == "all" else (int(days) if days in {str(p) for p in PERIODS}
+                                                                      else 90),
+                                    status=status if status in services.STATUS_FLOW else None,
+                                    seller_id=_int("seller"), territory_id=_int("territory"),
+                                    portfolio_id=_int("portfolio"))
+
+
+def _names():
+    from ..clients.services import national
+
+    country = g.business.country
+    return dict(national=lambda number: national(number, country),
+                sellers=dict(db.session.execute(select(User.id, User.name)).all()),
+                territories=dict(db.session.execute(select(Territory.id, Territory.name)).all()),
+                portfolios=dict(db.session.execute(select(Portfolio.id, Portfolio.name)).all()))
+
+
+@bp.get("/referrals")
+@login_required
+def index():
+    f = _filters()
+    rows = db.session.execute(services.referral_query(current_user, f).limit(500)).all()
+    names = _names()
+    team = db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
+    args = {k: v for k, v in request.args.items() if k in ("days", "status", "seller", "territory", "portfolio")}
+    return render("referrals/index.html", rows=rows, f=f, team=team, labels=STATUS_LABELS, sources=SOURCE_LABELS,
+                  periods=PERIODS, args=args, **names)
+
+
+@bp.post("/referrals/<id:referral_id>/status")
+@login_required
+def status(referral_id: int):
+    referral = get_or_404(Referral, referral_id)
+    visible = db.session.execute(services.referral_query(current_user, services.ReferralFilters(days=None))
+                                 .where(Referral.id == referral.id)).first()
+    if visible is None:
+        abort(404)  # a restricted seller: not one of theirs
+    try:
+        services.set_status(referral, request.form.get("status", ""))
+    except FieldError as error:
+        message, category = error.message, "error"
+    else:
+        message, category = _("Referral of %(name)s: %(status)s.", name=referral.name,
+                              status=STATUS_LABELS[referral.status]), "success"
+    if request.headers.get("HX-Request"):  # the row, swapped in place; the select shows the new state
+        row = db.session.execute(services.referral_query(current_user, services.ReferralFilters(days=None))
+                                 .where(Referral.id == referral.id)).one()
+        return render("referrals/_row.html", "referrals/_row.html", row=row, labels=STATUS_LABELS,
+                      sources=SOURCE_LABELS, **_names())
+    flash(message, category)
+    return redirect(url_for(".index"), code=303)
+
+
+@bp.route("/clients/<id:client_id>/referrals/new", methods=["GET", "POST"])
+@login_required
+def new(client_id: int):
+    client = get_or_404(Client, client_id)
+    values, errors = {}, {}
+    if request.method == "POST":
+        values = request.form
+        try:
+            referral = services.add_by_hand(client, request.form.get("name", ""), request.form.get("contact", ""),
+                                            g.business.country, request.form.get("source", "manual"),
+                                            request.form.get("friend_consent") == "1", current_user.id)
+        except FieldError as error:
+            errors[error.field] = error.message
+        else:
+            if referral.flag == "duplicate":
+                flash(_("%(name)s is already in your client book: the referral is linked to them.",
+                        name=referral.name), "info")
+            else:
+                flash(_("Referral saved: %(name)s is a new prospect.", name=referral.name), "success")
+            return redirect(url_for("clients.show", client_id=client.id) + "#timeline", code=303)
+    return render("referrals/new.html", status=422 if errors else 200, client=client, values=values, errors=errors,
+                  sources={k: v for k, v in SOURCE_LABELS.items() if k in ("visit", "call", "manual")})
+
+
+def _export_rows(user, f, business):
+    """Rows of the export, read in batches, with the value of the referred person's sales
+    since the referral (what the referral brought in)."""
+    from babel.numbers import get_currency_precision
+
+    from ..clients.services import national
+
+    with bound(business.id):
+        names = _names()
+        divisor = 10 ** get_currency_precision(business.currency)
+        value = (select(func.coalesce(func.sum(Sale.amount), 0)).where(
+            Sale.client_id == Referral.prospect_id, Sale.sold_on >= func.date(Referral.created_at))
+            .correlate(Referral).scalar_subquery())
+        stmt = services.referral_query(user, f).add_columns(value).execution_options(yield_per=500)
+        for referral, referrer, prospect, brought in db.session.execute(stmt):
+            yield [referral.created_at.date().isoformat(), referrer.name, referral.name, referral.email or "",
+                   national(referral.phone, business.country), str(STATUS_LABELS[referral.status]),
+                   referral.converted_at.date().isoformat() if referral.converted_at else "",
+                   names["sellers"].get(prospect.seller_id, ""), names["territories"].get(prospect.territory_id, ""),
+                   names["portfolios"].get(prospect.portfolio_id, ""), str(SOURCE_LABELS[referral.source]),
+                   _("Already a client") if referral.flag == "duplicate" else "",
+                   int(brought) / divisor if divisor > 1 else int(brought)]
+
+
+@bp.get("/referrals/export.<any(csv, xlsx):extension>")
+@login_required
+def export(extension: str):
+    from ..clients import export as exporter
+
+    header = [_("Date"), _("Referred by"), _("Referred person"), _("E-mail"), _("Phone"), _("Status"),
+              _("Became a client on"), _("Seller"), _("Territory"), _("Portfolio"), _("Source"), _("Note"),
+              _("Sales since the referral")]
+    business = g.business
+    return exporter.download(extension, exporter.file_name(business, extension, "referidos"), header,
+                             _export_rows(current_user, _filters(), business), _("Referrals"))
