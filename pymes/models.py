@@ -6,3 +6,4 @@ from .territories.models import Portfolio, PortfolioSeller, Territory, Territory
 from .visits.models import Activity, DigestLog, FollowUpSettings  # noqa: F401
 from .feedback.models import FeedbackLink, FeedbackResponse  # noqa: F401
 from .complaints.models import Complaint, ComplaintEvent, ComplaintSettings  # noqa: F401
+from .billing.models import StripeEvent, Subscription  # noqa: F401
