@@ -40,6 +40,10 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
+    if config_module.billing_enabled(app.config):
+        from .billing.guard import init_app as init_billing
+
+        init_billing(app)  # after the tenant hook: the guard needs the bound tenant
     register_template_helpers(app)
     register_error_handlers(app)
     register_cli(app)

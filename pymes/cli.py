@@ -98,6 +98,23 @@ def send_feedback_requests_command() -> None:
     click.echo(f"{sent} feedback links sent.")
 
 
+@pymes_cli.command("billing-sync")
+def billing_sync_command() -> None:
+    """Re-read every subscription from Stripe and repair what a missed webhook left stale."""
+    from flask import current_app
+
+    from .billing.services import sync_all
+    from .config import billing_enabled
+
+    if not billing_enabled(current_app.config):
+        raise click.ClickException("Billing is off: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.")
+    counts = sync_all(echo=click.echo)
+    click.echo(f"{counts['checked']} subscriptions checked, {counts['changed']} repaired, "
+               f"{counts['failed']} could not be read.")
+    if counts["failed"]:
+        raise SystemExit(1)
+
+
 @pymes_cli.command("worker")
 def worker() -> None:
     """Run the RQ worker (needs REDIS_URL)."""

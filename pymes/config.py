@@ -61,6 +61,13 @@ def load(overrides: dict | None = None) -> dict:
         "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", str(INSTANCE / "outbox")),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        # Billing (issue 8): off unless both Stripe keys are set; see pymes/billing.
+        "STRIPE_PRICE_MONTHLY": os.environ.get("STRIPE_PRICE_MONTHLY", ""),
+        "STRIPE_PRICE_YEARLY": os.environ.get("STRIPE_PRICE_YEARLY", ""),
+        "STRIPE_TIMEOUT": float(os.environ.get("STRIPE_TIMEOUT", "8")),
+        "TRIAL_DAYS": int(os.environ.get("TRIAL_DAYS", "14")),
+        "TRIAL_WARNING_DAYS": int(os.environ.get("TRIAL_WARNING_DAYS", "5")),
+        "BILLING_GRACE_DAYS": int(os.environ.get("BILLING_GRACE_DAYS", "7")),
         # Sessions and cookies (SES-1)
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -105,6 +112,12 @@ def load(overrides: dict | None = None) -> dict:
     return cfg
 
 
+def billing_enabled(cfg) -> bool:
+    """Billing runs only with both Stripe keys; without them (self-hosted, development)
+    there are no billing pages, no banners and every feature is available."""
+    return bool(cfg.get("STRIPE_SECRET_KEY") and cfg.get("STRIPE_WEBHOOK_SECRET"))
+
+
 def check_production(cfg: dict) -> None:
     """Refuse to start in production with development defaults."""
     problems = []
@@ -118,5 +131,7 @@ def check_production(cfg: dict) -> None:
         problems.append("BASE_URL must start with https:// in production")
     if not cfg.get("MAIL_SERVER"):
         problems.append("MAIL_SERVER must be set: without it e-mail only reaches a local outbox")
+    if cfg.get("STRIPE_SECRET_KEY") and not (cfg.get("STRIPE_WEBHOOK_SECRET") and cfg.get("STRIPE_PRICE_MONTHLY")):
+        problems.append("STRIPE_WEBHOOK_SECRET and STRIPE_PRICE_MONTHLY must be set when STRIPE_SECRET_KEY is")
     if problems:
         raise ConfigError("Fideliza cannot start in production:\n  - " + "\n  - ".join(problems))

@@ -72,7 +72,14 @@ def _empty_tables(owner) -> None:
 
 
 @pytest.fixture
-def app(database, tmp_path):
+def app_overrides():
+    """Extra settings for the ``app`` fixture; a test package overrides this fixture
+    (tests/billing switches billing on with test keys)."""
+    return {}
+
+
+@pytest.fixture
+def app(database, tmp_path, app_overrides):
     app_url, owner = database
     app = create_app({
         "TESTING": True,
@@ -84,6 +91,7 @@ def app(database, tmp_path):
         "REDIS_URL": "",
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
+        **app_overrides,
     })
     from pymes.extensions import limiter
 

@@ -1,0 +1,59 @@
+"""Wiring billing into the app when it is enabled: the blueprint, the read-only guard
+(PAY-5) and the banner's context. ``create_app`` calls ``init_app`` only when both
+Stripe keys are set; without them none of this exists."""
+from __future__ import annotations
+
+from flask import Flask, flash, g, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..htmx import is_htmx
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Writes a lapsed account may still make: leave, keep the account secure, pay, and the
+# public pages whose visitors (the business's customers) are not the ones who lapsed.
+ALLOWED_WRITES = {
+    "accounts.logout",
+    "accounts.set_language",
+    "accounts.change_password",
+    "feedback.public",
+    "feedback.share",
+}
+
+
+def write_allowed(endpoint: str | None) -> bool:
+    return bool(endpoint) and (endpoint in ALLOWED_WRITES or endpoint.startswith("billing."))
+
+
+def init_app(app: Flask) -> None:
+    from . import services
+    from .routes import bp
+
+    app.register_blueprint(bp)
+
+    @app.before_request
+    def billing_standing():
+        """Runs after the tenant is bound. Reads stay open (exports included); writes of
+        a lapsed account are refused with a message that says why and what to do."""
+        g.billing = None
+        if request.endpoint in (None, "static") or not current_user.is_authenticated:
+            return None
+        g.billing = services.current_standing(g.business)
+        if request.method in SAFE_METHODS or not g.billing.read_only or write_allowed(request.endpoint):
+            return None
+        return refuse()
+
+    @app.context_processor
+    def billing_context():
+        return {"billing": g.get("billing")}
+
+
+def refuse():
+    message = _("Your account is read-only: you can see and export everything, but not add or change anything "
+                "until the subscription is active again.")
+    if is_htmx():
+        # htmx does not swap a 403: reload the page, which shows the message.
+        flash(message, "error")
+        response = render_template("billing/read_only.html", message=message), 403, {"HX-Refresh": "true"}
+        return response
+    return render_template("billing/read_only.html", message=message), 403
