@@ -413,3 +413,6 @@ def export(extension: str):
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+from . import import_routes  # noqa: E402,F401  (the import pages, on this blueprint)
