@@ -1,6 +1,6 @@
 """Every model, imported once so that the metadata (and Alembic) sees all tables."""
 from .accounts.models import Business, Invitation, Token, User, UserSession  # noqa: F401
-from .clients.models import Client, ClientSpecialist, LoyaltySettings, TierChange  # noqa: F401
+from .clients.models import Client, ClientImport, ClientSpecialist, LoyaltySettings, TierChange  # noqa: F401
 from .sales.models import Sale  # noqa: F401
 from .territories.models import Portfolio, PortfolioSeller, Territory, TerritorySeller  # noqa: F401
 from .visits.models import Activity, DigestLog, FollowUpSettings  # noqa: F401

@@ -3,7 +3,7 @@ feedback settings (link lifetime, automatic sending after delivery), feedback li
 sale; row-level security (PostgreSQL).
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-25 09:26:00.643689
 
 """
@@ -15,7 +15,7 @@ from pymes.tenancy import rls_statements
 
 # revision identifiers, used by Alembic.
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

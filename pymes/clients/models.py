@@ -1,11 +1,11 @@
-"""Clients and prospects, their specialist sellers, the tier history and the loyalty
-thresholds of each business."""
+"""Clients and prospects, their specialist sellers, the tier history, the loyalty
+thresholds of each business and client files waiting to be imported."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, ForeignKeyConstraint, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKeyConstraint, Index, Integer, String,
+                        Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import TimestampMixin, UTCDateTime, utcnow
@@ -135,3 +135,33 @@ class LoyaltySettings(TenantScoped, db.Model):
     lapsed_after_days: Mapped[int] = mapped_column(Integer, default=365)
     apostle_min_score: Mapped[int] = mapped_column(Integer, default=9)
     apostle_min_referrals: Mapped[int] = mapped_column(Integer, default=1)
+
+
+IMPORT_STATUSES = ("preview", "imported")
+
+
+class ClientImport(TenantScoped, TimestampMixin, db.Model):
+    """An uploaded client file between its preview and its import.
+
+    The parsed rows live here as JSON (cells as read, cleaned values, problems and the
+    duplicate each row matches) so that the preview survives a restart, belongs to the
+    tenant like any other row (scoping, RLS) and the confirm step never re-reads the
+    upload. ``summary`` holds the counts once imported."""
+
+    __tablename__ = "client_imports"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "created_by_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
+        CheckConstraint(_in("status", IMPORT_STATUSES), name="status"),
+        Index("ix_client_imports_tenant_created", "tenant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default="preview")
+    headers: Mapped[list] = mapped_column(JSON, default=list)
+    mapping: Mapped[dict] = mapped_column(JSON, default=dict)
+    notes: Mapped[list] = mapped_column(JSON, default=list)
+    rows: Mapped[list] = mapped_column(JSON, default=list)
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -416,3 +416,6 @@ def export(extension: str):
     f, business = _filters(), g.business
     return exporter.download(extension, exporter.file_name(business, extension), exporter.headers(),
                              exporter.rows(current_user, f, business), _("Clients"))
+
+
+from . import import_routes  # noqa: E402,F401  (the import pages, on this blueprint)

@@ -49,11 +49,10 @@ def margin_from(amount: int, margin_text: str | None, margin_kind: str, currency
     return parse_money(margin_text, currency, locale, "margin")
 
 
-def record_sale(client: Client, *, sold_on: date, description: str, product_line: str, amount: int | None,
-                margin: int | None, seller_id: int | None, delivery_on: date | None, actor: User,
-                today: date | None = None, sale: Sale | None = None) -> Sale:
-    """Validate and save a sale (new, or ``sale`` edited), then refresh the client."""
-    today = today or business_today()
+def check_sale(*, sold_on: date, amount: int | None, margin: int | None, delivery_on: date | None,
+               today: date) -> None:
+    """The rules of a sale's figures and dates (no database): the sale form and the
+    client import both go through here, so a file cannot bring in what the form refuses."""
     if amount is None:
         raise FieldError("amount", str(_l("Write the amount of the sale.")))
     if amount < 0:
@@ -68,6 +67,17 @@ def record_sale(client: Client, *, sold_on: date, description: str, product_line
         raise FieldError("delivery_on", str(_l("The delivery cannot be before the sale.")))
     if delivery_on is not None and delivery_on > sold_on + timedelta(days=730):
         raise FieldError("delivery_on", str(_l("The delivery must be within two years of the sale.")))
+
+
+def record_sale(client: Client, *, sold_on: date, description: str, product_line: str, amount: int | None,
+                margin: int | None, seller_id: int | None, delivery_on: date | None, actor: User,
+                today: date | None = None, sale: Sale | None = None, commit: bool = True) -> Sale:
+    """Validate and save a sale (new, or ``sale`` edited), then refresh the client.
+
+    ``commit=False`` leaves the transaction open for a caller that saves many rows as
+    one unit (the client import: all rows or none)."""
+    today = today or business_today()
+    check_sale(sold_on=sold_on, amount=amount, margin=margin, delivery_on=delivery_on, today=today)
     if seller_id and db.session.execute(
             select(User.id).where(User.id == seller_id, User.active.is_(True))).scalar_one_or_none() is None:
         raise FieldError("seller_id", str(_l("Choose an active member of your team.")))
@@ -81,7 +91,8 @@ def record_sale(client: Client, *, sold_on: date, description: str, product_line
     from ..visits.services import plan_for_sale
 
     plan_for_sale(sale, client, today=today)  # rule 1: nothing is done at the signature
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return sale
 
 

@@ -117,6 +117,22 @@ def _referral(app, business, owner):
         return referral.id
 
 
+def _client_import(app, business, owner):
+    from pymes.clients.models import ClientImport
+
+    with app.app_context(), bound(business.id):
+        name = f"Importado {owner.name}"
+        row = {"n": 2, "cells": [name, "mal"], "values": {"name": name, "email": None, "phone": None},
+               "sale": None, "problems": [["E-mail", "x"]], "warnings": [], "status": "rejected", "dup": None,
+               "choice": "skip"}
+        record = ClientImport(created_by_id=owner.id, file_name=f"{name}.csv", headers=["Nombre", "Correo"],
+                              mapping={"0": "name", "1": "email"}, notes=[], rows=[row],
+                              summary={"new": 0, "duplicate": 0, "rejected": 1, "sales": 0})
+        db.session.add(record)
+        db.session.commit()
+        return record.id
+
+
 def registry(make):
     """argument name → function(app, business, owner) returning a real id in that business."""
     return {
@@ -131,11 +147,12 @@ def registry(make):
         "link_id": _feedback_link,
         "complaint_id": _complaint,
         "referral_id": _referral,
+        "import_id": _client_import,
     }
 
 
 KNOWN_ARGS = {"user_id", "invitation_id", "client_id", "sale_id", "activity_id", "specialist_id", "territory_id",
-              "portfolio_id", "link_id", "complaint_id", "referral_id"}
+              "portfolio_id", "link_id", "complaint_id", "referral_id", "import_id"}
 
 
 def rules(app):

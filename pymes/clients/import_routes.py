@@ -1,0 +1,156 @@
+"""Client import routes, on the clients blueprint (``/clients/import…``): upload, preview
+with per-row problems and duplicate choices, confirm, the rejected rows as CSV and an
+empty template. Owners and managers only: an import touches the whole book, like the
+loyalty settings. The rules are in ``importing.py``."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from phonenumbers import NumberParseException
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..accounts.decorators import manager_required
+from ..extensions import csrf, db
+from ..htmx import render
+from ..i18n import business_today
+from ..tenancy import get_or_404
+from . import importing
+from .models import ClientImport
+from .services import national
+from .routes import bp
+
+PREVIEW_NEW_ROWS = 200  # new rows shown in full; problems and duplicates are always all shown
+FORM_OVERHEAD = 64 * 1024
+
+
+def _upload_page(status: int = 200, problem: importing.UploadProblem | None = None):
+    recent = db.session.execute(
+        select(ClientImport.id, ClientImport.file_name, ClientImport.status, ClientImport.summary,
+               ClientImport.created_at).order_by(ClientImport.created_at.desc(), ClientImport.id.desc()).limit(10)
+    ).all()
+    return render("clients/import.html", status=status, problem=problem, columns=importing.COLUMNS,
+                  max_size=importing.size_label(importing.max_bytes()), max_rows=importing.max_rows(), recent=recent)
+
+
+@bp.get("/import")
+@manager_required
+def import_start():
+    return _upload_page()
+
+
+@bp.post("/import")
+@csrf.exempt  # checked below, after this route's own body limit is set (see the docstring)
+@manager_required
+def import_upload():
+    """Read and check the file, keep it, show its preview.
+
+    The app-wide body limit (``MAX_CONTENT_LENGTH``) is smaller than an import's, and
+    Flask-WTF's automatic check reads the body before the view can raise it; so this
+    view raises the limit for itself and then runs the same CSRF check by hand."""
+    limit = importing.max_bytes()
+    request.max_content_length = limit + FORM_OVERHEAD
+    too_large = importing.UploadProblem(_("The file is larger than %(size)s. Split it in parts, or remove columns "
+                                          "you do not need.", size=importing.size_label(limit)))
+    try:
+        csrf.protect()
+        upload = request.files.get("file")
+    except RequestEntityTooLarge:
+        return _upload_page(413, too_large)
+    if upload is None or not upload.filename:
+        return _upload_page(422, importing.UploadProblem(_("Choose a CSV or Excel file to upload.")))
+    data = upload.stream.read(limit + 1)
+    try:
+        record = importing.create_import(current_user, g.business, upload.filename, data, business_today())
+    except importing.UploadProblem as problem:
+        return _upload_page(413 if len(data) > limit else 422, problem)
+    return redirect(url_for(".import_preview", import_id=record.id), code=303)
+
+
+def _choices(record: ClientImport) -> dict[int, str]:
+    """Merge or skip per duplicate row; the "all" select, when set, decides for every row."""
+    everyone = request.form.get("all", "")
+    if everyone in ("merge", "skip"):
+        return {r["n"]: everyone for r in record.rows if r["status"] == "duplicate"}
+    return {int(key[7:]): value for key, value in request.form.items()
+            if key.startswith("choice-") and key[7:].isdigit() and len(key) < 20 and value in ("merge", "skip")}
+
+
+@bp.get("/import/<id:import_id>")
+@manager_required
+def import_preview(import_id: int):
+    record = get_or_404(ClientImport, import_id)
+    return _preview_page(record)
+
+
+def _preview_page(record: ClientImport, status: int = 200, error: str | None = None):
+    rows = record.rows
+    attention = [r for r in rows if r["status"] != "new"]
+    fresh = [r for r in rows if r["status"] == "new"]
+    return render("clients/import_preview.html", status=status, record=record, attention=attention,
+                  fresh=fresh[:PREVIEW_NEW_ROWS], more_new=max(len(fresh) - PREVIEW_NEW_ROWS, 0), error=error,
+                  summary=record.summary, not_imported=len(importing.not_imported(record)),
+                  national=_shown_phone)
+
+
+def _shown_phone(number: str | None) -> str:
+    """A valid number as people write it here; a rejected one exactly as it was typed."""
+    try:
+        return national(number, g.business.country)
+    except NumberParseException:
+        return number or ""
+
+
+@bp.post("/import/<id:import_id>")
+@manager_required
+def import_confirm(import_id: int):
+    """Import every accepted row, or nothing (see ``importing.run_import``)."""
+    record = get_or_404(ClientImport, import_id)
+    if record.status != "preview":
+        return redirect(url_for(".import_preview", import_id=record.id), code=303)
+    try:
+        summary = importing.run_import(record, current_user, g.business, business_today(), _choices(record))
+    except importing.ImportFailed as failure:
+        record = get_or_404(ClientImport, import_id)
+        return _preview_page(record, 409, failure.message)
+    flash(_("Import finished: %(created)d new clients, %(merged)d merged, %(sales)d sales recorded.",
+            created=summary["created"], merged=summary["merged"], sales=summary["sales_recorded"]), "success")
+    return redirect(url_for(".import_preview", import_id=record.id), code=303)
+
+
+@bp.get("/import/<id:import_id>/rejected.csv")
+@manager_required
+def import_rejected(import_id: int):
+    """The rows that were not imported, with their reasons, to fix and upload again."""
+    record = get_or_404(ClientImport, import_id)
+    response = Response(importing.rejected_csv(record), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="rejected-{record.id}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/import/template.<any(csv, xlsx):extension>")
+@manager_required
+def import_template(extension: str):
+    """An empty file with every column the import understands, in the user's language."""
+    headers = importing.template_headers()
+    if extension == "csv":
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow(headers)
+        response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
+    else:
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        workbook.active.title = _("Clients")
+        workbook.active.append(headers)
+        out = io.BytesIO()
+        workbook.save(out)
+        response = Response(out.getvalue(),
+                            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = f'attachment; filename="fideliza-import-template.{extension}"'
+    return response

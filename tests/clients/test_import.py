@@ -1,0 +1,449 @@
+"""Client import: CSV and XLSX, encodings and delimiters, bad files, duplicates, the
+all-or-nothing confirm, the rejected rows, tenancy, roles and SQL counts."""
+import csv
+import io
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import event, func, select
+
+from pymes.clients.models import Client, ClientImport
+from pymes.extensions import db
+from pymes.sales.models import Sale
+from pymes.tenancy import bound
+from pymes.territories.models import Territory
+
+from ..factories import csrf_token, login
+
+
+def today():
+    return datetime.now(ZoneInfo("America/Santiago")).date()
+
+
+@pytest.fixture
+def shop(app, make):
+    """A Chilean business (amounts read as in es_CL) whose team reads the UI in English,
+    so that messages are asserted in the source language."""
+    business = make.business("Ferretería Import")
+    return (business, make.user(business, "owner", language="en"), make.user(business, "manager", language="en"),
+            make.user(business, "seller", language="en"))
+
+
+def logged(app, user):
+    http = app.test_client()
+    login(http, user.email)
+    return http
+
+
+def to_csv(rows, delimiter=",", encoding="utf-8", bom=False) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter).writerows(rows)
+    return ("\ufeff" if bom else "").encode(encoding) + buffer.getvalue().encode(encoding)
+
+
+def to_xlsx(rows) -> bytes:
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def upload(http, data: bytes, name="clientes.csv"):
+    token = csrf_token(http, "/clients/import")
+    return http.post("/clients/import", data={"csrf_token": token, "file": (io.BytesIO(data), name)},
+                     content_type="multipart/form-data")
+
+
+def import_id(response) -> int:
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    return int(re.search(r"/clients/import/(\d+)$", response.headers["Location"]).group(1))
+
+
+def confirm(http, iid, **choices):
+    data = {"csrf_token": csrf_token(http, f"/clients/import/{iid}")}
+    data.update(choices)
+    return http.post(f"/clients/import/{iid}", data=data)
+
+
+def clients(app, business):
+    with app.app_context(), bound(business.id):
+        return {c.name: c for c in db.session.execute(select(Client)).scalars()}
+
+
+def stored(app, business, iid) -> ClientImport:
+    with app.app_context(), bound(business.id):
+        record = db.session.get(ClientImport, iid)
+        db.session.expunge(record)
+        return record
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# --- good files -----------------------------------------------------------------------------
+
+def test_csv_with_spanish_headers_previews_then_imports_clients_and_sales(app, shop):
+    business, owner, _manager, seller = shop
+    with app.app_context(), bound(business.id):
+        db.session.add(Territory(name="V Región"))
+        db.session.commit()
+    http = logged(app, owner)
+    data = to_csv([
+        ["Nombre", "Correo electrónico", "Teléfono", "Territorio", "Vendedor", "Fecha", "Descripción", "Monto"],
+        ["Constructora Pacífico", "CONTACTO@pacifico.cl", "32 234 5678", "v region", seller.name,
+         today().isoformat(), "Cemento", "385.000"],
+        ["Ana Soto", "", "9 8765 4321", "", "", "", "", ""],
+    ])
+    iid = import_id(upload(http, data))
+    page = text_of(http.get(f"/clients/import/{iid}"))
+    assert "2 new clients" in page and "Constructora Pacífico" in page and "234 5678" in page
+    assert clients(app, business) == {}, "nothing is saved before the confirm"
+
+    response = confirm(http, iid)
+    assert response.status_code == 303
+    book = clients(app, business)
+    pacifico = book["Constructora Pacífico"]
+    assert (pacifico.email, pacifico.phone, pacifico.seller_id) == ("contacto@pacifico.cl", "+56322345678", seller.id)
+    assert pacifico.territory_id is not None and pacifico.sales_count == 1 and pacifico.tier == "buyer"
+    assert pacifico.revenue_12m == 385000
+    assert book["Ana Soto"].phone == "+56987654321"
+    result = text_of(http.get(f"/clients/import/{iid}"))
+    assert 'data-testid="import-result"' in result
+    assert stored(app, business, iid).status == "imported"
+    assert confirm(http, iid).status_code == 303  # a second confirm imports nothing more
+    assert len(clients(app, business)) == 2
+
+
+def test_xlsx_with_english_headers_numbers_dates_and_a_formula_cell(app, shop):
+    business, owner, _m, _s = shop
+    http = logged(app, owner)
+    data = to_xlsx([
+        ["Name", "Email", "Phone", "Date", "Description", "Amount"],
+        ["Ferretería Sur", "sur@example.com", 56987654321, datetime(2025, 3, 31), "Taladro", 45990],
+        ["=HYPERLINK(\"http://evil.example\",\"clic\")", None, None, None, None, None],
+    ])
+    iid = import_id(upload(http, data, "book.xlsx"))
+    page = text_of(http.get(f"/clients/import/{iid}"))
+    assert "starts like a spreadsheet formula" in page
+    assert confirm(http, iid).status_code == 303
+    book = clients(app, business)
+    assert book["Ferretería Sur"].phone == "+56987654321" and book["Ferretería Sur"].revenue_12m in (0, 45990)
+    formula = '=HYPERLINK("http://evil.example","clic")'
+    assert formula in book, "kept as plain text, never calculated"
+    with app.app_context(), bound(business.id):
+        sale = db.session.execute(select(Sale)).scalar_one()
+        assert (sale.sold_on.isoformat(), sale.amount) == ("2025-03-31", 45990)
+    exported = text_of(http.get("/clients/export.csv?mine=0"))
+    assert "'" + formula.replace('"', '""') in exported  # EXP-1 on the way out
+
+
+def test_latin1_file_is_read_and_said_so(app, shop):
+    business, owner, _m, _s = shop
+    http = logged(app, owner)
+    data = to_csv([["Nombre", "Dirección"], ["José Ñúñez", "Avenida Providencia 1234, Ñuñoa"]], encoding="cp1252")
+    iid = import_id(upload(http, data))
+    page = text_of(http.get(f"/clients/import/{iid}"))
+    assert "José Ñúñez" in page and "Latin-1" in page
+    confirm(http, iid)
+    assert clients(app, business)["José Ñúñez"].address == "Avenida Providencia 1234, Ñuñoa"
+
+
+def test_bom_and_semicolons(app, shop):
+    business, owner, _m, _s = shop
+    http = logged(app, owner)
+    data = to_csv([["NOMBRE", "EMPRESA", "Clave"], ["María Pérez", "Pérez y Cía; Ltda", "sí"]], delimiter=";",
+                  bom=True)
+    iid = import_id(upload(http, data))
+    confirm(http, iid)
+    maria = clients(app, business)["María Pérez"]
+    assert maria.company == "Pérez y Cía; Ltda" and maria.is_key is True
+
+
+# --- bad files: a report, nothing kept ------------------------------------------------------
+
+def _no_import_kept(app, business):
+    with app.app_context(), bound(business.id):
+        assert db.session.execute(select(func.count()).select_from(ClientImport)).scalar_one() == 0
+        assert db.session.execute(select(func.count()).select_from(Client)).scalar_one() == 0
+
+
+def test_wrong_columns_list_what_was_found_and_expected(app, shop):
+    business, owner, _m, _s = shop
+    http = logged(app, owner)
+    response = upload(http, to_csv([["Producto", "Precio"], ["Taladro", "45990"]]))
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "<code>Producto</code>" in page and "<code>Precio</code>" in page and "Name (nombre, name)" in page
+    assert "/clients/import/template.xlsx" in page and "/clients/import/template.csv" in page
+    _no_import_kept(app, business)
+    template = http.get("/clients/import/template.xlsx")
+    headers = next(load_workbook(io.BytesIO(template.data), read_only=True).active.iter_rows(values_only=True))
+    assert headers[0] == "Name"
+    # The template, filled in, imports.
+    iid = import_id(upload(http, to_xlsx([list(headers), ["Desde plantilla"] + [None] * (len(headers) - 1)]),
+                           "plantilla.xlsx"))
+    assert stored(app, business, iid).summary["new"] == 1
+
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+@pytest.mark.parametrize("name, data", [
+    ("clientes.csv", PNG),
+    ("foto.png", PNG),
+    ("clientes.xlsx", b"Nombre,Correo\nAna,ana@example.com\n"),
+    ("viejo.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100),
+    ("vacio.csv", b"   \n"),
+])
+def test_files_that_are_not_spreadsheets_get_a_clear_report(app, shop, name, data):
+    business, owner, _m, _s = shop
+    http = logged(app, owner)
+    response = upload(http, data, name)
+    assert response.status_code == 422
+    assert 'data-testid="import-problem"' in text_of(response)
+    _no_import_kept(app, business)
+
+
+def test_too_large_file_is_refused_before_parsing(app, shop):
+    business, owner, _m, _s = shop
+    http = logged(app, owner)
+    twenty_mb = b"Nombre\n" + b"Ana\n" * (5 * 1024 * 1024)
+    response = upload(http, twenty_mb)
+    assert response.status_code == 413
+    page = text_of(response)
+    assert 'data-testid="import-problem"' in page and "5 MB" in page
+    _no_import_kept(app, business)
+
+
+def test_the_limit_is_configurable(app, shop):
+    business, owner, _m, _s = shop
+    app.config["IMPORT_MAX_BYTES"] = 1024
+    http = logged(app, owner)
+    response = upload(http, b"Nombre\n" + b"Ana\n" * 400)  # 1.6 KB: under the body limit, over the file limit
+    assert response.status_code == 413 and "1 KB" in text_of(response)
+    _no_import_kept(app, business)
+
+
+def test_a_too_large_request_elsewhere_gets_the_friendly_413_page(app, shop):
+    _b, owner, _m, _s = shop
+    http = logged(app, owner)
+    response = http.post("/clients/new", data={"csrf_token": "x", "notes": "x" * (3 * 1024 * 1024)})
+    assert response.status_code == 413 and 'data-testid="error-page"' in text_of(response)
+
+
+# --- rows with problems, duplicates ---------------------------------------------------------
+
+def test_row_problems_are_shown_beside_each_row_and_downloadable(app, shop):
+    business, owner, _m, _s = shop
+    http = logged(app, owner)
+    data = to_csv([
+        ["Nombre", "Correo", "Teléfono", "Vendedor", "Fecha", "Descripción", "Monto", "Margen"],
+        ["Bien", "bien@example.com", "", "", "", "", "", ""],
+        ["", "sinnombre@example.com", "", "", "", "", "", ""],
+        ["Correo malo", "no-es-correo", "", "", "", "", "", ""],
+        ["Teléfono malo", "", "123", "", "", "", "", ""],
+        ["Vendedor fantasma", "", "", "Nadie Nunca", "", "", "", ""],
+        ["Venta negativa", "", "", "", today().isoformat(), "x", "-5", ""],
+        ["Margen grande", "", "", "", today().isoformat(), "x", "100", "200"],
+        ["Venta futura", "", "", "", "2999-01-01", "x", "100", ""],
+        ["=cmd|' /C calc'!A0", "", "", "", "31/02/2025", "x", "100", ""],
+    ])
+    iid = import_id(upload(http, data))
+    record = stored(app, business, iid)
+    assert record.summary == {"new": 1, "duplicate": 0, "rejected": 8, "sales": 0}
+    page = text_of(http.get(f"/clients/import/{iid}"))
+    for message in ("This field is required", "Enter a valid e-mail address", "not a valid phone number",
+                    "No active member of your team", "cannot be negative", "margin cannot be larger",
+                    "cannot be dated in the future", "Write the date like"):
+        assert message in page, message
+    rejected = http.get(f"/clients/import/{iid}/rejected.csv")
+    assert rejected.mimetype == "text/csv"
+    table = list(csv.reader(io.StringIO(rejected.get_data(as_text=True).lstrip("\ufeff"))))
+    assert table[0][:3] == ["Nombre", "Correo", "Teléfono"] and table[0][-1] == "Reason"
+    assert len(table) == 9 and all(row[-1] for row in table[1:])
+    assert table[-1][0] == "'=cmd|' /C calc'!A0"  # EXP-1, through the export helper
+    confirm(http, iid)
+    assert set(clients(app, business)) == {"Bien"}
+
+
+def test_duplicates_by_email_and_phone_merge_or_skip(app, shop):
+    business, owner, _m, seller = shop
+    with app.app_context(), bound(business.id):
+        db.session.add_all([
+            Client(name="Existente Correo", email="dup@example.com", company="", address="Calle 1"),
+            Client(name="Existente Fono", phone="+56987654321", company="Ya tiene empresa"),
+        ])
+        db.session.commit()
+    http = logged(app, owner)
+    data = to_csv([
+        ["Nombre", "Correo", "Teléfono", "Empresa", "Dirección", "Fecha", "Descripción", "Monto"],
+        ["Otro nombre", "DUP@example.com", "", "Empresa Nueva", "Calle 2", today().isoformat(), "Pernos", "1000"],
+        ["Por fono", "", "+56 9 8765 4321", "Empresa Pisada", "Calle 3", "", "", ""],
+        ["Nuevo", "nuevo@example.com", "", "", "", "", "", ""],
+        ["Nuevo otra vez", "nuevo@example.com", "", "Empresa del repetido", "", "", "", ""],
+    ])
+    iid = import_id(upload(http, data))
+    record = stored(app, business, iid)
+    assert [r["status"] for r in record.rows] == ["duplicate", "duplicate", "new", "duplicate"]
+    assert record.rows[3]["dup"]["row"] == 4  # an earlier row of the same file
+    page = text_of(http.get(f"/clients/import/{iid}"))
+    assert "Existente Correo" in page and "never overwrites" in page
+    response = confirm(http, iid, **{"choice-2": "merge", "choice-3": "skip", "choice-5": "merge"})
+    assert response.status_code == 303
+    book = clients(app, business)
+    assert set(book) == {"Existente Correo", "Existente Fono", "Nuevo"}
+    merged = book["Existente Correo"]
+    assert (merged.company, merged.address) == ("Empresa Nueva", "Calle 1")  # empty filled, full kept
+    assert merged.sales_count == 1
+    assert book["Existente Fono"].company == "Ya tiene empresa"
+    assert book["Nuevo"].company == "Empresa del repetido"  # merged into the row imported just before
+    summary = stored(app, business, iid).summary
+    assert (summary["created"], summary["merged"], summary["skipped"]) == (1, 2, 1)
+    table = list(csv.reader(io.StringIO(http.get(f"/clients/import/{iid}/rejected.csv").get_data(as_text=True)
+                                        .lstrip("\ufeff"))))
+    assert [row[0] for row in table[1:]] == ["Por fono"] and "Existente Fono" in table[1][-1]
+
+
+def test_skip_all_toggle(app, shop):
+    business, owner, _m, _s = shop
+    with app.app_context(), bound(business.id):
+        db.session.add(Client(name="Ya está", email="a@example.com"))
+        db.session.commit()
+    http = logged(app, owner)
+    iid = import_id(upload(http, to_csv([["Name", "Email", "Company"], ["A", "a@example.com", "Nueva"],
+                                         ["B", "b@example.com", ""]])))
+    confirm(http, iid, **{"choice-2": "merge", "all": "skip"})
+    book = clients(app, business)
+    assert set(book) == {"Ya está", "B"} and book["Ya está"].company == ""
+
+
+def test_book_changed_since_the_preview_asks_again(app, shop):
+    business, owner, _m, _s = shop
+    http = logged(app, owner)
+    iid = import_id(upload(http, to_csv([["Nombre", "Correo"], ["Nueva", "n@example.com"]])))
+    with app.app_context(), bound(business.id):
+        db.session.add(Client(name="Llegó antes", email="n@example.com"))
+        db.session.commit()
+    response = confirm(http, iid)
+    assert response.status_code == 409 and 'data-testid="import-error"' in text_of(response)
+    assert set(clients(app, business)) == {"Llegó antes"}
+    assert stored(app, business, iid).rows[0]["status"] == "duplicate"
+    confirm(http, iid, **{"choice-2": "skip"})
+    assert stored(app, business, iid).status == "imported"
+
+
+def test_all_or_nothing_when_the_database_refuses_a_row_mid_way(app, shop, monkeypatch):
+    business, owner, _m, _s = shop
+    http = logged(app, owner)
+    rows = [["Nombre", "Fecha", "Descripción", "Monto"]] + [
+        [f"Cliente {i}", today().isoformat(), "x", "100"] for i in range(6)]
+    iid = import_id(upload(http, to_csv(rows)))
+    from pymes.sales import services as sales_services
+
+    real = sales_services.record_sale
+    calls = {"n": 0}
+
+    def failing(client, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:  # the fourth sale breaks a database constraint
+            kwargs["amount"] = -1
+            from pymes.sales.models import Sale as SaleModel
+
+            db.session.add(SaleModel(client_id=client.id, sold_on=kwargs["sold_on"], description="x", amount=-1))
+            db.session.flush()
+        return real(client, **kwargs)
+
+    monkeypatch.setattr(sales_services, "record_sale", failing)
+    response = confirm(http, iid)
+    assert response.status_code == 409 and "Nothing was imported" in text_of(response)
+    assert calls["n"] == 4
+    with app.app_context(), bound(business.id):
+        assert db.session.execute(select(func.count()).select_from(Client)).scalar_one() == 0
+        assert db.session.execute(select(func.count()).select_from(Sale)).scalar_one() == 0
+    assert stored(app, business, iid).status == "preview"
+    monkeypatch.setattr(sales_services, "record_sale", real)
+    assert confirm(http, iid).status_code == 303
+    assert len(clients(app, business)) == 6
+
+
+# --- tenancy, roles, SQL counts -------------------------------------------------------------
+
+def test_another_business_import_is_a_plain_404(app, shop, make):
+    business, owner, _m, _s = shop
+    other, other_owner, _om, _os = make.team("Otro negocio")
+    other_http = logged(app, other_owner)
+    iid = import_id(upload(other_http, to_csv([["Nombre"], ["CANARYIMPORT"]])))
+    http = logged(app, owner)
+    for response in (http.get(f"/clients/import/{iid}"), http.get(f"/clients/import/{iid}/rejected.csv"),
+                     confirm(http, iid), http.get("/clients/import")):
+        assert "CANARYIMPORT" not in text_of(response)
+    assert http.get(f"/clients/import/{iid}").status_code == 404
+    assert confirm(http, iid).status_code == 404
+    assert stored(app, other, iid).status == "preview"
+
+
+def test_only_owners_and_managers_import(app, shop):
+    business, owner, manager, seller = shop
+    seller_http = logged(app, seller)
+    assert "data-testid=\"import-button\"" not in text_of(seller_http.get("/clients"))
+    assert seller_http.get("/clients/import").status_code == 403
+    assert upload(seller_http, to_csv([["Nombre"], ["Desde vendedor"]])).status_code == 403
+    assert seller_http.get("/clients/import/template.csv").status_code == 403
+    _no_import_kept(app, business)
+    manager_http = logged(app, manager)
+    assert "data-testid=\"import-button\"" in text_of(manager_http.get("/clients"))
+    iid = import_id(upload(manager_http, to_csv([["Nombre"], ["Desde gerente"]])))
+    assert seller_http.get(f"/clients/import/{iid}").status_code == 403
+    assert confirm(seller_http, iid).status_code == 403
+    confirm(manager_http, iid)
+    assert set(clients(app, business)) == {"Desde gerente"}
+
+
+def test_upload_without_csrf_token_is_refused(app, shop):
+    business, owner, _m, _s = shop
+    http = logged(app, owner)
+    response = http.post("/clients/import", data={"file": (io.BytesIO(b"Nombre\nAna\n"), "a.csv")},
+                         content_type="multipart/form-data")
+    assert response.status_code == 400
+    _no_import_kept(app, business)
+
+
+def _statements_of_preview(app, http, data) -> int:
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def counter(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        iid = import_id(upload(http, data))
+        assert http.get(f"/clients/import/{iid}").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    return len(seen)
+
+
+def test_preview_sql_statements_do_not_grow_with_the_rows(app, make):
+    """Duplicates are found against the book loaded once, not with a query per row."""
+    counts = {}
+    for n in (10, 200):
+        business, owner, _m, seller = make.team()
+        with app.app_context(), bound(business.id):
+            db.session.add(Territory(name="Norte"))
+            db.session.add_all([Client(name=f"Existente {i}", email=f"c{i}@example.com") for i in range(n)])
+            db.session.commit()
+        http = logged(app, owner)
+        rows = [["Nombre", "Correo", "Teléfono", "Territorio", "Vendedor", "Fecha", "Descripción", "Monto"]]
+        rows += [[f"Fila {i}", f"c{i}@example.com" if i % 2 else f"n{i}@example.com", f"9 8765 {i:04d}", "Norte",
+                  seller.email, today().isoformat(), "x", "100"] for i in range(n)]
+        counts[n] = _statements_of_preview(app, http, to_csv(rows))
+    assert counts[10] == counts[200], counts
