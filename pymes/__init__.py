@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from .clients.routes import bp as clients_bp
     from .complaints.routes import bp as complaints_bp
     from .referrals.routes import bp as referrals_bp
+    from .dashboard.routes import bp as dashboard_bp
     from .feedback.routes import bp as feedback_bp
     from .main.routes import bp as main_bp
     from .territories.routes import bp as territories_bp
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feedback_bp)
     app.register_blueprint(complaints_bp)
     app.register_blueprint(referrals_bp)
+    app.register_blueprint(dashboard_bp)
     app.register_blueprint(territories_bp)
 
 

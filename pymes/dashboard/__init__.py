@@ -1,0 +1,1 @@
+"""The dashboard: loyalty figures a shop owner reads in ten seconds (issue 9)."""

@@ -1,0 +1,108 @@
+"""Issue 9: each figure on a small hand-made data set, the expected number worked out
+by hand here."""
+import json
+import re
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from pymes.clients.models import Client, TierChange
+from pymes.db import utcnow
+from pymes.extensions import db
+from pymes.feedback.models import FeedbackLink, FeedbackResponse
+from pymes.referrals.models import Referral
+from pymes.sales.models import Sale
+from pymes.dashboard import services
+from pymes.tenancy import bound
+
+from ..factories import login
+
+SANTIAGO = ZoneInfo("America/Santiago")
+TODAY = date(2026, 11, 25)
+
+
+def answer(client_id, score, when):
+    link = FeedbackLink(client_id=client_id, expires_at=when + timedelta(days=30))
+    db.session.add(link)
+    db.session.flush()
+    db.session.add(FeedbackResponse(link_id=link.id, client_id=client_id, score=score, created_at=when))
+
+
+def test_months_are_the_last_twelve_oldest_first():
+    firsts = services.months(TODAY)
+    assert firsts[0] == date(2025, 12, 1) and firsts[-1] == date(2026, 11, 1) and len(firsts) == 12
+
+
+def test_nps_per_month_in_the_business_calendar(app, make):
+    business, *_ = make.team()
+    with app.app_context(), bound(business.id):
+        c = Client(name="Uno")
+        db.session.add(c)
+        db.session.flush()
+        # November: 10, 9, 3, 7 → 2 promoters, 1 detractor of 4 → NPS 25
+        for score, day in ((10, 3), (9, 10), (3, 11), (7, 20)):
+            answer(c.id, score, datetime(2026, 11, day, 15, tzinfo=timezone.utc))
+        # 1 Nov 01:00 UTC is still 31 October in Santiago (UTC-3): October's, a detractor → NPS -100
+        answer(c.id, 2, datetime(2026, 11, 1, 1, tzinfo=timezone.utc))
+        db.session.commit()
+        trend = {m.month: m for m in services.nps_trend(TODAY, SANTIAGO)}
+    assert trend[date(2026, 11, 1)].nps == 25 and trend[date(2026, 11, 1)].answers == 4
+    assert trend[date(2026, 10, 1)].nps == -100
+    assert trend[date(2026, 9, 1)].nps is None
+
+
+def test_repeat_rate_tier_moves_and_referrals(app, make):
+    business, *_ = make.team()
+    with app.app_context(), bound(business.id):
+        a, b, c = Client(name="A"), Client(name="B"), Client(name="C")
+        db.session.add_all([a, b, c])
+        db.session.flush()
+        # A bought 3 times this year, B once, C once (its other sale is two years old): 1 repeat of 3 buyers
+        for client, day in ((a, TODAY - timedelta(days=5)), (a, TODAY - timedelta(days=50)),
+                            (a, TODAY - timedelta(days=100)), (b, TODAY - timedelta(days=10)),
+                            (c, TODAY - timedelta(days=20)), (c, TODAY - timedelta(days=800))):
+            db.session.add(Sale(client_id=client.id, sold_on=day, description="x", amount=1000))
+        # tier history this month: A up (sporadic → frequent), B down (frequent → buyer), C up twice (counted once)
+        now = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+        for client, old, new in ((a, "sporadic", "frequent"), (b, "frequent", "buyer"), (c, "buyer", "sporadic"),
+                                 (c, "sporadic", "frequent")):
+            db.session.add(TierChange(client_id=client.id, old_tier=old, new_tier=new, source="computed",
+                                      created_at=now))
+        db.session.add(TierChange(client_id=b.id, old_tier="buyer", new_tier="apostle", source="computed",
+                                  created_at=datetime(2026, 10, 2, tzinfo=timezone.utc)))  # last month: not counted
+        # referrals: A referred B (converted) and C (new); B's sales are referred revenue (1,000)
+        b.referred_by_id = a.id
+        db.session.flush()
+        db.session.add_all([
+            Referral(referrer_id=a.id, prospect_id=b.id, name="B", email="b@example.com", status="converted"),
+            Referral(referrer_id=a.id, prospect_id=c.id, name="C", email="c@example.com")])
+        db.session.commit()
+        assert services.repeat_rate(TODAY) == (1, 3)
+        assert services.tier_moves(TODAY, SANTIAGO) == (2, 1)
+        refs = services.referral_figures(date.today(), SANTIAGO)
+        assert (refs.made, refs.converted) == (2, 1)
+        assert services.referral_figures(TODAY, SANTIAGO).revenue == 1000
+
+
+def test_the_dashboard_page_and_its_lazy_charts(app, make):
+    business, owner, _manager, seller = make.team()
+    with app.app_context(), bound(business.id):
+        c = Client(name="Uno", tier="frequent", kind="client")
+        db.session.add(c)
+        db.session.flush()
+        answer(c.id, 10, utcnow())
+        db.session.add(Sale(client_id=c.id, sold_on=date.today(), description="x", amount=5000))
+        db.session.commit()
+    http = app.test_client()
+    login(http, owner.email)
+    page = http.get("/dashboard").get_data(as_text=True)
+    assert re.search(r'data-testid="fig-nps"><small>NPS</small>\s*<strong>100</strong>', page)
+    assert 'hx-get="/dashboard/charts/nps"' in page and 'hx-trigger="load"' in page
+    assert re.search(r'data-testid="fig-key">.*?<strong>100\s*%</strong>', page, re.S)  # one client, all sales
+    fragment = http.get("/dashboard/charts/tiers", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and "<table>" in fragment
+    config = json.loads(re.search(r'data-chart="([^"]+)"', fragment).group(1).replace("&#34;", '"')
+                        .replace("&quot;", '"'))
+    assert config["data"]["datasets"][0]["data"] == [0, 0, 1, 0]
+    seller_http = app.test_client()
+    login(seller_http, seller.email)
+    assert seller_http.get("/dashboard").status_code == 403
