@@ -28,11 +28,27 @@ def login_cookie(base: str, email: str, password: str) -> str:
     return cookie
 
 
-def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> dict:
+def answer_form(base: str, path: str) -> tuple[str, str]:
+    """(cookie, body) of a real answer to the public page: its CSRF token and its signed
+    stamp, read like a browser does, then the minimum fill time waited out."""
+    import time
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + path).read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    stamp = re.search(r'name="stamp" value="([^"]+)"', page).group(1)
+    time.sleep(3.2)
+    body = urllib.parse.urlencode({"csrf_token": token, "stamp": stamp, "score": "9", "comment": "Muy bien"})
+    return "; ".join(f"{c.name}={c.value}" for c in jar), body
+
+
+def wrk(url: str, seconds: int, connections: int, headers: dict[str, str], body: str = "") -> dict:
     args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", os.path.join(os.path.dirname(__file__), "p95.lua")]
     for key, value in headers.items():
         args += ["-H", f"{key}: {value}"]
-    out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
+    env = dict(os.environ, BENCH_BODY=body)
+    out = subprocess.run(args + [url], capture_output=True, text=True, check=True, env=env).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p = re.search(r"BENCH p50=([\d.]+) p95=([\d.]+) p99=([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -117,6 +133,9 @@ def main() -> int:
         ("health", args.app + "/healthz", {}),
     ]
     results = {name: wrk(url, args.seconds, args.connections, headers) for name, url, headers in targets}
+    answer_cookie, answer_body = answer_form(args.app, public_path)
+    results["public feedback answer (POST)"] = wrk(args.app + public_path, args.seconds, args.connections,
+                                                   {"Cookie": answer_cookie}, answer_body)
     sql = sql_counts(args.database_url, args.email, args.password, public_path)
 
     print("\n| page | requests/s | p50 ms | p95 ms | p99 ms | non-2xx | ratio | SQL statements |")
