@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -24,6 +25,25 @@ from . import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 APP_ROLE = "pymes_app"
+
+
+class _SharedBytecode(BytecodeCache):
+    """Every test builds a fresh app, and each fresh Jinja environment would compile
+    every template again (most of the crawl tests' time). Compiled templates are shared
+    across the run, in memory, keyed by template name and source checksum."""
+
+    def __init__(self):
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+_BYTECODE = _SharedBytecode()
 
 
 def _upgrade(url: str) -> None:
@@ -93,6 +113,7 @@ def app(database, tmp_path, app_overrides):
         "SERVER_NAME": None,
         **app_overrides,
     })
+    app.jinja_env.bytecode_cache = _BYTECODE
     from pymes.extensions import limiter
 
     with app.app_context():
