@@ -385,3 +385,12 @@ def test_a_complaint_heard_on_a_call_starts_from_the_agenda(app, shop):
     with app.app_context(), bound(shop["business"].id):
         case = db.session.execute(select(Complaint)).scalars().one()
         assert case.activity_id == call_id and case.source == "call"
+
+
+def test_the_sellers_home_counts_callbacks_requested(app, shop):
+    with app.app_context(), bound(shop["business"].id):
+        db.session.add(Activity(client_id=shop["client_id"], seller_id=shop["seller"].id, kind="call",
+                                purpose="callback", due_on=date.today()))
+        db.session.commit()
+    home = as_user(app, shop["seller"]).get("/").get_data(as_text=True)
+    assert 'data-testid="home-callbacks"' in home and "1 cliente pidió que lo contacten" in home
