@@ -7,6 +7,7 @@ import json
 from flask import Blueprint, abort
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..accounts.decorators import manager_required
@@ -67,3 +68,32 @@ def chart(name: str):
                       caption=_("Clients on each step of the loyalty ladder"), head=(_("Tier"), _("Clients")),
                       rows=rows)
     abort(404)
+
+
+FUNNEL_LABELS = {"sales": _l("Sales"), "contacts": _l("Post-sale contacts done"), "answers": _l("Feedback answered"),
+                 "promoters": _l("Promoters (9–10)"), "testimonials": _l("Testimonials"), "referrals": _l("Referrals"),
+                 "converted": _l("Referrals who bought"), "referred_revenue": _l("Sales to referred clients")}
+FUNNEL_PERIODS = (30, 90, 365)
+
+
+@bp.get("/dashboard/funnel")
+@manager_required
+def circle():
+    """The virtuous circle of a period, for the business, per seller and per territory."""
+    from flask import request
+    from sqlalchemy import select
+
+    from ..accounts.models import User
+    from ..clients.models import Client
+    from ..extensions import db
+    from ..territories.models import Territory
+
+    days = request.args.get("days", "90")
+    days = int(days) if days in {str(p) for p in FUNNEL_PERIODS} else 90
+    today, zone = business_today(), business_timezone()
+    return render("dashboard/funnel.html", days=days, periods=FUNNEL_PERIODS, steps=services.FUNNEL_STEPS,
+                  labels=FUNNEL_LABELS, total=services.funnel(today, days, zone)[None],
+                  by_seller=services.funnel(today, days, zone, Client.seller_id),
+                  by_territory=services.funnel(today, days, zone, Client.territory_id),
+                  sellers=dict(db.session.execute(select(User.id, User.name)).all()),
+                  territories=dict(db.session.execute(select(Territory.id, Territory.name)).all()))

@@ -126,3 +126,57 @@ def retained(user, today: date) -> Retained:
     figures = complaints.figures(user, 365, today)
     multiplier = complaints.settings().acquisition_multiplier
     return Retained(figures.recovered, figures.value_kept, multiplier * figures.remedy_cost)
+
+
+# --- the virtuous circle (issue 7's funnel) ------------------------------------------------------
+
+FUNNEL_STEPS = ("sales", "contacts", "answers", "promoters", "testimonials", "referrals", "converted", "referred_revenue")
+
+
+def funnel(today: date, days: int, zone: ZoneInfo, group=None) -> dict:
+    """Each step of the circle in the last ``days`` days: sales → post-sale contacts done
+    → feedback answered → promoters → testimonials → referrals → converted → revenue from
+    referred clients. ``group`` (``Client.seller_id`` or ``Client.territory_id``) splits
+    every step by the client's seller or territory; one grouped query per step."""
+    from ..feedback.models import FeedbackResponse
+    from ..referrals.models import Referral, Testimonial
+    from ..visits.models import Activity
+
+    since_day = today - timedelta(days=days)
+    since = _month_start_utc(since_day, zone)
+
+    def counted(stmt_for, client_column):
+        columns = [group] if group is not None else []
+        stmt = stmt_for(select(*columns, func.count()) if columns else select(func.count()))
+        stmt = stmt.join(Client, Client.id == client_column)
+        if group is not None:
+            stmt = stmt.group_by(group)
+            return {k: int(n) for k, n in db.session.execute(stmt).all()}
+        return {None: int(db.session.execute(stmt).scalar_one())}
+
+    steps = {
+        "sales": counted(lambda s: s.select_from(Sale).where(Sale.sold_on > since_day, Sale.sold_on <= today),
+                         Sale.client_id),
+        "contacts": counted(lambda s: s.select_from(Activity).where(
+            Activity.status == "done", Activity.done_at >= since), Activity.client_id),
+        "answers": counted(lambda s: s.select_from(FeedbackResponse).where(FeedbackResponse.created_at >= since),
+                           FeedbackResponse.client_id),
+        "promoters": counted(lambda s: s.select_from(FeedbackResponse).where(
+            FeedbackResponse.created_at >= since, FeedbackResponse.score >= 9), FeedbackResponse.client_id),
+        "testimonials": counted(lambda s: s.select_from(Testimonial).where(Testimonial.created_at >= since),
+                                Testimonial.client_id),
+        "referrals": counted(lambda s: s.select_from(Referral).where(Referral.created_at >= since),
+                             Referral.referrer_id),
+        "converted": counted(lambda s: s.select_from(Referral).where(Referral.converted_at >= since),
+                             Referral.referrer_id),
+    }
+    revenue_columns = [group] if group is not None else []
+    revenue = (select(*revenue_columns, func.coalesce(func.sum(Sale.amount), 0)).select_from(Sale)
+               .join(Client, Client.id == Sale.client_id)
+               .where(Client.referred_by_id.is_not(None), Sale.sold_on > since_day, Sale.sold_on <= today))
+    if group is not None:
+        steps["referred_revenue"] = {k: int(v) for k, v in db.session.execute(revenue.group_by(group)).all()}
+    else:
+        steps["referred_revenue"] = {None: int(db.session.execute(revenue).scalar_one())}
+    keys = set().union(*[set(v) for v in steps.values()]) if group is not None else {None}
+    return {k: [steps[s].get(k, 0) for s in FUNNEL_STEPS] for k in keys}

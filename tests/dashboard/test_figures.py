@@ -106,3 +106,51 @@ def test_the_dashboard_page_and_its_lazy_charts(app, make):
     seller_http = app.test_client()
     login(seller_http, seller.email)
     assert seller_http.get("/dashboard").status_code == 403
+
+
+def test_the_virtuous_circle_step_by_step(app, make):
+    from pymes.referrals.models import Testimonial
+    from pymes.territories.models import Territory
+    from pymes.visits.models import Activity
+
+    business, owner, _manager, seller = make.team()
+    other = make.user(business, "seller", name="Otra Vendedora")
+    now = utcnow()
+    today = date.today()
+    with app.app_context(), bound(business.id):
+        north = Territory(name="Norte")
+        db.session.add(north)
+        db.session.flush()
+        a = Client(name="A", seller_id=seller.id, territory_id=north.id)
+        b = Client(name="B", seller_id=other.id)
+        db.session.add_all([a, b])
+        db.session.flush()
+        friend = Client(name="Amiga", seller_id=seller.id, referred_by_id=a.id, kind="client")
+        db.session.add(friend)
+        db.session.flush()
+        # 3 sales in the period (2 of A, 1 of the referred friend for 7,000), one too old
+        for client, amount, back in ((a, 1000, 1), (a, 2000, 5), (friend, 7000, 2), (b, 500, 200)):
+            db.session.add(Sale(client_id=client.id, sold_on=today - timedelta(days=back), description="x",
+                                amount=amount))
+        db.session.add_all([
+            Activity(client_id=a.id, seller_id=seller.id, kind="visit", purpose="delivery", due_on=today,
+                     status="done", done_at=now),
+            Activity(client_id=b.id, seller_id=other.id, kind="call", purpose="follow_up", due_on=today,
+                     status="planned")])
+        answer(a.id, 10, now)
+        answer(b.id, 5, now)
+        db.session.add(Testimonial(client_id=a.id, text="Muy bien", consent_at=now))
+        db.session.add(Referral(referrer_id=a.id, prospect_id=friend.id, name="Amiga", email="amiga@example.com",
+                                status="converted", converted_at=now))
+        db.session.commit()
+        total = services.funnel(today, 90, SANTIAGO)[None]
+        by_seller = services.funnel(today, 90, SANTIAGO, Client.seller_id)
+    # sales, contacts, answers, promoters, testimonials, referrals, converted, referred revenue
+    assert total == [3, 1, 2, 1, 1, 1, 1, 7000]
+    assert by_seller[seller.id] == [3, 1, 1, 1, 1, 1, 1, 7000]
+    assert by_seller[other.id] == [0, 0, 1, 0, 0, 0, 0, 0]
+    http = app.test_client()
+    login(http, owner.email)
+    page = http.get("/dashboard/funnel?days=90").get_data(as_text=True)
+    assert re.search(r'data-testid="step-referred_revenue"><strong>\$7\.000</strong>', page)
+    assert 'data-testid="funnel-by-territory"' in page and "Norte" in page
