@@ -43,4 +43,7 @@ def test_the_owner_sees_figures_and_charts(browser, live_server, app, make, shoo
         expect(chart).to_be_visible()
         expect(chart.locator("canvas[data-drawn]")).to_have_count(1)
     shoot(page, f"dashboard-{width}", "owner")
+    page.get_by_test_id("to-funnel").click()
+    expect(page.get_by_test_id("step-sales")).to_contain_text("12")  # sales 1, 31 and 61 days ago: 1+2+3+3+3
+    shoot(page, f"dashboard-{width}", "funnel")
     context.close()
