@@ -318,11 +318,17 @@ def referral_settings():
     """This business's settings row, made (with a fresh wall key) the first time it is needed."""
     from .models import ReferralSettings
 
+    from sqlalchemy.exc import IntegrityError
+
     row = db.session.execute(select(ReferralSettings)).scalar_one_or_none()
     if row is None:
         row = ReferralSettings(wall_key=new_wall_key(), reward_kind="none")
         db.session.add(row)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:  # two first visits at once: the other one's row wins
+            db.session.rollback()
+            row = db.session.execute(select(ReferralSettings)).scalar_one()
     return row
 
 

@@ -127,13 +127,14 @@ def _public() -> None:
     g.referrer_policy = "no-referrer"
 
 
-def _wall_page(key: str, template: str):
+def _wall_page(key: str, template: str, *, embeddable: bool = False):
     _public()
     business = _open_wall(key)
     if business is None:
         language = request.accept_languages.best_match(("es", "en", "pt", "ru")) or "es"
         with force_locale(language):
             return render_template("referrals/wall_missing.html", language=language), 404
+    g.embeddable = embeddable  # the one page other sites may frame (pymes.security.apply_headers)
     items = [(t, services.shown_name(t, c)) for t, c in db.session.execute(services.published().limit(200)).all()]
     with force_locale(business.language):
         return render_template(template, business=business, items=items, key=key, language=business.language)
@@ -148,8 +149,7 @@ def wall(key: str):
 @bp.get("/w/<key>/embed")
 @limiter.limit("60 per minute")
 def wall_embed(key: str):
-    g.embeddable = True  # the one page other sites may frame (pymes.security.apply_headers)
-    return _wall_page(key, "referrals/wall_embed.html")
+    return _wall_page(key, "referrals/wall_embed.html", embeddable=True)
 
 
 @bp.get("/w/<key>/logo")
