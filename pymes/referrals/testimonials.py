@@ -3,7 +3,7 @@ client's consent, revoking consent, and the business's public wall (and its embe
 an <iframe> on the business's own website)."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -41,8 +41,9 @@ def _row_context() -> dict:
 
 
 def _wall_urls(key: str) -> dict:
-    return dict(wall_url=url_for("referrals.wall", key=key, _external=True),
-                embed_url=url_for("referrals.wall_embed", key=key, _external=True))
+    base = current_app.config["BASE_URL"]  # the public address, never the request's Host header
+    return dict(wall_url=base + url_for("referrals.wall", key=key), embed_url=base + url_for("referrals.wall_embed",
+                                                                                             key=key))
 
 
 @bp.get("/testimonials")

@@ -223,8 +223,9 @@ def test_changing_the_key_stops_the_old_links(app, shop):
     old = wall_key(app, business)
     http = as_user(app, manager)
     section = http.get("/testimonials").get_data(as_text=True)
-    assert f'value="http://localhost/w/{old}"' in section                       # the wall's address
-    assert f'&lt;iframe src="http://localhost/w/{old}/embed"' in section         # the snippet to copy
+    base = app.config["BASE_URL"]
+    assert f'value="{base}/w/{old}"' in section                                 # the wall's address
+    assert f'&lt;iframe src="{base}/w/{old}/embed"' in section                  # the snippet to copy
     answer = http.post("/testimonials/wall-key", data={"csrf_token": csrf_token(http, "/testimonials")})
     assert answer.status_code == 303
     new = wall_key(app, business)
