@@ -67,16 +67,22 @@ def safe_next(target: str | None) -> str | None:
 
 
 def apply_headers(response):
-    """WEB-2: security headers on every response."""
+    """WEB-2: security headers on every response.
+
+    ``g.embeddable = True`` is the one explicit opt-in to being framed by other sites
+    (the public testimonial wall's embed, meant for an <iframe> on the business's own
+    website): ``frame-ancestors *`` and no X-Frame-Options. Every other page refuses it."""
+    embeddable = bool(g.get("embeddable"))
     csp = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "font-src 'self'; connect-src 'self'; form-action 'self'; object-src 'none'; "
-        "base-uri 'none'; frame-ancestors 'none'"
+        "base-uri 'none'; frame-ancestors " + ("*" if embeddable else "'none'")
     )
     response.headers.setdefault("Content-Security-Policy", csp)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    if not embeddable:
+        response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if current_app.config.get("HSTS"):
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"

@@ -88,3 +88,26 @@ class Testimonial(TenantScoped, TimestampMixin, db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(Integer)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+REWARD_KINDS = ("none", "discount", "gift", "note")
+
+
+class ReferralSettings(TenantScoped, db.Model):
+    """One row per business: the unguessable key of its public testimonial wall, and the
+    reward policy for referrals (used by a later slice).
+
+    An identity model: the public wall finds the business from the key inside
+    ``identity_lookup()`` before any tenant is bound, then binds it."""
+
+    __tablename__ = "referral_settings"
+    __tenant_identity__ = True
+    __table_args__ = (
+        UniqueConstraint("tenant_id"),
+        CheckConstraint(_in("reward_kind", REWARD_KINDS), name="reward_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wall_key: Mapped[str] = mapped_column(String(64), unique=True)
+    reward_kind: Mapped[str] = mapped_column(String(16), default="none")
+    reward_text: Mapped[str | None] = mapped_column(String(500))

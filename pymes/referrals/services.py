@@ -241,3 +241,112 @@ def add_by_hand(referrer: Client, name: str, contact: str, country: str, source:
                             friend_consent=True, created_by_id=actor_id)
     db.session.commit()
     return referral
+
+
+# --- testimonials: typed by a seller, reviewed, revoked, published on the wall ------------------
+
+def add_by_seller(client: Client, form) -> tuple[Testimonial | None, dict]:
+    """A testimonial a seller types with the client's consent recorded. Returns the
+    testimonial, or None and the problems by field (nothing saved)."""
+    errors: dict = {}
+    text = (form.get("text") or "").strip()
+    if not text:
+        errors["text"] = str(_l("Write what the client said."))
+    elif len(text) > TEXT_MAX:
+        errors["text"] = str(_l("Please keep it under %(max)d characters.", max=TEXT_MAX))
+    if form.get("name_display") not in NAME_DISPLAYS:
+        errors["name_display"] = str(_l("Choose one from the list."))
+    if form.get("consent") != "1":
+        errors["consent"] = str(_l("Only with the client's consent: ask them, then tick this box."))
+    if errors:
+        return None, errors
+    testimonial = save_testimonial(client, text, form["name_display"], form.get("may_publish") == "1", None,
+                                   source="seller")
+    db.session.commit()
+    return testimonial, {}
+
+
+def review(testimonial: Testimonial, decision: str, reviewer_id: int) -> None:
+    """A manager approves or rejects; who and when are kept. A revoked one stays down."""
+    if decision not in ("approved", "rejected"):
+        raise FieldError("decision", str(_l("Choose one from the list.")))
+    if testimonial.revoked_at is not None:
+        raise FieldError("decision", str(_l("The client revoked their consent: this testimonial cannot be "
+                                            "published.")))
+    testimonial.status = decision
+    testimonial.reviewed_by_id = reviewer_id
+    testimonial.reviewed_at = utcnow()
+    db.session.commit()
+
+
+def revoke(testimonial: Testimonial) -> None:
+    """The client took their consent back: off the wall at once, for good."""
+    if testimonial.revoked_at is None:
+        testimonial.revoked_at = utcnow()
+        db.session.commit()
+
+
+def published():
+    """The wall's testimonials with their clients: approved, allowed, not revoked, newest first."""
+    return (select(Testimonial, Client).join(Client, Client.id == Testimonial.client_id)
+            .where(Testimonial.status == "approved", Testimonial.may_publish.is_(True),
+                   Testimonial.revoked_at.is_(None), Client.deleted_at.is_(None))
+            .order_by(Testimonial.created_at.desc(), Testimonial.id.desc()))
+
+
+def queue(user):
+    """(testimonial, client) for the review queue: pending first, then newest. Restricted
+    sellers see their own clients' only."""
+    from sqlalchemy import case
+
+    from ..clients.services import restricted_to_own
+
+    stmt = select(Testimonial, Client).join(Client, Client.id == Testimonial.client_id)
+    if restricted_to_own(user):
+        stmt = stmt.where(Client.seller_id == user.id)
+    pending_first = case((Testimonial.revoked_at.is_not(None), 2), (Testimonial.status == "pending", 0), else_=1)
+    return stmt.order_by(pending_first, Testimonial.created_at.desc(), Testimonial.id.desc())
+
+
+def new_wall_key() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(24)
+
+
+def referral_settings():
+    """This business's settings row, made (with a fresh wall key) the first time it is needed."""
+    from .models import ReferralSettings
+
+    from sqlalchemy.exc import IntegrityError
+
+    row = db.session.execute(select(ReferralSettings)).scalar_one_or_none()
+    if row is None:
+        row = ReferralSettings(wall_key=new_wall_key(), reward_kind="none")
+        db.session.add(row)
+        try:
+            db.session.commit()
+        except IntegrityError:  # two first visits at once: the other one's row wins
+            db.session.rollback()
+            row = db.session.execute(select(ReferralSettings)).scalar_one()
+    return row
+
+
+def rotate_wall_key():
+    """A new key: the old wall and embed links stop working at once."""
+    row = referral_settings()
+    row.wall_key = new_wall_key()
+    db.session.commit()
+    return row
+
+
+def tenant_for_wall_key(key: str) -> int | None:
+    """The business behind a public wall key, found before any tenant is bound."""
+    from ..tenancy import identity_lookup
+    from .models import ReferralSettings
+
+    if not key or len(key) > 64:
+        return None
+    with identity_lookup():
+        return db.session.execute(select(ReferralSettings.tenant_id).where(ReferralSettings.wall_key == key)
+                                  ).scalar_one_or_none()

@@ -12,7 +12,7 @@ from datetime import date
 from pymes.extensions import db
 from pymes.tenancy import bound
 
-PUBLIC_TOKEN_ARGS = {"token"}          # verified secrets, covered by the token tests
+PUBLIC_TOKEN_ARGS = {"token", "key"}   # verified secrets (feedback tokens, testimonial wall keys), tested apart
 FREE_ARGS = {"kind", "name", "filename", "extension"}  # not object ids: fixed words, file names
 SKIP_ENDPOINTS = {"static"}
 
@@ -117,6 +117,18 @@ def _referral(app, business, owner):
         return referral.id
 
 
+def _testimonial(app, business, owner):
+    from pymes.clients.models import Client
+    from pymes.referrals import services as referrals
+
+    cid = _client(app, business, owner)
+    with app.app_context(), bound(business.id):
+        client = db.session.get(Client, cid)
+        testimonial = referrals.save_testimonial(client, "Muy buena atención", "first", True, None, source="seller")
+        db.session.commit()
+        return testimonial.id
+
+
 def _client_import(app, business, owner):
     from pymes.clients.models import ClientImport
 
@@ -148,11 +160,13 @@ def registry(make):
         "complaint_id": _complaint,
         "referral_id": _referral,
         "import_id": _client_import,
+        "testimonial_id": _testimonial,
     }
 
 
 KNOWN_ARGS = {"user_id", "invitation_id", "client_id", "sale_id", "activity_id", "specialist_id", "territory_id",
-              "portfolio_id", "link_id", "complaint_id", "referral_id", "import_id"}
+              "portfolio_id", "link_id", "complaint_id", "referral_id", "import_id",
+              "testimonial_id"}
 
 
 def rules(app):
