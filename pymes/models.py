@@ -6,5 +6,5 @@ from .territories.models import Portfolio, PortfolioSeller, Territory, Territory
 from .visits.models import Activity, DigestLog, FollowUpSettings  # noqa: F401
 from .feedback.models import FeedbackLink, FeedbackResponse, FeedbackSettings  # noqa: F401
 from .complaints.models import Complaint, ComplaintEvent, ComplaintSettings  # noqa: F401
-from .referrals.models import Referral, ReferralSettings, Testimonial  # noqa: F401
+from .referrals.models import Referral, ReferralCode, ReferralSettings, Testimonial  # noqa: F401
 from .billing.models import StripeEvent, Subscription  # noqa: F401

@@ -18,6 +18,7 @@ ALLOWED_WRITES = {
     "accounts.change_password",
     "feedback.public",
     "feedback.share",
+    "referrals.friend",
     "referrals.revoke_testimonial",  # a client taking back their consent is honoured at once, always
 }
 

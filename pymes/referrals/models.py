@@ -111,3 +111,21 @@ class ReferralSettings(TenantScoped, db.Model):
     wall_key: Mapped[str] = mapped_column(String(64), unique=True)
     reward_kind: Mapped[str] = mapped_column(String(16), default="none")
     reward_text: Mapped[str | None] = mapped_column(String(500))
+
+
+class ReferralCode(TenantScoped, db.Model):
+    """A client's personal referral link: friends who open it leave their contact, which
+    creates the referral. An identity model, like the wall's key: the public page finds
+    the business from the code before any tenant is bound."""
+
+    __tablename__ = "referral_codes"
+    __tenant_identity__ = True
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "client_id"),
+        ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -149,4 +149,4 @@ def export(extension: str):
     business = g.business
     return exporter.download(extension, exporter.file_name(business, extension, "referidos"), header,
                              _export_rows(current_user, _filters(), business), _("Referrals"))
-from . import testimonials  # noqa: E402,F401  (its routes live on this blueprint)
+from . import links, testimonials  # noqa: E402,F401  (their routes live on this blueprint)

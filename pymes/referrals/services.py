@@ -350,3 +350,57 @@ def tenant_for_wall_key(key: str) -> int | None:
     with identity_lookup():
         return db.session.execute(select(ReferralSettings.tenant_id).where(ReferralSettings.wall_key == key)
                                   ).scalar_one_or_none()
+
+
+# --- personal referral links ------------------------------------------------------------------
+
+def referral_code(client: Client, create: bool = False):
+    """The client's personal referral code (made on request, once)."""
+    import secrets
+
+    from .models import ReferralCode
+
+    found = db.session.execute(select(ReferralCode).where(ReferralCode.client_id == client.id)).scalar_one_or_none()
+    if found is None and create:
+        found = ReferralCode(client_id=client.id, code=secrets.token_urlsafe(9), created_at=utcnow())
+        db.session.add(found)
+        db.session.commit()
+    return found
+
+
+def owner_of_code(code: str) -> tuple[int, int] | None:
+    """(tenant id, referrer's client id) behind a public referral code, found before any
+    tenant is bound."""
+    from ..tenancy import identity_lookup
+    from .models import ReferralCode
+
+    if not code or len(code) > 32:
+        return None
+    with identity_lookup():
+        row = db.session.execute(select(ReferralCode.tenant_id, ReferralCode.client_id)
+                                 .where(ReferralCode.code == code)).first()
+    return (row[0], row[1]) if row else None
+
+
+def from_link(referrer: Client, name: str, contact: str, country: str, consent: bool) -> dict:
+    """A friend leaves their own contact on the referrer's link page. Returns problems by
+    field; saves nothing unless there are none."""
+    friend = read_friend(name, contact, country, referrer)
+    errors = dict(friend.errors)
+    if (friend.email and friend.email == (referrer.email or "").lower()) or (
+            friend.phone and friend.phone in (referrer.phone, referrer.whatsapp)):
+        errors["contact"] = str(_l("This link is %(name)s's, for their friends: it cannot refer %(name)s.",
+                                   name=referrer.name.split(" ")[0]))
+    if friend.empty:
+        errors["name"] = str(_l("Write your name."))
+    if not consent:
+        errors["consent"] = str(_l("Tick this box so we may contact you."))
+    if errors:
+        return errors
+    existing = _existing(friend)
+    if existing is not None and db.session.execute(select(Referral.id).where(
+            Referral.referrer_id == referrer.id, Referral.prospect_id == existing.id)).first():
+        return {}  # the same friend twice: one referral
+    add_referral(referrer, friend, source="link", friend_consent=True)
+    db.session.commit()
+    return {}

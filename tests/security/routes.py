@@ -12,7 +12,7 @@ from datetime import date
 from pymes.extensions import db
 from pymes.tenancy import bound
 
-PUBLIC_TOKEN_ARGS = {"token", "key"}   # verified secrets (feedback tokens, testimonial wall keys), tested apart
+PUBLIC_TOKEN_ARGS = {"token", "key", "code"}  # verified secrets (feedback tokens, wall keys, referral codes), tested apart
 FREE_ARGS = {"kind", "name", "filename", "extension"}  # not object ids: fixed words, file names
 SKIP_ENDPOINTS = {"static"}
 
