@@ -57,6 +57,7 @@ class Referral(TenantScoped, TimestampMixin, db.Model):
     feedback_response_id: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(Integer)
     converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reward_delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the business's thank-you, given
 
 
 class Testimonial(TenantScoped, TimestampMixin, db.Model):

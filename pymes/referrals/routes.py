@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..accounts.decorators import login_required
+from ..accounts.decorators import login_required, manager_required
 from ..accounts.models import User
 from ..clients.models import Client
 from ..extensions import db
@@ -45,10 +45,13 @@ def _filters() -> services.ReferralFilters:
 
 
 def _names():
+    """Names and the reward policy the list's rows need (read, never created, here)."""
     from ..clients.services import national
+    from .models import ReferralSettings
 
+    policy = db.session.execute(select(ReferralSettings.reward_kind)).scalar_one_or_none() or "none"
     country = g.business.country
-    return dict(national=lambda number: national(number, country),
+    return dict(national=lambda number: national(number, country), reward_on=policy != "none",
                 sellers=dict(db.session.execute(select(User.id, User.name)).all()),
                 territories=dict(db.session.execute(select(Territory.id, Territory.name)).all()),
                 portfolios=dict(db.session.execute(select(Portfolio.id, Portfolio.name)).all()))
@@ -149,4 +152,44 @@ def export(extension: str):
     business = g.business
     return exporter.download(extension, exporter.file_name(business, extension, "referidos"), header,
                              _export_rows(current_user, _filters(), business), _("Referrals"))
+REWARD_LABELS = {"none": _l("No reward"), "discount": _l("A discount"), "gift": _l("A gift"),
+                 "note": _l("A thank-you note")}
+
+
+@bp.route("/referrals/reward", methods=["GET", "POST"])
+@manager_required
+def reward():
+    """The business's thank-you for a referral that became a client."""
+    row = services.referral_settings()
+    values, errors = {"reward_kind": row.reward_kind, "reward_text": row.reward_text or ""}, {}
+    if request.method == "POST":
+        values = request.form
+        try:
+            services.save_reward_policy(request.form.get("reward_kind", ""), request.form.get("reward_text", ""))
+        except FieldError as error:
+            errors[error.field] = error.message
+        else:
+            flash(_("Reward policy saved."), "success")
+            return redirect(url_for(".index"), code=303)
+    return render("referrals/reward.html", status=422 if errors else 200, values=values, errors=errors,
+                  kinds=REWARD_LABELS)
+
+
+@bp.post("/referrals/<id:referral_id>/reward")
+@login_required
+def reward_delivered(referral_id: int):
+    referral = get_or_404(Referral, referral_id)
+    if db.session.execute(services.referral_query(current_user, services.ReferralFilters(days=None))
+                          .where(Referral.id == referral.id)).first() is None:
+        abort(404)
+    try:
+        services.mark_reward(referral, request.form.get("delivered") == "1")
+    except FieldError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Reward of %(name)s's referral: noted.", name=referral.name), "success")
+    return redirect(url_for(".index", **{k: v for k, v in request.args.items()
+                                         if k in ("days", "status", "seller", "territory", "portfolio")}), code=303)
+
+
 from . import links, testimonials  # noqa: E402,F401  (their routes live on this blueprint)

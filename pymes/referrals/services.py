@@ -404,3 +404,29 @@ def from_link(referrer: Client, name: str, contact: str, country: str, consent: 
     add_referral(referrer, friend, source="link", friend_consent=True)
     db.session.commit()
     return {}
+
+
+# --- the reward policy ---------------------------------------------------------------------------
+
+def save_reward_policy(kind: str, text: str) -> None:
+    from .models import REWARD_KINDS
+
+    if kind not in REWARD_KINDS:
+        raise FieldError("reward_kind", str(_l("Choose one from the list.")))
+    text = (text or "").strip()
+    if kind != "none" and not text:
+        raise FieldError("reward_text", str(_l("Say what the client gets, for example: a tenth off their next purchase.")))
+    if len(text) > 500:
+        raise FieldError("reward_text", str(_l("Use at most %(max)d characters.", max=500)))
+    row = referral_settings()
+    row.reward_kind, row.reward_text = kind, (text if kind != "none" else None)
+    db.session.commit()
+
+
+def mark_reward(referral: Referral, delivered: bool) -> None:
+    """The referrer got (or, undone, did not yet get) the business's thank-you. Only a
+    referral that became a client earns it."""
+    if delivered and referral.status != "converted":
+        raise FieldError("reward", str(_l("The reward is for referrals who became clients.")))
+    referral.reward_delivered_at = utcnow() if delivered else None
+    db.session.commit()

@@ -128,3 +128,27 @@ def test_a_restricted_seller_sees_only_their_referrals(app, book, make):
     assert http.post(f"/referrals/{some}/status", data={"csrf_token": csrf_token(http, "/referrals"),
                                                         "status": "lost"}).status_code == 404
     assert len(list(csv.reader(io.StringIO(http.get("/referrals/export.csv?days=all").get_data(as_text=True))))) == 1
+
+
+def test_a_reward_policy_and_its_delivery(app, book):
+    business, _owner, manager, seller, _ana = book
+    http = as_user(app, manager)
+    bad = http.post("/referrals/reward", data={"csrf_token": csrf_token(http, "/referrals/reward"),
+                                               "reward_kind": "discount", "reward_text": ""})
+    assert bad.status_code == 422 and 'id="reward_text-error"' in bad.get_data(as_text=True)
+    assert 'selected value="discount"' in bad.get_data(as_text=True) or 'value="discount" selected' in \
+        bad.get_data(as_text=True)
+    ok = http.post("/referrals/reward", data={"csrf_token": csrf_token(http, "/referrals/reward"),
+                                              "reward_kind": "discount", "reward_text": "10 % en la próxima compra"})
+    assert ok.status_code == 303
+    page = http.get("/referrals?days=all").get_data(as_text=True)
+    assert page.count('data-testid="give-reward"') == 1  # only Carla became a client
+    with app.app_context(), bound(business.id):
+        carla = db.session.execute(select(Referral).where(Referral.name == "Carla Peña")).scalar_one()
+        bruno = db.session.execute(select(Referral).where(Referral.name == "Bruno Díaz")).scalar_one()
+    http.post(f"/referrals/{bruno.id}/reward", data={"csrf_token": csrf_token(http, "/referrals"), "delivered": "1"})
+    http.post(f"/referrals/{carla.id}/reward", data={"csrf_token": csrf_token(http, "/referrals"), "delivered": "1"})
+    with app.app_context(), bound(business.id):
+        assert db.session.get(Referral, carla.id).reward_delivered_at is not None
+        assert db.session.get(Referral, bruno.id).reward_delivered_at is None  # not a client yet: refused
+    assert as_user(app, seller).get("/referrals/reward").status_code == 403
