@@ -37,11 +37,34 @@ def normalise_phone(raw: str | None, country: str, field_name: str = "phone") ->
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _from_e164(e164: str) -> phonenumbers.PhoneNumber:
+    """A stored E.164 string as a PhoneNumber without the general parser (exports format
+    one per row): the country code is the 1–3 digit prefix phonenumbers knows, and leading
+    zeros are kept as ``parse`` keeps them. Anything unexpected goes through ``parse``."""
+    digits = e164[1:]
+    if e164.startswith("+") and digits.isdigit():
+        for size in (1, 2, 3):
+            code = int(digits[:size])
+            if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+                rest = digits[size:]
+                if not rest:
+                    break
+                number = phonenumbers.PhoneNumber(country_code=code, national_number=int(rest))
+                if len(rest) > 1 and rest[0] == "0":
+                    number.italian_leading_zero = True
+                    zeros = len(rest) - len(rest.lstrip("0"))
+                    zeros = min(zeros, len(rest) - 1)
+                    if zeros != 1:
+                        number.number_of_leading_zeros = zeros
+                return number
+    return phonenumbers.parse(e164, None)
+
+
 def national(e164: str | None, country: str) -> str:
     """A stored number shown the way people write it in the business's country."""
     if not e164:
         return ""
-    number = phonenumbers.parse(e164, None)
+    number = _from_e164(e164)
     if phonenumbers.region_code_for_number(number) == country:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -118,27 +118,36 @@ def new(client_id: int):
 
 
 def _export_rows(user, f, business):
-    """Rows of the export, read in batches, with the value of the referred person's sales
-    since the referral (what the referral brought in)."""
+    """Rows of the export, read in batches as plain columns, with the value of the
+    referred person's sales since the referral (what the referral brought in)."""
     from babel.numbers import get_currency_precision
 
     from ..clients.services import national
 
     with bound(business.id):
         names = _names()
+        sellers, territories, portfolios = names["sellers"], names["territories"], names["portfolios"]
+        statuses = {k: str(v) for k, v in STATUS_LABELS.items()}
+        sources = {k: str(v) for k, v in SOURCE_LABELS.items()}
+        already = _("Already a client")
+        country = business.country
         divisor = 10 ** get_currency_precision(business.currency)
         value = (select(func.coalesce(func.sum(Sale.amount), 0)).where(
             Sale.client_id == Referral.prospect_id, Sale.sold_on >= func.date(Referral.created_at))
             .correlate(Referral).scalar_subquery())
-        stmt = services.referral_query(user, f).add_columns(value).execution_options(yield_per=500)
-        for referral, referrer, prospect, brought in db.session.execute(stmt):
-            yield [referral.created_at.date().isoformat(), referrer.name, referral.name, referral.email or "",
-                   national(referral.phone, business.country), str(STATUS_LABELS[referral.status]),
-                   referral.converted_at.date().isoformat() if referral.converted_at else "",
-                   names["sellers"].get(prospect.seller_id, ""), names["territories"].get(prospect.territory_id, ""),
-                   names["portfolios"].get(prospect.portfolio_id, ""), str(SOURCE_LABELS[referral.source]),
-                   _("Already a client") if referral.flag == "duplicate" else "",
-                   int(brought) / divisor if divisor > 1 else int(brought)]
+
+        def columns(referrer, prospect):
+            return (Referral.created_at, referrer.name, Referral.name, Referral.email, Referral.phone,
+                    Referral.status, Referral.converted_at, prospect.seller_id, prospect.territory_id,
+                    prospect.portfolio_id, Referral.source, Referral.flag, value)
+
+        stmt = services.referral_query(user, f, columns).execution_options(yield_per=1000)
+        for (created, referrer, name, email, phone, status, converted, seller, territory, portfolio, source, flag,
+             brought) in db.session.execute(stmt):
+            yield [created.date().isoformat(), referrer, name, email or "", national(phone, country), statuses[status],
+                   converted.date().isoformat() if converted else "", sellers.get(seller, ""),
+                   territories.get(territory, ""), portfolios.get(portfolio, ""), sources[source],
+                   already if flag == "duplicate" else "", int(brought) / divisor if divisor > 1 else int(brought)]
 
 
 @bp.get("/referrals/export.<any(csv, xlsx):extension>")

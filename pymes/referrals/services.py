@@ -182,10 +182,11 @@ class ReferralFilters:
     portfolio_id: int | None = None
 
 
-def referral_query(user, f: ReferralFilters):
+def referral_query(user, f: ReferralFilters, columns=None):
     """(referral, referrer, prospect) rows, newest first. The seller, territory and
     portfolio are the referred person's (who follows them up); restricted sellers see
-    the referrals of their own clients and prospects."""
+    the referrals of their own clients and prospects. ``columns(referrer, prospect)``
+    selects plain columns instead (the export: no ORM object per row)."""
     from datetime import timedelta
 
     from sqlalchemy.orm import aliased
@@ -193,7 +194,8 @@ def referral_query(user, f: ReferralFilters):
     from ..clients.services import restricted_to_own
 
     referrer, prospect = aliased(Client), aliased(Client)
-    stmt = (select(Referral, referrer, prospect)
+    stmt = (select(*(columns(referrer, prospect) if columns else (Referral, referrer, prospect)))
+            .select_from(Referral)
             .join(referrer, referrer.id == Referral.referrer_id)
             .join(prospect, prospect.id == Referral.prospect_id))
     if f.days:
