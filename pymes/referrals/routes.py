@@ -97,7 +97,8 @@ def status(referral_id: int):
 @login_required
 def new(client_id: int):
     client = get_or_404(Client, client_id)
-    values, errors = {}, {}
+    source = request.args.get("source")
+    values, errors = {"source": source if source in ("visit", "call") else "visit"}, {}
     if request.method == "POST":
         values = request.form
         try:
@@ -112,6 +113,8 @@ def new(client_id: int):
                         name=referral.name), "info")
             else:
                 flash(_("Referral saved: %(name)s is a new prospect.", name=referral.name), "success")
+            if request.args.get("back") == "agenda":   # logged from a visit or call in the agenda
+                return redirect(url_for("visits.agenda"), code=303)
             return redirect(url_for("clients.show", client_id=client.id) + "#timeline", code=303)
     return render("referrals/new.html", status=422 if errors else 200, client=client, values=values, errors=errors,
                   sources={k: v for k, v in SOURCE_LABELS.items() if k in ("visit", "call", "manual")})

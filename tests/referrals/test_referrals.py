@@ -111,6 +111,20 @@ def test_a_seller_writes_down_a_referral_from_a_visit(app, book):
         assert db.session.get(Client, referral.prospect_id).seller_id == seller.id
 
 
+def test_from_the_agenda_a_referral_heard_on_a_call_takes_seconds_and_returns_to_the_agenda(app, book):
+    business, _owner, _manager, seller, ana = book
+    http = as_user(app, seller)
+    path = f"/clients/{ana}/referrals/new?source=call&back=agenda"
+    form = http.get(path).get_data(as_text=True)
+    assert '<option value="call" selected>' in form
+    ok = http.post(path, data={"csrf_token": csrf_token(http, path), "name": "Elena", "contact": "9 6543 2109",
+                               "source": "call", "friend_consent": "1"})
+    assert ok.status_code == 303 and ok.headers["Location"].endswith("/agenda")
+    with app.app_context(), bound(business.id):
+        referral = db.session.execute(select(Referral).where(Referral.name == "Elena")).scalar_one()
+        assert referral.source == "call" and referral.phone == "+56965432109"
+
+
 def test_a_restricted_seller_sees_only_their_referrals(app, book, make):
     from sqlalchemy import update
 
