@@ -8,3 +8,4 @@ from .feedback.models import FeedbackLink, FeedbackResponse, FeedbackSettings  #
 from .complaints.models import Complaint, ComplaintEvent, ComplaintSettings  # noqa: F401
 from .referrals.models import Referral, ReferralCode, ReferralSettings, Testimonial  # noqa: F401
 from .billing.models import StripeEvent, Subscription  # noqa: F401
+from .notifications.models import Notification  # noqa: F401

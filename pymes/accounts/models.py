@@ -39,6 +39,8 @@ class Business(TimestampMixin, db.Model):
     logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     logo_mime: Mapped[str | None] = mapped_column(String(32))
     sellers_see_only_own: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # the owner asked to delete the business: purged once the grace period is over
+    deletion_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def locale(self) -> str:
@@ -63,6 +65,8 @@ class User(UserMixin, TenantScoped, TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(5))
+    # None: the business's time zone (a seller abroad or in another zone sets their own)
+    timezone: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(default=True)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

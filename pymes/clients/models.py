@@ -64,6 +64,8 @@ class Client(TenantScoped, TimestampMixin, db.Model):
     seller_id: Mapped[int | None] = mapped_column(Integer)
     preferred_channel: Mapped[str | None] = mapped_column(String(16))
     preferred_time: Mapped[str | None] = mapped_column(String(16))
+    # the language messages to the client are written in; None: the business's language
+    language: Mapped[str | None] = mapped_column(String(5))
     notes: Mapped[str] = mapped_column(Text, default="")
     is_key: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str | None] = mapped_column(String(16))

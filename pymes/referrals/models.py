@@ -16,6 +16,9 @@ REFERRAL_STATUSES = ("new", "contacted", "meeting", "converted", "lost")
 NAME_DISPLAYS = ("full", "first", "initials", "anonymous")
 TESTIMONIAL_SOURCES = ("feedback", "seller")
 TESTIMONIAL_STATUSES = ("pending", "approved", "rejected")
+# where a published testimonial may appear: the business's public wall page, the
+# embed on the business's own website, or both
+PUBLISH_PLACES = ("wall", "website", "both")
 
 
 def _in(column: str, values: tuple) -> str:
@@ -73,6 +76,7 @@ class Testimonial(TenantScoped, TimestampMixin, db.Model):
         CheckConstraint(_in("name_display", NAME_DISPLAYS), name="name_display"),
         CheckConstraint(_in("source", TESTIMONIAL_SOURCES), name="source"),
         CheckConstraint(_in("status", TESTIMONIAL_STATUSES), name="status"),
+        CheckConstraint(_in("publish_where", PUBLISH_PLACES), name="publish_where"),
         Index("ix_testimonials_client", "tenant_id", "client_id"),
         Index("ix_testimonials_status", "tenant_id", "status"),
     )
@@ -83,6 +87,7 @@ class Testimonial(TenantScoped, TimestampMixin, db.Model):
     text: Mapped[str] = mapped_column(Text)
     name_display: Mapped[str] = mapped_column(String(16), default="first")
     may_publish: Mapped[bool] = mapped_column(Boolean, default=False)
+    publish_where: Mapped[str] = mapped_column(String(16), default="both", server_default="both")
     source: Mapped[str] = mapped_column(String(16), default="feedback")
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default="pending")

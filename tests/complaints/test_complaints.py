@@ -326,12 +326,27 @@ def test_recovery_counts_a_new_purchase_or_a_good_score(app, shop):
     with app.app_context(), bound(shop["business"].id):
         case = db.session.get(Complaint, case_id)
         case.remedy, case.status, case.resolved_at = "apology", "resolved", utcnow() - timedelta(days=1)
+        # the shop's monthly sale falls on the 1st: on the 1st of a month it would be a purchase
+        # made after the case was resolved, so keep the history strictly before it
+        db.session.execute(update(Sale).where(Sale.client_id == shop["client_id"],
+                                              Sale.sold_on >= date.today() - timedelta(days=2))
+                           .values(sold_on=date.today() - timedelta(days=20)))
         db.session.commit()
         assert services.recovery(case).recovered is None  # too early to say
         assert services.recovery(case, today=date.today() + timedelta(days=120)).recovered is False
         db.session.add(Sale(client_id=shop["client_id"], sold_on=date.today(), description="Brocas", amount=3000))
         db.session.commit()
         assert services.recovery(case).recovered is True
+
+
+@pytest.mark.parametrize("after, bought, over, expected", [
+    (9, False, False, True), (7, False, False, True), (6, False, False, False),
+    (None, False, True, False), (None, False, False, None), (2, True, False, True)])
+def test_recovery_reads_the_score_after_the_remedy(after, bought, over, expected):
+    """A passive or promoter score after the remedy is a recovered client; a detractor
+    score again is not; no news within 90 days is a lost one."""
+    outcome = services.Recovery(score_before=3, score_after=after, bought_again=bought, window_over=over)
+    assert outcome.recovered is expected
 
 
 # --- the board ---------------------------------------------------------------------------------------
