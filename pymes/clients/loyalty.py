@@ -84,7 +84,17 @@ def compute_tier(purchase_dates: list[date], today: date, score: int | None = No
 
 
 def explain(result: TierResult, rules: TierRules = TierRules()) -> str:
-    """One sentence: why the client has this tier, then what would move them up."""
+    """One sentence: why the client has this tier, then what would move them up. The
+    friends they referred who became clients are credited at every tier, not only at
+    the top."""
+    why = _why(result, rules)
+    if result.referrals and result.reason != "apostle":  # the apostle's sentence names them already
+        converted = ngettext("%(num)d referral converted", "%(num)d referrals converted", result.referrals)
+        return _("%(why)s %(referrals)s so far.", why=why, referrals=converted)
+    return why
+
+
+def _why(result: TierResult, rules: TierRules) -> str:
     r = result
     if r.reason == "no_sales":
         return _("No sales recorded yet: the first sale makes a one-off buyer.")

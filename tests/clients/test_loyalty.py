@@ -62,6 +62,8 @@ def test_facts_used_are_reported():
                             "To become frequent: 2 more purchases in 12 months, about every 120 days."),
     (ago(121, 151, 181, 211), None, 0, "4 purchases, 4 in the last 12 months, not yet regular. To become frequent: "
                                        "buying again within 120 days (the last purchase was 121 days ago)."),
+    (ago(0, 121, 242, 363), None, 0, "4 purchases, 4 in the last 12 months, not yet regular. To become frequent: "
+                                     "buying about every 120 days (now every 121)."),
     (ago(10, 100, 190, 280), None, 0, "4 purchases in the last 12 months, every 90 days on average. To become an "
                                       "apostle: a satisfaction score of 9 or more and 1 referral who becomes a client."),
     (ago(10, 100, 190, 280), 9, 0, "4 purchases in the last 12 months, every 90 days on average. To become an "
@@ -72,6 +74,36 @@ def test_facts_used_are_reported():
 def test_why_sentence_in_english(app, dates, score, referrals, sentence):
     with app.test_request_context(), force_locale("en"):
         assert explain(compute_tier(dates, TODAY, score, referrals)) == sentence
+
+
+@pytest.mark.parametrize("dates, score, tier, before", [
+    ([], None, None, "No sales recorded yet: the first sale makes a one-off buyer."),
+    (ago(10), None, BUYER, "1 purchase so far. A second purchase makes them a sporadic client."),
+    (ago(400), None, BUYER, "1 purchase, the last one 400 days ago (more than 365): a new purchase brings them back."),
+    (ago(10, 300), 10, SPORADIC, "2 purchases, 2 in the last 12 months, not yet regular. "
+                                 "To become frequent: 2 more purchases in 12 months, about every 120 days."),
+    (ago(10, 40, 70, 100), 8, FREQUENT, "4 purchases in the last 12 months, every 30 days on average. To become an "
+                                        "apostle: a satisfaction score of 9 or more."),
+])
+@pytest.mark.parametrize("referrals, credit", [(1, "1 referral converted so far."),
+                                               (2, "2 referrals converted so far.")])
+def test_converted_referrals_are_credited_at_every_tier(app, dates, score, tier, before, referrals, credit):
+    result = compute_tier(dates, TODAY, score, referrals)
+    assert result.tier == tier
+    with app.test_request_context(), force_locale("en"):
+        assert explain(result) == f"{before} {credit}"
+
+
+@pytest.mark.parametrize("referrals, words", [(1, "1 referido que ya es cliente"),
+                                              (2, "2 referidos que ya son clientes")])
+def test_the_credit_is_plural_correct_in_spanish(app, referrals, words):
+    with app.test_request_context(), force_locale("es"):
+        assert words in explain(compute_tier(ago(10, 300), TODAY, None, referrals))
+
+
+def test_no_credit_is_mentioned_without_converted_referrals(app):
+    with app.test_request_context(), force_locale("en"):
+        assert "referral" not in explain(compute_tier(ago(10, 300), TODAY, None, 0))
 
 
 def test_a_drop_is_detected():
