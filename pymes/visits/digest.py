@@ -1,6 +1,10 @@
 """The daily digest: each seller's visits and calls for today and what is overdue,
-by e-mail, in the seller's language and the business's day; never twice a day."""
+by e-mail, in the seller's language and on the seller's day (their own time zone, else
+the business's); never twice for the same seller and day."""
 from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -9,29 +13,42 @@ from .. import mail
 from ..accounts.models import Business, User
 from ..db import utcnow
 from ..extensions import db
-from ..i18n import business_today
 from ..tenancy import bound
 from .forms import KIND_LABELS, PURPOSE_LABELS
 from .models import DigestLog
 from .services import agenda
 
 
-def send_digests(echo=lambda message: None) -> int:
+def seller_today(user: User, business: Business, now: datetime) -> date:
+    """The seller's calendar day at ``now``: their own zone, else the business's."""
+    for name in (user.timezone, business.timezone):
+        if not name:
+            continue
+        try:
+            return now.astimezone(ZoneInfo(name)).date()
+        except (ZoneInfoNotFoundError, ValueError):
+            continue  # a zone the system no longer knows: fall back
+    return now.astimezone(timezone.utc).date()
+
+
+def send_digests(echo=lambda message: None, now: datetime | None = None) -> int:
     """Send today's digest to every active team member who has something to do.
-    Safe to run as often as cron likes: the digest log's unique key decides."""
+    Safe to run as often as cron likes: the digest log's unique key (seller, day) decides.
+    ``now`` (an aware instant, the real clock by default) lets a test fix the moment."""
     from flask_babel import lazy_gettext as _l
 
     from ..accounts.services import external_url
 
+    now = now or datetime.now(timezone.utc)
     sent = 0
     business_ids = db.session.execute(select(Business.id).order_by(Business.id)).scalars().all()
     for business_id in business_ids:
         with bound(business_id):
             business = db.session.get(Business, business_id)
-            today = business_today(business)
             users = db.session.execute(select(User).where(User.active.is_(True), User.role != "service")
                                        .order_by(User.id)).scalars().all()
             for user in users:
+                today = seller_today(user, business, now)
                 plan = agenda(user.id, today)
                 if not (plan.today or plan.overdue):
                     continue

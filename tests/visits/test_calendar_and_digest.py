@@ -108,15 +108,58 @@ def test_digest_once_a_day_in_the_sellers_language(app, make, outbox):
     assert "Today" in body and "Overdue" in body  # the seller reads English
 
 
+# 23:30 UTC on 1 December 2026: 20:30 of the 1st in Santiago (UTC-3), 00:30 of the 2nd in Madrid (UTC+1).
+SPLIT = datetime(2026, 12, 1, 23, 30, tzinfo=ZoneInfo("UTC"))
+FIRST, SECOND = SPLIT.date(), SPLIT.date() + timedelta(days=1)
+
+
+def plan_on(app, business, seller, name, due):
+    with app.app_context(), bound(business.id):
+        c = Client(name=name, seller_id=seller.id)
+        db.session.add(c)
+        db.session.flush()
+        db.session.add(Activity(client_id=c.id, seller_id=seller.id, kind="call", purpose="follow_up", due_on=due))
+        db.session.commit()
+
+
+def digests(app, outbox, now):
+    from pymes.visits.digest import send_digests
+
+    before = len(outbox.messages())
+    with app.app_context():
+        sent = send_digests(now=now)
+    new = [m for m in outbox.messages()[before:] if m["X-Pymes-Template"] == "digest"]
+    assert sent == len(new)
+    return {m["To"]: m.get_body().get_content() for m in new}
+
+
 def test_digest_day_follows_each_business_s_zone(app, make, outbox):
-    """Santiago and Madrid can be on different days: each gets its own day's items."""
+    """At one instant Santiago is still on the 1st and Madrid already on the 2nd:
+    each seller gets their own day's items, and what is tomorrow for them waits."""
     santiago = make.business("Santiago", timezone="America/Santiago")
     madrid = make.business("Madrid", timezone="Europe/Madrid", country="ES", currency="EUR")
     s_seller = make.user(santiago, "seller")
     m_seller = make.user(madrid, "seller")
-    plan(app, santiago, s_seller, "Hoy en Santiago", days=0)
-    plan(app, madrid, m_seller, "Hoy en Madrid", days=0)
-    app.test_cli_runner().invoke(args=["pymes", "send-digests"])
-    bodies = {m["To"]: m.get_body().get_content() for m in outbox.messages()}
-    assert "Hoy en Santiago" in bodies[s_seller.email]
+    plan_on(app, santiago, s_seller, "Hoy en Santiago", FIRST)
+    plan_on(app, santiago, s_seller, "Mañana en Santiago", SECOND)
+    plan_on(app, madrid, m_seller, "Hoy en Madrid", SECOND)
+    bodies = digests(app, outbox, SPLIT)
+    assert "Hoy en Santiago" in bodies[s_seller.email] and "Mañana en Santiago" not in bodies[s_seller.email]
     assert "Hoy en Madrid" in bodies[m_seller.email]
+
+
+def test_digest_follows_the_seller_s_own_zone_once_per_seller_and_day(app, make, outbox):
+    """A seller in Madrid working for a Santiago business gets the digest of their own day."""
+    business = make.business("Santiago", timezone="America/Santiago")
+    travelling = make.user(business, "seller", timezone="Europe/Madrid")
+    at_home = make.user(business, "seller")  # no zone of their own: the business's
+    for seller in (travelling, at_home):
+        plan_on(app, business, seller, f"Primero {seller.id}", FIRST)
+        plan_on(app, business, seller, f"Segundo {seller.id}", SECOND)
+    bodies = digests(app, outbox, SPLIT)
+    assert f"Segundo {travelling.id}" in bodies[travelling.email]
+    assert "Hoy" in bodies[travelling.email] and f"Primero {travelling.id}" in bodies[travelling.email]  # overdue
+    assert f"Primero {at_home.id}" in bodies[at_home.email] and f"Segundo {at_home.id}" not in bodies[at_home.email]
+    assert digests(app, outbox, SPLIT + timedelta(minutes=20)) == {}  # same day for both: nothing again
+    # Four hours later it is the 2nd in Santiago too: only the seller at home has a new day.
+    assert list(digests(app, outbox, SPLIT + timedelta(hours=4))) == [at_home.email]
