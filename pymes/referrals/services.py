@@ -15,12 +15,17 @@ from ..db import utcnow
 from ..extensions import db
 from ..territories.models import TerritorySeller
 from ..validation import FieldError
-from .models import NAME_DISPLAYS, Referral, Testimonial
+from .models import NAME_DISPLAYS, PUBLISH_PLACES, Referral, Testimonial
 
 MAX_FRIENDS = 3
 TEXT_MAX = 1000
 NAME_DISPLAY_LABELS = {"full": _l("My full name"), "first": _l("My first name only"), "initials": _l("My initials"),
                        "anonymous": _l("Anonymous")}
+PUBLISH_PLACE_LABELS = {"both": _l("On the testimonial wall and the business's website"),
+                        "wall": _l("Only on the testimonial wall"),
+                        "website": _l("Only on the business's website")}
+# the places each public page shows: the wall page, and the embed on the business's website
+SHOWN_ON = {"wall": ("wall", "both"), "website": ("website", "both")}
 
 
 @dataclass
@@ -106,8 +111,11 @@ def add_referral(referrer: Client, friend: Friend, *, source: str, friend_consen
 
 
 def save_testimonial(client: Client, text: str, name_display: str, may_publish: bool,
-                     feedback_response_id: int | None, source: str = "feedback") -> Testimonial:
-    """A new testimonial, or the same answer's one corrected (and back to pending)."""
+                     feedback_response_id: int | None, source: str = "feedback",
+                     publish_where: str | None = None) -> Testimonial:
+    """A new testimonial, or the same answer's one corrected (and back to pending).
+    ``publish_where`` is where the client allowed it to appear (``PUBLISH_PLACES``);
+    None keeps what a correction had, or both places for a new one."""
     existing = None
     if feedback_response_id is not None:
         existing = db.session.execute(select(Testimonial).where(
@@ -116,6 +124,10 @@ def save_testimonial(client: Client, text: str, name_display: str, may_publish: 
     testimonial.text = text
     testimonial.name_display = name_display if name_display in NAME_DISPLAYS else "first"
     testimonial.may_publish = may_publish
+    if publish_where in PUBLISH_PLACES:
+        testimonial.publish_where = publish_where
+    elif testimonial.publish_where is None:
+        testimonial.publish_where = "both"
     testimonial.consent_at = utcnow()
     testimonial.status = "pending"
     testimonial.reviewed_at = testimonial.reviewed_by_id = None
@@ -258,12 +270,15 @@ def add_by_seller(client: Client, form) -> tuple[Testimonial | None, dict]:
         errors["text"] = str(_l("Please keep it under %(max)d characters.", max=TEXT_MAX))
     if form.get("name_display") not in NAME_DISPLAYS:
         errors["name_display"] = str(_l("Choose one from the list."))
+    where = form.get("publish_where") or "both"
+    if where not in PUBLISH_PLACES:
+        errors["publish_where"] = str(_l("Choose one from the list."))
     if form.get("consent") != "1":
         errors["consent"] = str(_l("Only with the client's consent: ask them, then tick this box."))
     if errors:
         return None, errors
     testimonial = save_testimonial(client, text, form["name_display"], form.get("may_publish") == "1", None,
-                                   source="seller")
+                                   source="seller", publish_where=where)
     db.session.commit()
     return testimonial, {}
 
@@ -288,10 +303,13 @@ def revoke(testimonial: Testimonial) -> None:
         db.session.commit()
 
 
-def published():
-    """The wall's testimonials with their clients: approved, allowed, not revoked, newest first."""
+def published(place: str = "wall"):
+    """The testimonials a public page shows, with their clients: approved, allowed, not
+    revoked, allowed on that ``place`` ("wall": the wall page, "website": the embed on
+    the business's website), newest first."""
     return (select(Testimonial, Client).join(Client, Client.id == Testimonial.client_id)
             .where(Testimonial.status == "approved", Testimonial.may_publish.is_(True),
+                   Testimonial.publish_where.in_(SHOWN_ON[place]),
                    Testimonial.revoked_at.is_(None), Client.deleted_at.is_(None))
             .order_by(Testimonial.created_at.desc(), Testimonial.id.desc()))
 

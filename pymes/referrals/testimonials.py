@@ -35,7 +35,7 @@ def _visible(testimonial: Testimonial) -> tuple[Testimonial, Client]:
 
 
 def _row_context() -> dict:
-    return dict(labels=STATUS_LABELS, name_displays=services.NAME_DISPLAY_LABELS,
+    return dict(labels=STATUS_LABELS, name_displays=services.NAME_DISPLAY_LABELS, places=services.PUBLISH_PLACE_LABELS,
                 reviewers=dict(db.session.execute(select(User.id, User.name)).all()),
                 can_review=current_user.has_role("owner", "manager"))
 
@@ -93,7 +93,7 @@ def revoke_testimonial(testimonial_id: int):
 @login_required
 def new_testimonial(client_id: int):
     client = get_or_404(Client, client_id)
-    values, errors = {"name_display": "first"}, {}
+    values, errors = {"name_display": "first", "publish_where": "both"}, {}
     if request.method == "POST":
         values = request.form
         testimonial, errors = services.add_by_seller(client, request.form)
@@ -101,7 +101,8 @@ def new_testimonial(client_id: int):
             flash(_("Testimonial saved. A manager will review it before it is published."), "success")
             return redirect(url_for("clients.show", client_id=client.id) + "#timeline", code=303)
     return render("referrals/new_testimonial.html", status=422 if errors else 200, client=client, values=values,
-                  errors=errors, name_displays=services.NAME_DISPLAY_LABELS, max_length=services.TEXT_MAX)
+                  errors=errors, name_displays=services.NAME_DISPLAY_LABELS, places=services.PUBLISH_PLACE_LABELS,
+                  max_length=services.TEXT_MAX)
 
 
 @bp.post("/testimonials/wall-key")
@@ -129,6 +130,8 @@ def _public() -> None:
 
 
 def _wall_page(key: str, template: str, *, embeddable: bool = False):
+    """The wall page, or (``embeddable``) its embed for the business's website: each
+    shows only the testimonials the client allowed there."""
     _public()
     business = _open_wall(key)
     if business is None:
@@ -136,7 +139,8 @@ def _wall_page(key: str, template: str, *, embeddable: bool = False):
         with force_locale(language):
             return render_template("referrals/wall_missing.html", language=language), 404
     g.embeddable = embeddable  # the one page other sites may frame (pymes.security.apply_headers)
-    items = [(t, services.shown_name(t, c)) for t, c in db.session.execute(services.published().limit(200)).all()]
+    items = [(t, services.shown_name(t, c)) for t, c in db.session.execute(
+        services.published("website" if embeddable else "wall").limit(200)).all()]
     with force_locale(business.language):
         return render_template(template, business=business, items=items, key=key, language=business.language)
 

@@ -4,6 +4,7 @@ its embed (the one page another site may frame) and the names as the client allo
 import re
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from pymes.clients.models import Client
@@ -256,3 +257,53 @@ def test_another_business_cannot_touch_our_testimonials(app, shop, make):
                      ).status_code == 404
     assert http.get(f"/clients/{ana}/testimonials/new").status_code == 404
     assert wall_texts(app, wall_key(app, business)) == ["Nuestro"]
+
+
+def test_the_seller_records_where_the_client_allows_it_to_be_published(app, shop):
+    business, _owner, manager, seller, ana = shop
+    http = as_user(app, seller)
+    path = f"/clients/{ana}/testimonials/new"
+    form = http.get(path).get_data(as_text=True)
+    assert re.search(r'<select id="publish_where" name="publish_where"', form)
+    assert re.search(r'<option value="both"\s+selected', form)             # both places unless the client says
+    base = {"csrf_token": csrf_token(http, path), "text": "Pan de masa madre", "name_display": "first",
+            "may_publish": "1", "consent": "1"}
+    bad = http.post(path, data={**base, "publish_where": "newspaper"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and re.search(r'<small id="publish_where-error" class="field-error">[^<]+<', html)
+    assert "Pan de masa madre" in html
+    with app.app_context(), bound(business.id):
+        assert db.session.execute(select(models.Testimonial)).first() is None
+    assert http.post(path, data={**base, "publish_where": "wall"}).status_code == 303
+    with app.app_context(), bound(business.id):
+        assert db.session.execute(select(models.Testimonial.publish_where)).scalar_one() == "wall"
+    queue = as_user(app, manager).get("/testimonials").get_data(as_text=True)
+    shown = re.search(r'data-testid="publish-where">([^<]+)<', queue).group(1)
+    with app.test_request_context(), force_locale("es"):
+        only_wall = str(referrals.PUBLISH_PLACE_LABELS["wall"]).lower()
+    assert shown.endswith(only_wall)                                       # the reviewer sees where, in Spanish
+
+
+def test_the_wall_and_the_embed_show_only_what_the_client_allowed_there(app, shop):
+    business, _owner, _manager, _seller, ana = shop
+    for text, where in (("Solo en el muro", "wall"), ("Solo en la web", "website"), ("En ambos", "both")):
+        tid = typed(app, business, ana, text, status="approved")
+        with app.app_context(), bound(business.id):
+            db.session.get(models.Testimonial, tid).publish_where = where
+            db.session.commit()
+    key = wall_key(app, business)
+    assert sorted(wall_texts(app, key)) == ["En ambos", "Solo en el muro"]
+    embed = app.test_client().get(f"/w/{key}/embed").get_data(as_text=True)
+    assert sorted(re.findall(r"<blockquote>“([^”]*)”</blockquote>", embed)) == ["En ambos", "Solo en la web"]
+
+
+def test_the_embed_of_a_business_without_testimonials_says_so_kindly(app, shop):
+    business, _owner, _manager, _seller, ana = shop
+    typed(app, business, ana, "Aún sin aprobar")               # pending: not shown
+    key = wall_key(app, business)
+    embed = app.test_client().get(f"/w/{key}/embed")
+    html = embed.get_data(as_text=True)
+    assert embed.status_code == 200 and "<blockquote>" not in html
+    empty = re.search(r'data-testid="wall-empty">([^<]+)<', html)
+    assert empty and "testimonios" in empty.group(1)                    # a sentence in the business's language
+    assert business.name in html                                       # and the link back to the business's wall
