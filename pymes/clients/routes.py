@@ -31,7 +31,12 @@ PAGE_SIZE = 50
 
 
 def _team():
-    return db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
+    """The business's active users, read once per request (choices, names and forms all
+    ask for them)."""
+    if "_clients_team" not in g:
+        g._clients_team = db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)
+                                             ).scalars().all()
+    return g._clients_team
 
 
 def _choices():
