@@ -142,13 +142,30 @@ class BusinessSettingsForm(FlaskForm):
         self.language.choices = choices(i18n.language_choices())
 
 
+class OfferedZone:
+    """Empty (the business's zone) or one of the zones the select offers."""
+
+    def __call__(self, form, field):
+        if field.data in (None, "", "None"):
+            field.data = None
+            return
+        if field.data not in {value for value, _label in i18n.timezone_choices()}:
+            raise ValidationError(_l("Choose a time zone from the list."))
+
+
 class ProfileForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[_required(), _length(120)])
     language = SelectField(_l("Language"), validators=[_required()])
+    timezone = SelectField(_l("Your time zone"), validate_choice=False, validators=[OfferedZone()])
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, business_zone: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.language.choices = choices(i18n.language_choices())
+        same = _l("Same as the business (%(zone)s)", zone=business_zone.replace("_", " ")) if business_zone \
+            else _l("Same as the business")
+        self.timezone.choices = choices([("", same)] + i18n.timezone_choices())
+        if self.timezone.data is None:
+            self.timezone.data = ""  # the business's zone: shown as the selected first option
 
 
 class PasswordForm(FlaskForm):

@@ -340,6 +340,7 @@ def _role(role: str) -> str:
 def business_settings():
     business = g.business
     form = BusinessSettingsForm(obj=business, ui_language=_ui_language())
+    old_zone = business.timezone
     if form.validate_on_submit():
         upload = request.files.get(form.logo.name)
         data = upload.read(services.LOGO_MAX_BYTES + 1) if upload and upload.filename else None
@@ -351,6 +352,9 @@ def business_settings():
             apply_field_error(form, error)
         else:
             flash(_("Business settings saved."), "success")
+            if business.timezone != old_zone:
+                flash(_("The time zone is now %(zone)s. Visits and calls keep their calendar days; times are "
+                        "now shown in the new zone.", zone=business.timezone.replace("_", " ")), "info")
             return redirect(url_for(".business_settings"), code=303)
     return render("accounts/business_settings.html", status=_status(form), form=form, business=business)
 
@@ -369,10 +373,11 @@ def business_logo():
 @bp.route("/settings/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    form = ProfileForm(obj=current_user, prefix="profile")
+    form = ProfileForm(obj=current_user, prefix="profile", business_zone=g.business.timezone)
     password_form = PasswordForm(prefix="password")
     if form.validate_on_submit():
-        services.update_profile(current_user, name=form.name.data, language=form.language.data)
+        services.update_profile(current_user, name=form.name.data, language=form.language.data,
+                                timezone=form.timezone.data or None)
         flash(_("Your profile is saved."), "success")
         return redirect(url_for(".profile"), code=303)
     return render("accounts/profile.html", status=_status(form), form=form, password_form=password_form)
@@ -382,7 +387,7 @@ def profile():
 @login_required
 @limiter.limit("10 per hour")
 def change_password():
-    form = ProfileForm(obj=current_user, prefix="profile")
+    form = ProfileForm(obj=current_user, prefix="profile", business_zone=g.business.timezone)
     password_form = PasswordForm(prefix="password")
     if password_form.validate_on_submit():
         try:

@@ -367,7 +367,13 @@ def update_business(business: Business, *, name: str, currency: str, timezone: s
     db.session.commit()
 
 
-def update_profile(user: User, *, name: str, language: str) -> None:
+_KEEP = object()
+
+
+def update_profile(user: User, *, name: str, language: str, timezone=_KEEP) -> None:
+    """``timezone``: an IANA zone, or None for the business's; left as it is when not given."""
     user.name = name.strip()
     user.language = language
+    if timezone is not _KEEP:
+        user.timezone = timezone or None
     db.session.commit()
