@@ -157,8 +157,10 @@ def funnel(today: date, days: int, zone: ZoneInfo, group=None) -> dict:
     steps = {
         "sales": counted(lambda s: s.select_from(Sale).where(Sale.sold_on > since_day, Sale.sold_on <= today),
                          Sale.client_id),
+        # post-sale contacts: visits and calls done in the period that follow up a sale
         "contacts": counted(lambda s: s.select_from(Activity).where(
-            Activity.status == "done", Activity.done_at >= since), Activity.client_id),
+            Activity.status == "done", Activity.sale_id.is_not(None), Activity.done_at >= since),
+            Activity.client_id),
         "answers": counted(lambda s: s.select_from(FeedbackResponse).where(FeedbackResponse.created_at >= since),
                            FeedbackResponse.client_id),
         "promoters": counted(lambda s: s.select_from(FeedbackResponse).where(

@@ -129,12 +129,13 @@ def test_the_virtuous_circle_step_by_step(app, make):
         db.session.add(friend)
         db.session.flush()
         # 3 sales in the period (2 of A, 1 of the referred friend for 7,000), one too old
-        for client, amount, back in ((a, 1000, 1), (a, 2000, 5), (friend, 7000, 2), (b, 500, 200)):
-            db.session.add(Sale(client_id=client.id, sold_on=today - timedelta(days=back), description="x",
-                                amount=amount))
+        sales = [Sale(client_id=client.id, sold_on=today - timedelta(days=back), description="x", amount=amount)
+                 for client, amount, back in ((a, 1000, 1), (a, 2000, 5), (friend, 7000, 2), (b, 500, 200))]
+        db.session.add_all(sales)
+        db.session.flush()
         db.session.add_all([
             Activity(client_id=a.id, seller_id=seller.id, kind="visit", purpose="delivery", due_on=today,
-                     status="done", done_at=now),
+                     status="done", done_at=now, sale_id=sales[0].id),
             Activity(client_id=b.id, seller_id=other.id, kind="call", purpose="follow_up", due_on=today,
                      status="planned")])
         answer(a.id, 10, now)
