@@ -49,6 +49,16 @@ class PlanForm(FlaskForm):
         self.seller_id.choices = choices([("", str(_l("The responsible seller")))] + [(u.id, u.name) for u in sellers])
 
 
+class ChangePlanForm(FlaskForm):
+    """One planned contact of a sale: its date and who makes it (each row has its own prefix)."""
+    due_on = DateField(_l("Date"), validators=[DataRequired(message=_l("Write a valid date."))])
+    seller_id = SelectField(_l("Who"), coerce=optional_int, validate_choice=False, validators=[OneOfOrEmpty()])
+
+    def __init__(self, *args, sellers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seller_id.choices = choices([("", str(_l("Keep the same")))] + [(u.id, u.name) for u in sellers])
+
+
 class CadenceForm(FlaskForm):
     call_after_days = whole_number(_l("Follow-up call, days after the delivery"), 1, 90)
     checkin_buyer_days = whole_number(_l("Check-in of a one-off buyer every (days)"), 7, 730)

@@ -19,7 +19,8 @@ from ..i18n import business_today
 from ..tenancy import get_or_404
 from ..validation import FieldError, apply_field_error
 from . import services
-from .forms import KIND_LABELS, PURPOSE_LABELS, STATUS_LABELS, CadenceForm, OutcomeForm, PlanForm
+from .forms import (KIND_LABELS, PURPOSE_LABELS, STATUS_LABELS, CadenceForm, ChangePlanForm, OutcomeForm,
+                    PlanForm)
 from .models import Activity
 
 bp = Blueprint("visits", __name__)
@@ -150,6 +151,8 @@ def _act_on_opportunity(activity: Activity, client: Client, what: str, amount: i
 @bp.post("/clients/<id:client_id>/contacts")
 @login_required
 def plan_contact(client_id: int):
+    """A visit or call planned by hand. A refused one comes back as its own page (422), the
+    message beside the field and everything typed kept."""
     client = get_or_404(Client, client_id)
     form = PlanForm(sellers=_team())
     if form.validate_on_submit():
@@ -157,14 +160,95 @@ def plan_contact(client_id: int):
             services.plan_contact(client, kind=form.kind.data, due_on=form.due_on.data,
                                   seller_id=form.seller_id.data, today=business_today(), notes=form.notes.data or "")
         except FieldError as error:
-            flash(error.message, "error")
+            apply_field_error(form, error)
         else:
             flash(_("Contact planned."), "success")
-    else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
-    return redirect(url_for("clients.show", client_id=client.id) + "#timeline", code=303)
+            return redirect(url_for("clients.show", client_id=client.id) + "#timeline", code=303)
+    return render("visits/plan_contact.html", status=422, form=form, client=client)
+
+
+# --- a sale's planned contacts, editable one by one ---------------------------------------
+
+def _sale_and_activity(sale_id: int, activity_id: int):
+    from ..sales.models import Sale
+
+    sale = get_or_404(Sale, sale_id)
+    activity = get_or_404(Activity, activity_id)
+    if activity.sale_id != sale.id:
+        abort(404)
+    return sale, activity, get_or_404(Client, sale.client_id)
+
+
+def _plan_row_form(activity: Activity, team=None) -> ChangePlanForm:
+    return ChangePlanForm(formdata=None, sellers=team if team is not None else _team(), prefix=f"a{activity.id}",
+                          data={"due_on": activity.due_on, "seller_id": activity.seller_id})
+
+
+def _sale_plan_context(sale, client, failed: tuple | None = None) -> dict:
+    team = _team()
+    rows = []
+    for activity in services.sale_plan(sale):
+        if failed and failed[0].id == activity.id:
+            rows.append((activity, failed[1]))
+        else:
+            rows.append((activity, _plan_row_form(activity, team=team) if activity.status == "planned" else None))
+    return dict(sale=sale, client=client, rows=rows, names={u.id: u.name for u in team}, labels=_labels(),
+                today=business_today())
+
+
+@bp.get("/sales/<id:sale_id>/plan")
+@login_required
+def sale_plan(sale_id: int):
+    """The visits and calls a sale planned: move each one's date or seller, or cancel it."""
+    from ..sales.models import Sale
+
+    sale = get_or_404(Sale, sale_id)
+    client = get_or_404(Client, sale.client_id)
+    return render("visits/sale_plan.html", "visits/_sale_plan.html", **_sale_plan_context(sale, client))
+
+
+def _plan_row_answer(sale, activity, client, form, status=200):
+    if request.headers.get("HX-Request"):
+        team = _team()
+        return render("visits/_plan_row.html", "visits/_plan_row.html", status=status, a=activity, form=form, oob=True,
+                      sale=sale, names={u.id: u.name for u in team}, labels=_labels(), today=business_today())
+    if status == 200:
+        return redirect(url_for(".sale_plan", sale_id=sale.id), code=303)
+    return render("visits/sale_plan.html", status=status, **_sale_plan_context(sale, client, (activity, form)))
+
+
+@bp.post("/sales/<id:sale_id>/plan/<id:activity_id>")
+@login_required
+def move_planned(sale_id: int, activity_id: int):
+    from flask_babel import format_date
+
+    sale, activity, client = _sale_and_activity(sale_id, activity_id)
+    if activity.status != "planned":
+        abort(409)
+    team = _team()
+    form = ChangePlanForm(sellers=team, prefix=f"a{activity.id}")
+    if form.validate_on_submit():
+        try:
+            services.move_contact(activity, due_on=form.due_on.data, seller_id=form.seller_id.data,
+                                  today=business_today())
+        except FieldError as error:
+            apply_field_error(form, error)
+        else:
+            flash(_("%(what)s moved to %(day)s.", what=PURPOSE_LABELS[activity.purpose],
+                    day=format_date(activity.due_on)), "success")
+            return _plan_row_answer(sale, activity, client, _plan_row_form(activity, team=team))
+    return _plan_row_answer(sale, activity, client, form, status=422)
+
+
+@bp.post("/sales/<id:sale_id>/plan/<id:activity_id>/cancel")
+@login_required
+def cancel_planned(sale_id: int, activity_id: int):
+    sale, activity, client = _sale_and_activity(sale_id, activity_id)
+    if activity.status != "planned":
+        abort(409)
+    services.cancel_contact(activity)
+    flash(_("%(what)s cancelled.", what=PURPOSE_LABELS[activity.purpose]), "info")
+    return _plan_row_answer(sale, activity, client, None)
 
 
 # --- the private calendar feed ------------------------------------------------------------

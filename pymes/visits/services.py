@@ -116,11 +116,8 @@ def log_outcome(activity: Activity, *, status: str, notes: str = "", satisfactio
     return follow
 
 
-def plan_contact(client: Client, *, kind: str, due_on: date, seller_id: int | None, today: date,
-                 notes: str = "") -> Activity:
-    """A visit or call planned by hand."""
-    if kind not in ("visit", "call"):
-        raise FieldError("kind", str(_l("Choose a visit or a call.")))
+def _check_when_and_who(due_on: date, seller_id: int | None, today: date) -> None:
+    """A planned date from today to two years ahead; a seller of this business, active."""
     if due_on < today:
         raise FieldError("due_on", str(_l("A planned contact cannot be in the past.")))
     if due_on > today + timedelta(days=730):
@@ -128,11 +125,41 @@ def plan_contact(client: Client, *, kind: str, due_on: date, seller_id: int | No
     if seller_id and db.session.execute(
             select(User.id).where(User.id == seller_id, User.active.is_(True))).scalar_one_or_none() is None:
         raise FieldError("seller_id", str(_l("Choose an active member of your team.")))
+
+
+def plan_contact(client: Client, *, kind: str, due_on: date, seller_id: int | None, today: date,
+                 notes: str = "") -> Activity:
+    """A visit or call planned by hand."""
+    if kind not in ("visit", "call"):
+        raise FieldError("kind", str(_l("Choose a visit or a call.")))
+    _check_when_and_who(due_on, seller_id, today)
     activity = Activity(client_id=client.id, seller_id=seller_id or client.seller_id, kind=kind, purpose="other",
                         due_on=due_on, notes=(notes or "").strip()[:5000])
     db.session.add(activity)
     db.session.commit()
     return activity
+
+
+def sale_plan(sale: Sale) -> list[Activity]:
+    """The contacts a sale planned (and their reschedules), in date order."""
+    return list(db.session.execute(select(Activity).where(Activity.sale_id == sale.id)
+                                   .order_by(Activity.due_on, Activity.id)).scalars())
+
+
+def move_contact(activity: Activity, *, due_on: date, seller_id: int | None, today: date) -> None:
+    """Change a planned contact's date (and, if given, who makes it) by hand."""
+    _check_when_and_who(due_on, seller_id, today)
+    activity.due_on = due_on
+    if seller_id:
+        activity.seller_id = seller_id
+    db.session.commit()
+
+
+def cancel_contact(activity: Activity) -> None:
+    """Drop a planned contact; it stays in the client's timeline as cancelled."""
+    activity.status = "cancelled"
+    activity.done_at = utcnow()
+    db.session.commit()
 
 
 @dataclass
