@@ -96,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from .complaints.routes import bp as complaints_bp
     from .referrals.routes import bp as referrals_bp
     from .dashboard.routes import bp as dashboard_bp
+    from .data.routes import bp as data_bp
     from .feedback.routes import bp as feedback_bp
     from .main.routes import bp as main_bp
     from .territories.routes import bp as territories_bp
@@ -110,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(referrals_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(territories_bp)
+    app.register_blueprint(data_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -115,6 +115,15 @@ def billing_sync_command() -> None:
         raise SystemExit(1)
 
 
+@pymes_cli.command("purge-deleted")
+def purge_deleted_command() -> None:
+    """Delete for good the businesses whose deletion grace period is over (run daily from cron)."""
+    from .data.services import purge_due
+
+    purged = purge_due(echo=click.echo)
+    click.echo(f"{purged} businesses purged.")
+
+
 @pymes_cli.command("worker")
 def worker() -> None:
     """Run the RQ worker (needs REDIS_URL)."""

@@ -68,6 +68,8 @@ def load(overrides: dict | None = None) -> dict:
         "TRIAL_DAYS": int(os.environ.get("TRIAL_DAYS", "14")),
         "TRIAL_WARNING_DAYS": int(os.environ.get("TRIAL_WARNING_DAYS", "5")),
         "BILLING_GRACE_DAYS": int(os.environ.get("BILLING_GRACE_DAYS", "7")),
+        # Days between an owner asking to delete the business and the purge (DATA-3).
+        "DELETION_GRACE_DAYS": int(os.environ.get("DELETION_GRACE_DAYS", "14")),
         # Sessions and cookies (SES-1)
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

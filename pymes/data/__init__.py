@@ -1,0 +1,1 @@
+"""A business's ownership of its data: the full export, deletion and purge (DATA-3)."""
