@@ -15,10 +15,11 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..accounts.decorators import manager_required
-from ..extensions import csrf, db
+from ..errors import _page as error_page
+from ..extensions import db
 from ..htmx import render
 from ..i18n import business_today
-from ..tenancy import get_or_404
+from ..tenancy import bind_tenant, get_or_404
 from . import importing
 from .models import ClientImport
 from .services import national
@@ -44,23 +45,12 @@ def import_start():
 
 
 @bp.post("/import")
-@csrf.exempt  # checked below, after this route's own body limit is set (see the docstring)
 @manager_required
 def import_upload():
-    """Read and check the file, keep it, show its preview.
-
-    The app-wide body limit (``MAX_CONTENT_LENGTH``) is smaller than an import's, and
-    Flask-WTF's automatic check reads the body before the view can raise it; so this
-    view raises the limit for itself and then runs the same CSRF check by hand."""
+    """Read and check the file, keep it, show its preview. The body limit was raised for
+    this route before Flask-WTF's CSRF check read the form (``_raise_body_limit``)."""
     limit = importing.max_bytes()
-    request.max_content_length = limit + FORM_OVERHEAD
-    too_large = importing.UploadProblem(_("The file is larger than %(size)s. Split it in parts, or remove columns "
-                                          "you do not need.", size=importing.size_label(limit)))
-    try:
-        csrf.protect()
-        upload = request.files.get("file")
-    except RequestEntityTooLarge:
-        return _upload_page(413, too_large)
+    upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _upload_page(422, importing.UploadProblem(_("Choose a CSV or Excel file to upload.")))
     data = upload.stream.read(limit + 1)
@@ -69,6 +59,36 @@ def import_upload():
     except importing.UploadProblem as problem:
         return _upload_page(413 if len(data) > limit else 422, problem)
     return redirect(url_for(".import_preview", import_id=record.id), code=303)
+
+
+def _raise_body_limit():
+    """The app-wide body limit (``MAX_CONTENT_LENGTH``) is smaller than an import's file.
+    Flask-WTF's CSRF check (an app-wide before-request hook) reads the form, so this hook
+    runs before every other one and raises the limit for this one route, only for a
+    logged-in user who may import; anyone else keeps the app-wide limit."""
+    if (request.endpoint == "clients.import_upload" and request.method == "POST"
+            and current_user.is_authenticated and current_user.has_role(*import_upload.allowed_roles)):
+        request.max_content_length = importing.max_bytes() + FORM_OVERHEAD
+        g.import_body_limit = True
+
+
+@bp.record_once
+def _install_body_limit(state):
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _raise_body_limit)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error):
+    """A body over the import's own limit is refused while the CSRF check reads it, before
+    the tenant hook has run: the upload page says how large a file may be. Any other
+    too-large request on this blueprint gets the app's friendly 413 page."""
+    if not g.get("import_body_limit"):
+        return error_page(413)
+    bind_tenant(current_user.tenant_id)
+    g.business = current_user.business
+    return _upload_page(413, importing.UploadProblem(_(
+        "The file is larger than %(size)s. Split it in parts, or remove columns you do not need.",
+        size=importing.size_label(importing.max_bytes()))))
 
 
 def _choices(record: ClientImport) -> dict[int, str]:

@@ -156,16 +156,15 @@ def test_a_subscribed_business_is_not_sent_to_checkout_again(app, owner, stripe_
 
 
 def test_the_webhook_is_the_only_csrf_exempt_route(app, owner):
-    """The webhook is the only route with no CSRF check at all. The client import's
-    upload is exempt from the automatic check only to raise its own body limit first;
-    it then runs the same check by hand (tests/clients/test_import.py proves a POST
-    without the token gets 400)."""
+    """WEB-1: the webhook is the only route without Flask-WTF's automatic CSRF check
+    (Stripe signs it instead). Every other POST without the token is a 400, the client
+    import's upload included (it raises its own body limit before the check runs)."""
     from pymes.extensions import csrf
 
-    assert csrf._exempt_views == {"pymes.billing.routes.webhook", "pymes.clients.import_routes.import_upload"}
-    http_import = owner[0]
-    assert http_import.post("/clients/import", data={}).status_code == 400
+    assert csrf._exempt_views == {"pymes.billing.routes.webhook"}
+    assert csrf._exempt_blueprints == set()
     http, _b, _u = owner
+    assert http.post("/clients/import", data={}).status_code == 400
     assert http.post("/billing/checkout", data={"plan": "monthly"}).status_code == 400
     assert http.post("/billing/portal").status_code == 400
 

@@ -415,6 +415,41 @@ def test_upload_without_csrf_token_is_refused(app, shop):
     _no_import_kept(app, business)
 
 
+def test_upload_with_another_sessions_token_is_refused(app, shop):
+    """The upload goes through Flask-WTF's automatic check like every form (WEB-1)."""
+    business, owner, manager, _s = shop
+    http = logged(app, owner)
+    foreign = csrf_token(logged(app, manager), "/clients/import")
+    response = http.post("/clients/import", data={"csrf_token": foreign, "file": (io.BytesIO(b"Nombre\nAna\n"), "a.csv")},
+                         content_type="multipart/form-data")
+    assert response.status_code == 400 and 'data-testid="error-page"' in text_of(response)
+    _no_import_kept(app, business)
+
+
+def test_a_file_over_the_app_body_limit_passes_the_csrf_check(app, shop):
+    """A 3 MB file (over the app-wide 2 MB body limit, under the import's 5 MB) reaches
+    the preview: the limit is raised before the CSRF check reads the form."""
+    _b, owner, _m, _s = shop
+    http = logged(app, owner)
+    data = to_csv([["Nombre", "Notas"]] + [[f"Cliente {n}", "x" * 1500] for n in range(2000)])
+    assert len(data) > app.config["MAX_CONTENT_LENGTH"] + 64 * 1024
+    import_id(upload(http, data))
+
+
+def test_only_who_may_import_gets_the_larger_body_limit(app, shop):
+    """A seller's (or a stranger's) large POST to the upload keeps the app-wide limit:
+    refused with the friendly 413 page before the body is read."""
+    business, _o, _m, seller = shop
+    big = b"Nombre\n" + b"Ana\n" * (768 * 1024)  # 3 MB
+    for http, page in ((logged(app, seller), "/"), (app.test_client(), "/login")):
+        token = csrf_token(http, page)
+        response = http.post("/clients/import", data={"csrf_token": token, "file": (io.BytesIO(big), "a.csv")},
+                             content_type="multipart/form-data")
+        assert response.status_code == 413
+        assert 'data-testid="error-page"' in text_of(response) and 'data-testid="import-problem"' not in text_of(response)
+    _no_import_kept(app, business)
+
+
 def _statements_of_preview(app, http, data) -> int:
     with app.app_context():
         engine = db.engine
