@@ -234,7 +234,7 @@ def move_planned(sale_id: int, activity_id: int):
         except FieldError as error:
             apply_field_error(form, error)
         else:
-            flash(_("%(what)s moved to %(day)s.", what=PURPOSE_LABELS[activity.purpose],
+            flash(_("Moved to %(day)s: %(what)s.", what=PURPOSE_LABELS[activity.purpose],
                     day=format_date(activity.due_on)), "success")
             return _plan_row_answer(sale, activity, client, _plan_row_form(activity, team=team))
     return _plan_row_answer(sale, activity, client, form, status=422)
@@ -247,7 +247,7 @@ def cancel_planned(sale_id: int, activity_id: int):
     if activity.status != "planned":
         abort(409)
     services.cancel_contact(activity)
-    flash(_("%(what)s cancelled.", what=PURPOSE_LABELS[activity.purpose]), "info")
+    flash(_("Cancelled: %(what)s.", what=PURPOSE_LABELS[activity.purpose]), "info")
     return _plan_row_answer(sale, activity, client, None)
 
 
