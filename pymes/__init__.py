@@ -99,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     from .data.routes import bp as data_bp
     from .feedback.routes import bp as feedback_bp
     from .main.routes import bp as main_bp
+    from .notifications.routes import bp as notifications_bp
     from .territories.routes import bp as territories_bp
     from .visits.routes import bp as visits_bp
 
@@ -112,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(territories_bp)
     app.register_blueprint(data_bp)
+    app.register_blueprint(notifications_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

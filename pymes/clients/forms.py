@@ -16,6 +16,8 @@ TIME_LABELS = {"morning": _l("Morning (9–12)"), "midday": _l("Midday (12–15)
 SOURCE_LABELS = {"walk_in": _l("Came to the shop"), "referral": _l("Referred by a client"), "web": _l("Website"),
                  "social": _l("Social networks"), "campaign": _l("Campaign or fair"), "other": _l("Other")}
 KIND_LABELS = {"client": _l("Client"), "prospect": _l("Prospect")}
+# the language messages to a client are written in (each name in its own language)
+CLIENT_LANGUAGE_LABELS = {"es": "Español", "en": "English", "pt": "Português", "ru": "Русский"}
 
 
 def optional_int(value):
@@ -70,6 +72,7 @@ class ClientForm(FlaskForm):
     seller_id = SelectField(_l("Responsible seller"), coerce=optional_int, validate_choice=False, validators=[OneOfOrEmpty()])
     preferred_channel = SelectField(_l("Preferred channel"), validate_choice=False, validators=[OneOfOrEmpty()])
     preferred_time = SelectField(_l("Preferred time to be contacted"), validate_choice=False, validators=[OneOfOrEmpty()])
+    language = SelectField(_l("Language for messages"), validate_choice=False, validators=[OneOfOrEmpty()])
     source = SelectField(_l("Where the client came from"), validate_choice=False, validators=[OneOfOrEmpty()])
     referred_by = StringField(_l("Referred by (name of the client)"), validators=[_max(160)])
     is_key = BooleanField(_l("Key client"))
@@ -84,6 +87,7 @@ class ClientForm(FlaskForm):
         self.seller_id.choices = choices([("", none)] + [(u.id, u.name) for u in sellers])
         self.preferred_channel.choices = _options(CHANNEL_LABELS, none)
         self.preferred_time.choices = _options(TIME_LABELS, none)
+        self.language.choices = _options(CLIENT_LANGUAGE_LABELS, str(_l("The business's language")))
         self.source.choices = _options(SOURCE_LABELS, none)
 
 

@@ -18,7 +18,7 @@ from .models import Client, LoyaltySettings, TierChange
 
 EDITABLE = ("kind", "name", "company", "tax_id", "email", "phone", "whatsapp", "address", "territory_id",
             "portfolio_id", "seller_id", "preferred_channel", "preferred_time", "notes", "is_key", "source",
-            "referred_by_id")
+            "referred_by_id", "language")
 
 
 def normalise_phone(raw: str | None, country: str, field_name: str = "phone") -> str | None:
@@ -100,7 +100,7 @@ def save_client(client: Client | None, values: dict, country: str) -> Client:
     values["whatsapp"] = normalise_phone(values.get("whatsapp"), country, "whatsapp")
     values["email"] = (values.get("email") or "").strip().lower() or None
     for key in ("territory_id", "portfolio_id", "seller_id", "referred_by_id", "preferred_channel",
-                "preferred_time", "source"):
+                "preferred_time", "source", "language"):
         values[key] = values.get(key) or None
     _check_references(values)
     if client is not None and values.get("referred_by_id") == client.id:

@@ -22,11 +22,20 @@ bp = Blueprint("feedback", __name__)
 PUBLIC_LANGUAGES = ("es", "en", "pt", "ru")  # the customer's language, from the browser
 
 
-def _public_language() -> str:
+def _public_language(default: str = "es") -> str:
+    """The language the customer chose, else the browser's, else ``default`` (the
+    client's language once the link is known)."""
     chosen = request.values.get("lang", "")
     if chosen in PUBLIC_LANGUAGES:
         return chosen
-    return request.accept_languages.best_match(PUBLIC_LANGUAGES) or "es"
+    return request.accept_languages.best_match(PUBLIC_LANGUAGES) or default
+
+
+def _opened_language(opened) -> str:
+    if opened is None:
+        return _public_language()
+    _link, client, business, _answer = opened
+    return _public_language(services.client_language(client, business))
 
 
 def _private() -> None:
@@ -62,8 +71,8 @@ def _gone(language: str):
 @limiter.limit("10 per minute", methods=["POST"])
 def public(token: str):
     _private()
-    language = _public_language()
     opened = services.open_link(token)
+    language = _opened_language(opened)
     if opened is None:
         return _gone(language)
     link, client, business, existing = opened
@@ -109,8 +118,8 @@ def share(token: str):
     from ..referrals.services import from_feedback
 
     _private()
-    language = _public_language()
     opened = services.open_link(token)
+    language = _opened_language(opened)
     if opened is None:
         return _gone(language)
     link, client, business, existing = opened
@@ -147,16 +156,18 @@ def logo(token: str):
 @bp.post("/clients/<id:client_id>/feedback-links")
 @confirmed_required
 def create_link(client_id: int):
-    """Make a link for this client and send it the way they prefer (AUTH-5: confirmed e-mail)."""
+    """Make a link for this client and send it the way they prefer (AUTH-5: confirmed
+    e-mail); from a sale or a visit, the link (and a complaint it may open) names the sale."""
     client = get_or_404(Client, client_id)
+    sale_id = _origin_sale(client)
     send = "email" if request.form.get("send") == "email" else "share"
     if send == "email" and not client.email:
         flash(_("This client has no e-mail: share the link another way."), "error")
         return redirect(url_for("clients.show", client_id=client.id), code=303)
-    secret = services.create_link(client, current_user, sent_by=send)
+    secret = services.create_link(client, current_user, sent_by=send, sale_id=sale_id)
     url = current_app.config["BASE_URL"] + url_for(".public", token=secret)
     business = g.business
-    with force_locale(business.language):
+    with force_locale(services.client_language(client, business)):
         message = _("Hello %(name)s, thank you for choosing %(business)s. How did we do? It takes one minute: "
                     "%(url)s", name=client.name.split(" ")[0], business=business.name, url=url)
     if send == "email":
@@ -166,7 +177,46 @@ def create_link(client_id: int):
     g.no_store = True
     whatsapp = f"https://wa.me/{client.whatsapp[1:]}?text={quote(message)}" if client.whatsapp else ""
     return render_template("feedback/created.html", client=client, url=url, whatsapp=whatsapp, message=message,
-                           qr_svg=services.qr_data_uri(url, "svg"), qr_png=services.qr_data_uri(url, "png"))
+                           qr_svg=services.qr_data_uri(url, "svg"), qr_png=services.qr_data_uri(url, "png"),
+                           link_days=services.settings().link_days)
+
+
+def _form_id(name: str) -> int | None:
+    value = request.form.get(name, "")
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 2**31 - 1:
+        abort(404)
+    return int(value)
+
+
+def _origin_sale(client: Client) -> int | None:
+    """The sale a link is about: the one given, or the given visit's; either must be this
+    client's (another client's or business's is a 404, like a missing one)."""
+    from ..sales.models import Sale
+    from ..visits.models import Activity
+
+    sale_id, activity_id = _form_id("sale_id"), _form_id("activity_id")
+    if activity_id is not None:
+        activity = get_or_404(Activity, activity_id)
+        if activity.client_id != client.id:
+            abort(404)
+        sale_id = sale_id or activity.sale_id
+    if sale_id is not None:
+        sale = get_or_404(Sale, sale_id)
+        if sale.client_id != client.id:
+            abort(404)
+    return sale_id
+
+
+@bp.get("/clients/<id:client_id>/feedback-links")
+@login_required
+def links(client_id: int):
+    """The client's sent links and where each stands, with a Revoke button (htmx fragment)."""
+    from ..htmx import render
+
+    client = get_or_404(Client, client_id)
+    return render("feedback/links.html", "feedback/_links.html", client=client, links=services.links_of(client))
 
 
 @bp.post("/clients/<id:client_id>/feedback-links/<id:link_id>/revoke")
@@ -176,7 +226,12 @@ def revoke_link(client_id: int, link_id: int):
     link = get_or_404(FeedbackLink, link_id)
     if link.client_id != client.id:
         abort(404)
-    services.revoke(link)
+    if link.revoked_at is None:
+        services.revoke(link)
+    from ..htmx import is_htmx, render
+
+    if is_htmx():
+        return render("feedback/links.html", "feedback/_links.html", client=client, links=services.links_of(client))
     flash(_("That feedback link no longer works."), "info")
     return redirect(url_for("clients.show", client_id=client.id), code=303)
 

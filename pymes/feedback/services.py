@@ -3,9 +3,11 @@ a detractor is acted on at once."""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, url_for
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
@@ -29,6 +31,27 @@ MIN_FILL_SECONDS = 3
 COMMENT_MAX = 2000
 DETRACTOR_MAX = 6
 SHARE_MIN = 7  # passives and promoters are offered a testimonial and referrals
+CLIENT_LANGUAGES = ("es", "en", "pt", "ru")
+# the hour (business's clock) each callback window ends: after it, the call is for tomorrow
+WINDOW_ENDS = {"morning": 12, "midday": 15, "afternoon": 19, "evening": 21}
+
+
+def client_language(client: Client, business: Business) -> str:
+    """The language messages to this client are written in: theirs, else the business's."""
+    return client.language if client.language in CLIENT_LANGUAGES else business.language
+
+
+def local_now(business: Business) -> datetime:
+    return datetime.now(ZoneInfo(business.timezone))
+
+
+def callback_due(window: str | None, now: datetime) -> date:
+    """The day of the call: today while the chosen window is still ahead (or not over),
+    else tomorrow; "any time" is today."""
+    end = WINDOW_ENDS.get(window or "any")
+    if end is not None and now.hour >= end:
+        return now.date() + timedelta(days=1)
+    return now.date()
 
 
 def settings() -> FeedbackSettings:
@@ -60,12 +83,33 @@ def create_link(client: Client, actor: User | None, sent_by: str = "link", sale_
 
 
 def email_link(client: Client, business: Business, url: str) -> None:
-    """E-mail the link with one-click 0-10 scores, in the business's language."""
+    """E-mail the link with one-click 0-10 scores, in the client's language (else the
+    business's)."""
     from flask_babel import gettext
 
     mail.send_email(client.email, lambda: gettext("How did we do, %(name)s?", name=client.name.split(" ")[0]),
-                    "feedback_request", business.language, client=client, business=business, url=url,
-                    scores=range(11))
+                    "feedback_request", client_language(client, business), client=client, business=business,
+                    url=url, scores=range(11))
+
+
+LINKS_SHOWN = 20
+
+
+def link_status(link: FeedbackLink, answered: bool, now: datetime) -> str:
+    if link.revoked_at is not None:
+        return "revoked"
+    if now >= link.expires_at:
+        return "expired"
+    return "answered" if answered else "active"
+
+
+def links_of(client: Client) -> list[tuple[FeedbackLink, str]]:
+    """The client's latest links, newest first, each with where it stands."""
+    rows = db.session.execute(
+        select(FeedbackLink, FeedbackResponse.id).outerjoin(FeedbackResponse, FeedbackResponse.link_id == FeedbackLink.id)
+        .where(FeedbackLink.client_id == client.id).order_by(FeedbackLink.id.desc()).limit(LINKS_SHOWN)).all()
+    now = utcnow()
+    return [(link, link_status(link, answer_id is not None, now)) for link, answer_id in rows]
 
 
 def revoke(link: FeedbackLink) -> None:
@@ -157,15 +201,23 @@ def _act_on(response: FeedbackResponse, client: Client, first: bool, had_callbac
     """A callback request becomes a contact in the seller's agenda; a detractor opens a
     complaint owned by the responsible seller, and the managers hear about it (rule 4:
     act immediately)."""
-    today = business_today(db.session.get(Business, client.tenant_id))
+    business = db.session.get(Business, client.tenant_id)
+    today = business_today(business)
     from ..clients.services import refresh_client
+    from ..notifications.services import notify
 
     db.session.flush()
     refresh_client(client, today)  # the latest score is on the ladder (an apostle's needs a high one)
     if response.callback and (first or not had_callback):
         kind = "visit" if response.callback_channel == "visit" else "call"
+        with force_locale(business.language):  # the seller reads the note, not the customer
+            note = _callback_note(response)
         db.session.add(Activity(client_id=client.id, seller_id=client.seller_id, kind=kind, purpose="callback",
-                                due_on=today, notes=_callback_note(response)))
+                                due_on=callback_due(response.callback_window, local_now(business)), notes=note))
+        if client.seller_id:
+            notify([client.seller_id], "callback_requested",
+                   {"client": client.name, "client_id": client.id, "channel": response.callback_channel,
+                    "window": response.callback_window}, url=url_for("clients.show", client_id=client.id))
     if response.score <= DETRACTOR_MAX:
         from ..complaints.models import Complaint
         from ..complaints.services import open_complaint
@@ -175,10 +227,18 @@ def _act_on(response: FeedbackResponse, client: Client, first: bool, had_callbac
             return None  # corrected, still unhappy: the case is already open
 
         link = db.session.get(FeedbackLink, response.link_id)
-        description = response.comment or str(_l("Gave %(score)d out of 10 without a comment.", score=response.score))
-        return open_complaint(client, None, category="other", description=description, source="feedback",
-                              sale_id=link.sale_id if link else None, feedback_response_id=response.id,
-                              score_before=response.score, commit=False)
+        with force_locale(business.language):
+            description = response.comment or str(_l("Gave %(score)d out of 10 without a comment.",
+                                                     score=response.score))
+        complaint = open_complaint(client, None, category="other", description=description, source="feedback",
+                                   sale_id=link.sale_id if link else None, feedback_response_id=response.id,
+                                   score_before=response.score, commit=False)
+        managers = db.session.execute(select(User.id).where(User.active.is_(True),
+                                                            User.role.in_(("owner", "manager")))).scalars().all()
+        notify([*managers, *([complaint.owner_id] if complaint.owner_id else [])], "complaint_opened",
+               {"client": client.name, "client_id": client.id, "score": response.score, "complaint_id": complaint.id},
+               url=url_for("complaints.show", complaint_id=complaint.id))
+        return complaint
     return None
 
 

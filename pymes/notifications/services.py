@@ -11,6 +11,7 @@ from ..extensions import db
 from .models import Notification
 
 KINDS = ("complaint_opened", "complaint_late", "callback_requested")
+LIST_SIZE = 100
 
 
 def notify(user_ids: Iterable[int], kind: str, params: dict | None = None, url: str = "") -> None:
@@ -34,3 +35,33 @@ def mark_read(user_id: int, notification_id: int | None = None) -> None:
         stmt = stmt.where(Notification.id == notification_id)
     db.session.execute(stmt.values(read_at=utcnow()))
     db.session.commit()
+
+
+def safe_url(url: str) -> str:
+    """A stored url is followed only when it is a path on this site."""
+    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else ""
+
+
+def sentence(notification: Notification) -> str:
+    """The notification in the reader's (current) language, built now from kind and params."""
+    from flask_babel import gettext as _
+
+    from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
+
+    p = notification.params or {}
+    client = str(p.get("client", ""))
+    if notification.kind == "complaint_opened":
+        if p.get("score") is not None:
+            return _("%(client)s is unhappy (%(score)s/10): a complaint was opened.", client=client,
+                     score=p.get("score"))
+        return _("A complaint was opened for %(client)s.", client=client)
+    if notification.kind == "callback_requested":
+        channel = CHANNEL_LABELS.get(p.get("channel") or "")
+        window = TIME_LABELS.get(p.get("window") or "any", TIME_LABELS["any"])
+        if channel:
+            return _("%(client)s asked to be contacted by %(channel)s (%(window)s).", client=client,
+                     channel=channel, window=window)
+        return _("%(client)s asked to be contacted (%(window)s).", client=client, window=window)
+    if notification.kind == "complaint_late":
+        return _("The complaint of %(client)s is late.", client=client)
+    return notification.kind

@@ -37,6 +37,19 @@ def quick(monkeypatch):
     monkeypatch.setattr(services, "MIN_FILL_SECONDS", 0)  # people in tests type fast
 
 
+@pytest.fixture
+def at_hour(monkeypatch):
+    """Set the business's clock to ``hour`` o'clock today (its real today)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    def set_hour(hour: int):
+        monkeypatch.setattr(services, "local_now", lambda business: datetime.now(ZoneInfo(business.timezone)).replace(
+            hour=hour, minute=30))
+
+    return set_hour
+
+
 def make_link(app, user, cid, send="share"):
     http = app.test_client()
     login(http, user.email)
@@ -102,8 +115,9 @@ def test_a_happy_answer_is_saved_and_shown_on_the_client(app, shop, quick):
     assert 'data-testid="timeline-feedback"' in timeline and "Excelente atención" in timeline
 
 
-def test_a_detractor_with_a_callback_lands_in_the_seller_s_agenda(app, shop, outbox, quick):
+def test_a_detractor_with_a_callback_lands_in_the_seller_s_agenda(app, shop, outbox, quick, at_hour):
     business, owner, manager, seller, cid = shop
+    at_hour(8)  # the morning is still ahead
     _http, page = make_link(app, seller, cid)
     answer(app.test_client(), link_path(app, page), score="3", comment="Los lentes llegaron rayados",
            callback="1", callback_channel="whatsapp", callback_window="morning")

@@ -145,6 +145,18 @@ def _client_import(app, business, owner):
         return record.id
 
 
+def _notification(app, business, owner):
+    from pymes.notifications.services import notify
+    from pymes.notifications.models import Notification
+    from sqlalchemy import select
+
+    with app.app_context(), bound(business.id):
+        notify([owner.id], "complaint_opened", {"client": "Objeto ajeno", "score": 2}, url="/complaints")
+        db.session.commit()
+        return db.session.execute(select(Notification.id).where(Notification.user_id == owner.id)
+                                  .order_by(Notification.id.desc())).scalars().first()
+
+
 def registry(make):
     """argument name → function(app, business, owner) returning a real id in that business."""
     return {
@@ -161,12 +173,13 @@ def registry(make):
         "referral_id": _referral,
         "import_id": _client_import,
         "testimonial_id": _testimonial,
+        "notification_id": _notification,
     }
 
 
 KNOWN_ARGS = {"user_id", "invitation_id", "client_id", "sale_id", "activity_id", "specialist_id", "territory_id",
               "portfolio_id", "link_id", "complaint_id", "referral_id", "import_id",
-              "testimonial_id"}
+              "testimonial_id", "notification_id"}
 
 
 def rules(app):
