@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ..accounts.decorators import login_required, manager_required
 from ..accounts.models import User
@@ -34,14 +34,44 @@ def _int(name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
 
 
-def _filters() -> services.ReferralFilters:
+FILTER_ARGS = ("days", "from", "to", "status", "seller", "territory", "portfolio")
+
+
+def _day(name: str, errors: dict):
+    """A day of the custom period as the date field sends it (YYYY-MM-DD); empty is None."""
+    from datetime import date
+
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        errors[name] = _("Write the date as year-month-day, like %(example)s.", example="2026-11-30")
+        return None
+
+
+def _filters() -> tuple[services.ReferralFilters, dict]:
+    """The list's filters from the address, and the problems by field (a custom period
+    with a bad day, or its first day after its last). A custom period may be open at
+    either end (no first day: since the start; no last day: until today)."""
+    errors: dict = {}
     days = request.args.get("days", "90")
     status = request.args.get("status") or None
-    return services.ReferralFilters(days=None if days == "all" else (int(days) if days in {str(p) for p in PERIODS}
-                                                                      else 90),
-                                    status=status if status in services.STATUS_FLOW else None,
+    date_from = date_to = None
+    if days == "custom":
+        period = None
+        date_from, date_to = _day("from", errors), _day("to", errors)
+        if date_from and date_to and date_from > date_to:
+            errors["to"] = _("The last day is before the first day: swap them or choose again.")
+    else:
+        period = None if days == "all" else (int(days) if days in {str(p) for p in PERIODS} else 90)
+    return services.ReferralFilters(days=period, status=status if status in services.STATUS_FLOW else None,
                                     seller_id=_int("seller"), territory_id=_int("territory"),
-                                    portfolio_id=_int("portfolio"))
+                                    portfolio_id=_int("portfolio"), date_from=date_from, date_to=date_to,
+                                    zone=g.business.timezone or "UTC"), errors
 
 
 def _names():
@@ -60,13 +90,14 @@ def _names():
 @bp.get("/referrals")
 @login_required
 def index():
-    f = _filters()
-    rows = db.session.execute(services.referral_query(current_user, f).limit(500)).all()
+    f, errors = _filters()
+    rows = [] if errors else db.session.execute(services.referral_query(current_user, f).limit(500)).all()
     names = _names()
     team = db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
-    args = {k: v for k, v in request.args.items() if k in ("days", "status", "seller", "territory", "portfolio")}
-    return render("referrals/index.html", rows=rows, f=f, team=team, labels=STATUS_LABELS, sources=SOURCE_LABELS,
-                  periods=PERIODS, args=args, **names)
+    args = {k: v for k, v in request.args.items() if k in FILTER_ARGS}
+    return render("referrals/index.html", status=422 if errors else 200, rows=rows, f=f, errors=errors, team=team,
+                  labels=STATUS_LABELS, sources=SOURCE_LABELS, periods=PERIODS, args=args,
+                  custom=request.args.get("days") == "custom", **names)
 
 
 @bp.post("/referrals/<id:referral_id>/status")
@@ -135,9 +166,11 @@ def _export_rows(user, f, business):
         already = _("Already a client")
         country = business.country
         divisor = 10 ** get_currency_precision(business.currency)
-        value = (select(func.coalesce(func.sum(Sale.amount), 0)).where(
+        # what a converted referral brought in: the referred person's sales since the
+        # referral; nothing for one that has not converted (a duplicate's old sales are not its)
+        value = case((Referral.status == "converted", select(func.coalesce(func.sum(Sale.amount), 0)).where(
             Sale.client_id == Referral.prospect_id, Sale.sold_on >= func.date(Referral.created_at))
-            .correlate(Referral).scalar_subquery())
+            .correlate(Referral).scalar_subquery()), else_=None)
 
         def columns(referrer, prospect):
             return (Referral.created_at, referrer.name, Referral.name, Referral.email, Referral.phone,
@@ -150,7 +183,8 @@ def _export_rows(user, f, business):
             yield [created.date().isoformat(), referrer, name, email or "", national(phone, country), statuses[status],
                    converted.date().isoformat() if converted else "", sellers.get(seller, ""),
                    territories.get(territory, ""), portfolios.get(portfolio, ""), sources[source],
-                   already if flag == "duplicate" else "", int(brought) / divisor if divisor > 1 else int(brought)]
+                   already if flag == "duplicate" else "",
+                   "" if brought is None else (int(brought) / divisor if divisor > 1 else int(brought))]
 
 
 @bp.get("/referrals/export.<any(csv, xlsx):extension>")
@@ -160,10 +194,13 @@ def export(extension: str):
 
     header = [_("Date"), _("Referred by"), _("Referred person"), _("E-mail"), _("Phone"), _("Status"),
               _("Became a client on"), _("Seller"), _("Territory"), _("Portfolio"), _("Source"), _("Note"),
-              _("Sales since the referral")]
+              _("Value of converted sales")]
     business = g.business
+    f, errors = _filters()
+    if errors:  # the list says what is wrong with the period, beside the fields
+        return redirect(url_for(".index", **{k: v for k, v in request.args.items() if k in FILTER_ARGS}), code=303)
     return exporter.download(extension, exporter.file_name(business, extension, "referidos"), header,
-                             _export_rows(current_user, _filters(), business), _("Referrals"))
+                             _export_rows(current_user, f, business), _("Referrals"))
 REWARD_LABELS = {"none": _l("No reward"), "discount": _l("A discount"), "gift": _l("A gift"),
                  "note": _l("A thank-you note")}
 
@@ -200,8 +237,7 @@ def reward_delivered(referral_id: int):
         flash(error.message, "error")
     else:
         flash(_("Reward of %(name)s's referral: noted.", name=referral.name), "success")
-    return redirect(url_for(".index", **{k: v for k, v in request.args.items()
-                                         if k in ("days", "status", "seller", "territory", "portfolio")}), code=303)
+    return redirect(url_for(".index", **{k: v for k, v in request.args.items() if k in FILTER_ARGS}), code=303)
 
 
 from . import links, testimonials  # noqa: E402,F401  (their routes live on this blueprint)

@@ -4,6 +4,7 @@ prospect with a responsible seller; a testimonial waits for a manager's approval
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
@@ -187,11 +188,14 @@ STATUS_FLOW = ("new", "contacted", "meeting", "converted", "lost")
 
 @dataclass
 class ReferralFilters:
-    days: int | None = 90           # None: all time
+    days: int | None = 90           # None: all time (or the custom period below)
     status: str | None = None
     seller_id: int | None = None
     territory_id: int | None = None
     portfolio_id: int | None = None
+    date_from: date | None = None   # a custom period, both days included, in the business's calendar
+    date_to: date | None = None
+    zone: str = "UTC"               # the business's time zone, for the custom period's days
 
 
 def referral_query(user, f: ReferralFilters, columns=None):
@@ -212,6 +216,16 @@ def referral_query(user, f: ReferralFilters, columns=None):
             .join(prospect, prospect.id == Referral.prospect_id))
     if f.days:
         stmt = stmt.where(Referral.created_at >= utcnow() - timedelta(days=f.days))
+    if f.date_from or f.date_to:
+        from datetime import datetime, time
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(f.zone)
+        if f.date_from:
+            stmt = stmt.where(Referral.created_at >= datetime.combine(f.date_from, time(0), tzinfo=zone))
+        if f.date_to:
+            stmt = stmt.where(Referral.created_at < datetime.combine(f.date_to + timedelta(days=1), time(0),
+                                                                    tzinfo=zone))
     if f.status in STATUS_FLOW:
         stmt = stmt.where(Referral.status == f.status)
     if restricted_to_own(user):
