@@ -3,7 +3,14 @@
     annual margin at stake = average monthly spend × margin rate × 12
     recovery loss          = remedy cost − margin of the affected sale
     value kept if recovered = annual margin at stake − recovery loss; if lost = 0
+    cost of keeping them    = one month of their margin (annual margin at stake ÷ 12)
     cost of replacing them  = acquisition multiplier (rule 7: 5×) × the cost of keeping them
+
+Why a month of margin (see ``retention_cost``): rule 7 (article 004, Kotler) compares the
+cost of *selling* to a satisfied client with winning a new one. We do not know what a
+business spends on selling, but we know what this client brings; a month of their margin
+is what the ordinary effort of selling to them again is worth. It depends on the client,
+never on the remedy: an apology costs nothing, yet replacing the client is not free.
 
 All amounts are integers in the currency's minor unit; the arithmetic is exact
 (fractions) and rounded once, at the end, half away from zero."""
@@ -34,7 +41,8 @@ class Economics:
     recovery_loss: int
     value_kept: int
     value_if_lost: int
-    replacement_cost: int
+    retention_cost: int         # estimate: one month of the client's margin
+    replacement_cost: int       # multiplier × retention_cost: winning a client who brings as much
     multiplier: int
 
     @property
@@ -60,6 +68,17 @@ def history_months(first_sale: date | None, as_of: date) -> int:
     return max(1, min(12, spanned))
 
 
+def retention_cost(annual_margin: Fraction) -> Fraction:
+    """The cost of keeping the client, estimated as one month of the margin they bring.
+
+    Rule 7 says winning a new client costs ``multiplier`` times selling to a satisfied
+    one; the replacement cost is that multiple of this estimate. In the article's
+    example ($3 of margin a month) keeping the client is worth about $3 and replacing them
+    about 5 × $3 = $15, whatever the remedy costs. A client with no margin recorded has
+    no estimate (0): the page then states the ratio without an amount."""
+    return max(annual_margin, Fraction(0)) / 12
+
+
 def compute(sales: list[SaleFact], as_of: date, remedy_cost: int = 0, sale_margin: int | None = None,
             multiplier: int = 5) -> Economics:
     """The economics of one complaint. ``sales`` is the client's history; only the 12
@@ -75,7 +94,8 @@ def compute(sales: list[SaleFact], as_of: date, remedy_cost: int = 0, sale_margi
     annual = monthly * (rate or 0) * 12
     loss = remedy_cost - (sale_margin or 0)
     kept = annual - loss
+    keeping = retention_cost(annual)
     return Economics(months=months, monthly_spend=_round(monthly), margin_rate=rate, annual_margin=_round(annual),
                      remedy_cost=remedy_cost, sale_margin=sale_margin or 0, recovery_loss=loss,
-                     value_kept=_round(kept), value_if_lost=0, replacement_cost=multiplier * remedy_cost,
-                     multiplier=multiplier)
+                     value_kept=_round(kept), value_if_lost=0, retention_cost=_round(keeping),
+                     replacement_cost=_round(multiplier * keeping), multiplier=multiplier)

@@ -21,7 +21,9 @@ REMEDY_LABELS = {"apology": _l("Apology"), "replacement": _l("Replacement"), "re
                  "explanation": _l("Explanation of the correct use")}
 EVENT_LABELS = {"opened": _l("Opened"), "acknowledged": _l("Acknowledged"), "assigned": _l("Given to"),
                 "remedy": _l("Remedy recorded"), "told": _l("Client told"), "resolved": _l("Resolved"),
-                "escalated": _l("Late: managers told"), "followup": _l("Follow-up sent")}
+                "escalated": _l("Late: managers told"), "followup": _l("Follow-up sent"),
+                "severity": _l("Severity changed"), "reopened": _l("The problem is back"),
+                "continues": _l("Opened again after a resolved complaint")}
 
 
 def _required():
@@ -79,6 +81,19 @@ class ToldForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.channel.choices = choices(CHANNEL_LABELS.items())
+
+
+class SeverityForm(FlaskForm):
+    severity = SelectField(_l("Severity"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.severity.choices = choices(SEVERITY_LABELS.items())
+
+
+class ReopenForm(FlaskForm):
+    reason = TextAreaField(_l("What is wrong again"), validators=[
+        _required(), Length(max=5000, message=_l("Use at most %(max)d characters.", max=5000))])
 
 
 class ResolveForm(FlaskForm):

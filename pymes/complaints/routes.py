@@ -10,8 +10,11 @@ from sqlalchemy import select
 
 from ..accounts.decorators import login_required, manager_required
 from ..accounts.models import User
+from ..clients.forms import CHANNEL_LABELS
+from ..clients.loyalty import TIER_LABELS
 from ..clients.models import Client
 from ..clients.services import national
+from ..db import utcnow
 from ..extensions import db
 from ..htmx import render
 from ..i18n import business_locale, money
@@ -22,7 +25,8 @@ from ..validation import FieldError, apply_field_error
 from ..visits.models import Activity
 from . import services
 from .forms import (CATEGORY_LABELS, EVENT_LABELS, REMEDY_LABELS, SEVERITY_LABELS, SOURCE_LABELS, STATUS_LABELS,
-                    AssignForm, ComplaintForm, RemedyForm, ResolveForm, TargetsForm, ToldForm)
+                    AssignForm, ComplaintForm, RemedyForm, ReopenForm, ResolveForm, SeverityForm, TargetsForm,
+                    ToldForm)
 from .models import Complaint, ComplaintEvent
 
 bp = Blueprint("complaints", __name__)
@@ -56,7 +60,8 @@ def _handling(complaint_id: int) -> tuple[Complaint, Client]:
 
 def _closed(complaint: Complaint):
     flash(_("This complaint is resolved and stays closed, so its times and figures stay true. If the problem is "
-            "back, open a new complaint from the client's page."), "error")
+            "back, use “The problem is back” on this page: it opens a new complaint linked to this one."),
+          "error")
     return redirect(url_for(".show", complaint_id=complaint.id), code=303)
 
 
@@ -67,14 +72,24 @@ def board():
     show = show if show in services.BOARD_FILTERS else "open"
     owner_arg = request.args.get("owner", "")
     owner_id = int(owner_arg) if owner_arg.isdigit() and len(owner_arg) < 10 else None
+    sort = request.args.get("sort", "")
+    sort = sort if sort in services.BOARD_SORTS else ""
     days = int(request.args.get("days", 90)) if request.args.get("days", "90") in {str(p) for p in PERIODS} else 90
-    rows = db.session.execute(services.board_query(current_user, show, owner_id).limit(200)).all()
+    rows = db.session.execute(services.board_query(current_user, show, owner_id, sort).limit(200)).all()
     team = _team()
-    return render("complaints/board.html", rows=rows, show=show, owner_id=owner_id, team=team,
+    now = utcnow()
+    return render("complaints/board.html", rows=rows, show=show, owner_id=owner_id, sort=sort, team=team,
                   names={u.id: u.name for u in team}, counts=services.counts(current_user),
                   figures=services.figures(current_user, days), days=days, periods=PERIODS, labels=_labels(),
                   breached=services.breached, ack_breached=services.ack_breached,
-                  resolve_breached=services.resolve_breached)
+                  resolve_breached=services.resolve_breached, age=lambda c: _age(c, now))
+
+
+def _age(complaint: Complaint, now) -> str:
+    """How long the case has been open ("3 days"), or how long it took once resolved."""
+    from flask_babel import format_timedelta
+
+    return format_timedelta((complaint.resolved_at or now) - complaint.opened_at, threshold=1)
 
 
 @bp.route("/clients/<id:client_id>/complaints/new", methods=["GET", "POST"])
@@ -109,31 +124,107 @@ def new(client_id: int):
                   activity=activity)
 
 
-def _page(complaint: Complaint, client: Client, status: int = 200, remedy_form=None, assign_form=None):
+def _page(complaint: Complaint, client: Client, status: int = 200, remedy_form=None, assign_form=None,
+          severity_form=None, reopen_form=None):
     events = db.session.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
                                 .order_by(ComplaintEvent.id)).scalars().all()
     team = _team()
-    names = {u.id: u.name for u in team}
+    names = {u.id: u.name for u in db.session.execute(select(User)).scalars()}  # former staff keep their name
     if remedy_form is None:
         remedy_form = RemedyForm(formdata=None, data={
             "remedy": complaint.remedy or "", "remedy_notes": complaint.remedy_notes,
             "remedy_cost": _money_input(complaint.remedy_cost) if complaint.remedy_cost else ""})
     assign_form = assign_form or AssignForm(formdata=None, team=team, data={"owner_id": complaint.owner_id})
+    severity_form = severity_form or SeverityForm(formdata=None, data={"severity": complaint.severity})
     sale = db.session.get(Sale, complaint.sale_id) if complaint.sale_id else None
     business = g.business
     subject, text = services.message_to_client(complaint, client, business)
     whatsapp_number = client.whatsapp or (client.phone if client.preferred_channel == "whatsapp" else None)
     return render("complaints/show.html", status=status, c=complaint, client=client, events=events, names=names,
                   sale=sale, labels=_labels(), remedy_form=remedy_form, assign_form=assign_form,
+                  severity_form=severity_form, reopen_form=reopen_form or ReopenForm(formdata=None),
+                  history=[_event_lines(e, names) for e in events],
                   told_form=ToldForm(formdata=None, data={"channel": client.preferred_channel or "whatsapp"}),
                   resolve_form=ResolveForm(formdata=None), econ=services.economics_for(complaint),
                   recovery=services.recovery(complaint), may_handle=services.may_handle(current_user, complaint),
                   ack_breached=services.ack_breached(complaint), resolve_breached=services.resolve_breached(complaint),
                   message_subject=subject, message_text=text,
+                  message_language=services.client_language(client, business),
                   whatsapp=f"https://wa.me/{whatsapp_number[1:]}?text={quote(text)}" if whatsapp_number else "",
                   mailto=(f"mailto:{client.email}?subject={quote(subject)}&body={quote(text)}" if client.email
                           else ""),
                   phone=national(client.phone, business.country) if client.phone else "")
+
+
+def _event_lines(event: ComplaintEvent, names: dict) -> dict:
+    """One history line, its changes spelled out: old → new, money in the business's
+    currency, labels in the reader's language."""
+    labels = _labels()
+    change = services.changes(event)
+    lines: list[str] = []
+    link = None
+
+    def label(kind: str, value):
+        if value is None or value == "":
+            return "—"
+        return str(labels[kind].get(value, value)) if kind in labels else str(value)
+
+    def cost(value):
+        return "—" if value is None else money(value)
+
+    def when(value, day=False):
+        from datetime import datetime, timedelta
+
+        from flask_babel import format_date, format_datetime
+
+        if not value:
+            return "—"
+        moment = datetime.fromisoformat(value)
+        # the resolve target is due at midnight after its last day: show that day
+        return format_date(moment - timedelta(seconds=1)) if day else format_datetime(moment, "short")
+
+    if change is None:  # an older plain-text line
+        if event.detail and event.kind in ("opened", "assigned", "resolved"):
+            lines.append(event.detail)
+    else:
+        if "status" in change:
+            old, new = change["status"]
+            lines.append(_("State: %(old)s → %(new)s", old=label("status", old), new=label("status", new)))
+        if "owner" in change:
+            (old_id, new_id), (old_name, new_name) = change["owner"], change.get("names", [None, None])
+            lines.append(_("In charge: %(old)s → %(new)s", old=names.get(old_id) or old_name or "—",
+                           new=names.get(new_id) or new_name or "—"))
+        if "severity" in change:
+            old, new = change["severity"]
+            lines.append(_("Severity: %(old)s → %(new)s", old=label("severity", old), new=label("severity", new)))
+            lines.append(_("Acknowledge by: %(old)s → %(new)s", old=when(change["ack_due_at"][0]),
+                           new=when(change["ack_due_at"][1])))
+            lines.append(_("Resolve by: %(old)s → %(new)s", old=when(change["resolve_due_at"][0], day=True),
+                           new=when(change["resolve_due_at"][1], day=True)))
+        if "remedy" in change:
+            old, new = change["remedy"]
+            lines.append(_("Remedy: %(old)s → %(new)s", old=label("remedy", old), new=label("remedy", new)))
+            old, new = change["remedy_cost"]
+            lines.append(_("Cost: %(old)s → %(new)s", old=cost(old), new=cost(new)))
+            if change.get("notes"):
+                lines.append(change["notes"])
+        if "channel" in change:
+            lines.append(_("Told by %(channel)s", channel=CHANNEL_LABELS.get(change["channel"], change["channel"])))
+        if "target" in change:
+            lines.append(_("The time to acknowledge ran out") if change["target"] == "ack"
+                         else _("The time to resolve ran out"))
+        if "via" in change:
+            lines.append(_("Feedback link sent by e-mail") if change["via"] == "email"
+                         else _("No e-mail address: a call was put in the agenda"))
+        if change.get("note"):
+            lines.append(change["note"])
+        if "new_id" in change:
+            lines.append(_("The problem came back: %(reason)s", reason=change.get("reason", "")))
+            link = (_("New complaint"), url_for(".show", complaint_id=change["new_id"]))
+        if "from_id" in change:
+            link = (_("The resolved complaint"), url_for(".show", complaint_id=change["from_id"]))
+    return dict(event=event, label=labels["event"].get(event.kind, event.kind),
+                who=names.get(event.user_id) if event.user_id else None, lines=lines, link=link)
 
 
 def _money_input(minor: int) -> str:
@@ -178,6 +269,43 @@ def assign(complaint_id: int):
             flash(_("Complaint given to %(name)s.", name=db.session.get(User, complaint.owner_id).name), "success")
             return redirect(url_for(".show", complaint_id=complaint.id), code=303)
     return _page(complaint, client, status=422, assign_form=form)
+
+
+@bp.post("/complaints/<id:complaint_id>/severity")
+@login_required
+def severity(complaint_id: int):
+    complaint, client = _handling(complaint_id)
+    form = SeverityForm()
+    if form.validate_on_submit():
+        try:
+            changed = services.change_severity(complaint, current_user, form.severity.data)
+        except services.Closed:
+            return _closed(complaint)
+        if changed:
+            flash(_("Severity changed: the clocks were counted again from when the complaint was opened."), "success")
+        return redirect(url_for(".show", complaint_id=complaint.id), code=303)
+    return _page(complaint, client, status=422, severity_form=form)
+
+
+@bp.post("/complaints/<id:complaint_id>/reopen")
+@login_required
+def reopen(complaint_id: int):
+    """The problem is back: a new case linked to the resolved one (which stays as it was)."""
+    complaint, client = _handling(complaint_id)
+    form = ReopenForm()
+    if form.validate_on_submit():
+        try:
+            again = services.reopen(complaint, current_user, form.reason.data or "")
+        except services.NotClosed:
+            flash(_("This complaint is still open: carry on with it here."), "error")
+            return redirect(url_for(".show", complaint_id=complaint.id), code=303)
+        except FieldError as error:
+            apply_field_error(form, error)
+        else:
+            flash(_("A new complaint was opened because the problem came back. The resolved one keeps its times "
+                    "and figures, and both histories link to each other."), "success")
+            return redirect(url_for(".show", complaint_id=again.id), code=303)
+    return _page(complaint, client, status=422, reopen_form=form)
 
 
 @bp.post("/complaints/<id:complaint_id>/remedy")
@@ -268,4 +396,5 @@ def settings():
             "followup_days")})
         flash(_("Targets saved. They apply to complaints opened from now on."), "success")
         return redirect(url_for(".settings"), code=303)
-    return render("complaints/settings.html", status=422 if form.errors else 200, form=form)
+    return render("complaints/settings.html", status=422 if form.errors else 200, form=form,
+                  scale=services.scale(current), tier_labels=TIER_LABELS)

@@ -2,6 +2,7 @@
 escalations and the recovery check. Every change writes a line of history."""
 from __future__ import annotations
 
+import json
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -23,8 +24,13 @@ from ..validation import FieldError
 from . import economics
 from .models import MAX_COST, Complaint, ComplaintEvent, ComplaintSettings
 
-PRIORITY_TIERS = ("apostle", "frequent")
-PRIORITY_SEVERITIES = ("high", "urgent")
+# The graded scale of clocks, tightest first (rule 4: an apostle's complaint is urgent).
+# Level 0 gets the business's tight targets, the last level its normal ones; the levels
+# between are spread evenly, so the two pairs a manager edits set the whole scale.
+TIER_LEVELS = {"apostle": 0, "frequent": 1, "sporadic": 2, "buyer": 3}
+SEVERITY_LEVELS = {"urgent": 0, "high": 1}
+LOOSEST = 3
+PRIORITY_LEVEL = 1  # levels 0 and 1 are shown as urgent
 RECOVERY_DAYS = 90
 PROMOTER_OR_PASSIVE = 7
 
@@ -53,8 +59,30 @@ def default_severity(client: Client) -> str:
     return {"apostle": "urgent", "frequent": "high"}.get(client.tier or "", "normal")
 
 
+def level(severity: str, tier: str | None) -> int:
+    """Where a case sits on the scale: by the client's tier (apostle 0, frequent 1,
+    sporadic 2, one-off buyer or no tier 3), tightened by its severity (urgent 0, high 1)."""
+    return min(TIER_LEVELS.get(tier or "", LOOSEST), SEVERITY_LEVELS.get(severity, LOOSEST))
+
+
 def is_priority(severity: str, tier: str | None) -> bool:
-    return severity in PRIORITY_SEVERITIES or (tier or "") in PRIORITY_TIERS
+    return level(severity, tier) <= PRIORITY_LEVEL
+
+
+def _between(tight: int, normal: int, at: int) -> int:
+    """``tight`` at level 0, ``normal`` at the loosest level, evenly between (half up)."""
+    return tight + (2 * (normal - tight) * at + LOOSEST) // (2 * LOOSEST)
+
+
+def targets_for(targets: ComplaintSettings, at: int) -> tuple[int, int]:
+    """(hours to acknowledge, business days to resolve) at level ``at`` of the scale."""
+    return (_between(targets.priority_ack_hours, targets.ack_hours, at),
+            _between(targets.priority_resolve_days, targets.resolve_days, at))
+
+
+def scale(targets: ComplaintSettings) -> list[tuple[str, int, int]]:
+    """The whole scale, tightest first: (tier, hours, days), for the settings page."""
+    return [(tier, *targets_for(targets, at)) for tier, at in TIER_LEVELS.items()]
 
 
 def add_business_days(start: date, days: int) -> date:
@@ -67,11 +95,11 @@ def add_business_days(start: date, days: int) -> date:
     return current
 
 
-def clocks(opened_at: datetime, zone: ZoneInfo, targets: ComplaintSettings, priority: bool) -> tuple[datetime, datetime]:
-    """(acknowledge by, resolve by). Acknowledging is counted in hours of the clock;
-    resolving in business days where the business is, due at the end of the last one."""
-    hours = targets.priority_ack_hours if priority else targets.ack_hours
-    days = targets.priority_resolve_days if priority else targets.resolve_days
+def clocks(opened_at: datetime, zone: ZoneInfo, targets: ComplaintSettings, at: int) -> tuple[datetime, datetime]:
+    """(acknowledge by, resolve by) at level ``at`` of the scale. Acknowledging is counted
+    in hours of the clock; resolving in business days where the business is, due at the
+    end of the last one."""
+    hours, days = targets_for(targets, at)
     local_day = opened_at.astimezone(zone).date()
     last = add_business_days(local_day, days)
     resolve_by = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
@@ -94,9 +122,24 @@ def breached(c: Complaint, now: datetime | None = None) -> bool:
 
 # --- history ------------------------------------------------------------------------------
 
-def log(complaint: Complaint, actor: User | None, kind: str, detail: str = "") -> None:
+def log(complaint: Complaint, actor: User | None, kind: str, detail: str = "", **changes) -> None:
+    """One line of history. ``changes`` (old → new pairs as ``[old, new]`` lists, or plain
+    values) are kept as JSON in ``detail`` so the page can show them formatted."""
+    if changes:
+        detail = json.dumps(changes, ensure_ascii=False, default=str)
     db.session.add(ComplaintEvent(complaint_id=complaint.id, user_id=actor.id if actor else None, kind=kind,
-                                  detail=detail[:2000], created_at=utcnow()))
+                                  detail=detail[:4000], created_at=utcnow()))
+
+
+def changes(event: ComplaintEvent) -> dict | None:
+    """The structured change an event recorded, or None for a plain-text (older) line."""
+    if not event.detail.startswith("{"):
+        return None
+    try:
+        found = json.loads(event.detail)
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
 
 
 # --- the case's life ---------------------------------------------------------------------
@@ -135,7 +178,7 @@ def open_complaint(client: Client, actor: User | None, *, category: str, descrip
     priority = is_priority(severity, client.tier)
     business = _business(client.tenant_id)
     now = utcnow()
-    ack_by, resolve_by = clocks(now, ZoneInfo(business.timezone), settings(), priority)
+    ack_by, resolve_by = clocks(now, ZoneInfo(business.timezone), settings(), level(severity, client.tier))
     complaint = Complaint(client_id=client.id, sale_id=sale_id, category=category, severity=severity,
                           description=description.strip(), owner_id=owner_id or client.seller_id or (actor.id if actor else None),
                           opened_by_id=actor.id if actor else None, source=source, priority=priority,
@@ -154,6 +197,10 @@ class Closed(Exception):
     """A resolved case stays closed, so its clocks and figures stay true."""
 
 
+class NotClosed(Exception):
+    """Only a resolved case can be reopened; an open one is simply still open."""
+
+
 def _require_open(complaint: Complaint) -> None:
     if complaint.status == "resolved":
         raise Closed()
@@ -165,8 +212,8 @@ def acknowledge(complaint: Complaint, actor: User) -> bool:
     if complaint.acknowledged_at is not None:
         return False
     complaint.acknowledged_at = utcnow()
-    complaint.status = "acknowledged"
-    log(complaint, actor, "acknowledged")
+    old, complaint.status = complaint.status, "acknowledged"
+    log(complaint, actor, "acknowledged", status=[old, complaint.status])
     db.session.commit()
     return True
 
@@ -177,9 +224,30 @@ def assign(complaint: Complaint, actor: User, owner_id: int | None) -> None:
         raise FieldError("owner_id", str(_l("Choose who owns this complaint.")))
     _check_owner(owner_id)
     if owner_id != complaint.owner_id:
+        before = db.session.get(User, complaint.owner_id) if complaint.owner_id else None
+        log(complaint, actor, "assigned", owner=[complaint.owner_id, owner_id],
+            names=[before.name if before else None, db.session.get(User, owner_id).name])
         complaint.owner_id = owner_id
-        log(complaint, actor, "assigned", db.session.get(User, owner_id).name)
     db.session.commit()
+
+
+def change_severity(complaint: Complaint, actor: User, severity: str) -> bool:
+    """A new severity moves the case on the scale: its clocks are counted again from the
+    moment it was opened (with today's targets). Returns whether anything changed."""
+    _require_open(complaint)
+    if severity == complaint.severity:
+        return False
+    client = db.session.get(Client, complaint.client_id)
+    business = _business(complaint.tenant_id)
+    ack_by, resolve_by = clocks(complaint.opened_at, ZoneInfo(business.timezone), settings(),
+                                level(severity, client.tier))
+    log(complaint, actor, "severity", severity=[complaint.severity, severity],
+        ack_due_at=[complaint.ack_due_at.isoformat(), ack_by.isoformat()],
+        resolve_due_at=[complaint.resolve_due_at.isoformat(), resolve_by.isoformat()])
+    complaint.severity, complaint.priority = severity, is_priority(severity, client.tier)
+    complaint.ack_due_at, complaint.resolve_due_at = ack_by, resolve_by
+    db.session.commit()
+    return True
 
 
 def record_remedy(complaint: Complaint, actor: User, remedy: str, cost: int | None, notes: str) -> None:
@@ -190,8 +258,9 @@ def record_remedy(complaint: Complaint, actor: User, remedy: str, cost: int | No
         raise FieldError("remedy_cost", str(_l("A cost cannot be negative.")))
     if cost >= MAX_COST:
         raise FieldError("remedy_cost", str(_l("That amount is too large for a remedy: check the digits.")))
+    log(complaint, actor, "remedy", remedy=[complaint.remedy, remedy], remedy_cost=[complaint.remedy_cost, cost],
+        notes=notes.strip())
     complaint.remedy, complaint.remedy_cost, complaint.remedy_notes = remedy, cost, notes.strip()
-    log(complaint, actor, "remedy", f"{remedy} · {cost}" + (f" · {notes.strip()}" if notes.strip() else ""))
     db.session.commit()
 
 
@@ -199,7 +268,7 @@ def mark_told(complaint: Complaint, actor: User, channel: str) -> None:
     _require_open(complaint)
     complaint.client_told_at = utcnow()
     complaint.client_told_via = channel
-    log(complaint, actor, "told", channel)
+    log(complaint, actor, "told", channel=channel)
     db.session.commit()
 
 
@@ -213,13 +282,39 @@ def resolve(complaint: Complaint, actor: User, note: str = "") -> None:
     business = _business(complaint.tenant_id)
     if complaint.acknowledged_at is None:
         complaint.acknowledged_at = now
-    complaint.status = "resolved"
+    old_status, complaint.status = complaint.status, "resolved"
     complaint.resolved_at = now
     figures = economics_for(complaint)
     complaint.annual_margin, complaint.value_kept = figures.annual_margin, figures.value_kept
     complaint.followup_on = business_today(business) + timedelta(days=settings().followup_days)
-    log(complaint, actor, "resolved", note.strip())
+    log(complaint, actor, "resolved", status=[old_status, "resolved"], note=note.strip())
     db.session.commit()
+
+
+def reopen(complaint: Complaint, actor: User, reason: str) -> Complaint:
+    """The problem came back after the case was resolved. The resolved case is not
+    rewritten (its times and the figures stay true): a new case is opened for the same
+    client, sale and category, its description the reason, and both histories say so."""
+    if complaint.status != "resolved":
+        raise NotClosed()
+    reason = reason.strip()
+    if not reason:
+        raise FieldError("reason", str(_l("Say what is wrong again: it becomes the new complaint's description.")))
+    client = db.session.get(Client, complaint.client_id)
+    sale_id = complaint.sale_id
+    if sale_id is not None and db.session.get(Sale, sale_id) is None:
+        sale_id = None
+    owner_id = complaint.owner_id
+    owner = db.session.get(User, owner_id) if owner_id else None
+    if owner is None or not owner.active:
+        owner_id = None
+    again = open_complaint(client, actor, category=complaint.category, description=reason, severity=complaint.severity,
+                           sale_id=sale_id, owner_id=owner_id, source="manual", score_before=complaint.score_before,
+                           commit=False)
+    log(again, actor, "continues", from_id=complaint.id)
+    log(complaint, actor, "reopened", new_id=again.id, reason=reason)
+    db.session.commit()
+    return again
 
 
 # --- economics ----------------------------------------------------------------------------
@@ -304,9 +399,13 @@ def may_handle(user: User, complaint: Complaint) -> bool:
 # --- board and figures ------------------------------------------------------------------------
 
 BOARD_FILTERS = ("open", "breached", "mine", "resolved", "all")
+BOARD_SORTS = ("age", "newest", "owner")
 
 
-def board_query(user: User, show: str, owner_id: int | None = None):
+def board_query(user: User, show: str, owner_id: int | None = None, sort: str = ""):
+    """The board's rows. ``sort``: "age" oldest first (the default, age is urgency; the
+    resolved tab defaults to the latest resolved), "newest", or "owner" (by the name of
+    who is in charge, nobody last, oldest first within each)."""
     stmt = visible(user, select(Complaint, Client).join(Client, Client.id == Complaint.client_id))
     now = utcnow()
     if show == "open":
@@ -321,7 +420,12 @@ def board_query(user: User, show: str, owner_id: int | None = None):
         stmt = stmt.where(Complaint.status == "resolved")
     if owner_id:
         stmt = stmt.where(Complaint.owner_id == owner_id)
-    if show == "resolved":
+    if sort == "owner":
+        in_charge = select(User.name).where(User.id == Complaint.owner_id).scalar_subquery()
+        return stmt.order_by(in_charge.is_(None), in_charge, Complaint.opened_at, Complaint.id)
+    if sort == "newest":
+        return stmt.order_by(Complaint.opened_at.desc(), Complaint.id.desc())
+    if show == "resolved" and sort != "age":
         return stmt.order_by(Complaint.resolved_at.desc(), Complaint.id.desc())
     return stmt.order_by(Complaint.opened_at, Complaint.id)  # oldest first: age is urgency
 
@@ -389,8 +493,10 @@ def _claim(complaint_id: int, column) -> bool:
 
 
 def escalate_breaches(echo=lambda message: None) -> int:
-    """E-mail the managers about each case that missed a target, once per target."""
+    """E-mail the managers about each case that missed a target, once per target, and
+    tell them in the app once per case (its first missed target)."""
     from ..accounts.services import external_url
+    from ..notifications.services import notify
 
     sent = 0
     now = utcnow()
@@ -407,12 +513,18 @@ def escalate_breaches(echo=lambda message: None) -> int:
                     which.append(("ack", Complaint.ack_escalated_at))
                 if complaint.resolve_due_at < now and complaint.resolve_escalated_at is None:
                     which.append(("resolve", Complaint.resolve_escalated_at))
+                first_lateness = complaint.ack_escalated_at is None and complaint.resolve_escalated_at is None
                 for kind, column in which:
                     if not _claim(complaint.id, column):
                         continue
                     client = db.session.get(Client, complaint.client_id)
                     owner = db.session.get(User, complaint.owner_id) if complaint.owner_id else None
-                    log(complaint, None, "escalated", kind)
+                    log(complaint, None, "escalated", target=kind)
+                    if first_lateness:  # in the app once per case; the e-mail tells which target
+                        notify([m.id for m in _managers()], "complaint_late",
+                               {"client": client.name, "complaint_id": complaint.id, "target": kind},
+                               f"/complaints/{complaint.id}")
+                        first_lateness = False
                     db.session.commit()
                     for manager in _managers():
                         mail.send_email(manager.email, lambda: _l("Complaint late: %(name)s", name=client.name),
@@ -449,13 +561,13 @@ def send_followups(echo=lambda message: None) -> int:
                 if client.email:
                     secret = feedback.create_link(client, None, sent_by="email", sale_id=complaint.sale_id)
                     feedback.email_link(client, business, external_url("feedback.public", token=secret))
-                    log(complaint, None, "followup", "email")
+                    log(complaint, None, "followup", via="email")
                 else:
                     with force_locale(business.language):
                         note = str(_l("After the complaint: ask how it is going now and send a feedback link."))
                     db.session.add(Activity(client_id=client.id, seller_id=complaint.owner_id or client.seller_id,
                                             kind="call", purpose="other", due_on=today, notes=note))
-                    log(complaint, None, "followup", "call")
+                    log(complaint, None, "followup", via="call")
                 db.session.commit()
                 done += 1
                 echo(f"complaint {complaint_id} of business {business_id}: follow-up sent")
@@ -465,12 +577,11 @@ def send_followups(echo=lambda message: None) -> int:
 # --- telling the client ---------------------------------------------------------------------
 
 def client_language(client: Client, business: Business) -> str:
-    """The language the client last answered us in, else the business's."""
-    from ..feedback.models import FeedbackResponse
+    """The language chosen for the client (``Client.language``: es, en, pt or ru), else
+    the business's: the same rule as the feedback messages."""
+    from ..feedback.services import client_language as theirs
 
-    found = db.session.execute(select(FeedbackResponse.language).where(FeedbackResponse.client_id == client.id)
-                               .order_by(FeedbackResponse.id.desc()).limit(1)).scalar_one_or_none()
-    return found if found in ("es", "en") else business.language
+    return theirs(client, business)
 
 
 def message_to_client(complaint: Complaint, client: Client, business: Business) -> tuple[str, str]:

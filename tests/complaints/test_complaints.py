@@ -68,18 +68,18 @@ def post(http, path, data, page=None):
 
 def test_resolve_clock_counts_business_days_where_the_business_is():
     opened = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)  # Thursday 23:00 in Santiago, Friday 03:00 in Madrid
-    ack, resolve = services.clocks(opened, ZoneInfo("America/Santiago"), TARGETS, priority=False)
+    ack, resolve = services.clocks(opened, ZoneInfo("America/Santiago"), TARGETS, at=services.LOOSEST)
     assert ack == opened + timedelta(hours=24)
     # Thu 26 + 5 working days = Thu 3 Dec, due at the end of that day in Santiago (UTC-3)
     assert resolve == datetime(2026, 12, 4, 3, 0, tzinfo=timezone.utc)
-    _, resolve_madrid = services.clocks(opened, ZoneInfo("Europe/Madrid"), TARGETS, priority=False)
+    _, resolve_madrid = services.clocks(opened, ZoneInfo("Europe/Madrid"), TARGETS, at=services.LOOSEST)
     # Fri 27 + 5 working days = Fri 4 Dec, due at midnight in Madrid (UTC+1)
     assert resolve_madrid == datetime(2026, 12, 4, 23, 0, tzinfo=timezone.utc)
 
 
 def test_weekends_do_not_count_and_urgent_cases_are_tighter():
     saturday = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
-    ack, resolve = services.clocks(saturday, ZoneInfo("UTC"), TARGETS, priority=True)
+    ack, resolve = services.clocks(saturday, ZoneInfo("UTC"), TARGETS, at=0)
     assert ack == saturday + timedelta(hours=4)
     assert resolve == datetime(2026, 12, 2, 0, 0, tzinfo=timezone.utc)  # Mon 30 and Tue 1 are the two days
     assert services.add_business_days(date(2026, 11, 27), 1) == date(2026, 11, 30)
@@ -161,7 +161,8 @@ def test_the_service_user_handles_a_case_to_the_end(app, shop, outbox):
     html = http.get(base).get_data(as_text=True)
     # 10,000 a month with 30 % margin: 36,000 a year at stake; replacement 10,000 − 3,000 margin = 7,000 lost
     assert "$36.000" in html and "$7.000" in html and "$29.000" in html
-    assert "$50.000" in html  # winning a new client: 5 × the remedy
+    # replacing him: 5 × a month of his margin (3,000), whatever the remedy costs
+    assert "$15.000" in html and "$50.000" not in html
     assert "Cambiamos el taladro" in html
     assert post(http, f"{base}/told", {"channel": "whatsapp"}, base).status_code == 303
     assert post(http, f"{base}/resolve", {"note": "Cliente conforme"}, base).status_code == 303

@@ -24,13 +24,15 @@ def test_the_articles_worked_example_in_cents():
     assert econ.recovery_loss == 700
     assert econ.value_kept == 2900
     assert econ.value_if_lost == 0
-    assert econ.replacement_cost == 5000  # winning a new client costs five times keeping this one
+    # keeping her is worth a month of her margin ($3); winning a new client, five times that
+    assert econ.retention_cost == 300
+    assert econ.replacement_cost == 1500
 
 
 def test_the_worked_example_in_pesos_with_no_minor_unit():
     econ = compute(monthly(10_000, 3_000), date(2026, 11, 20), remedy_cost=10_000, sale_margin=3_000, multiplier=7)
     assert (econ.annual_margin, econ.recovery_loss, econ.value_kept) == (36_000, 7_000, 29_000)
-    assert econ.replacement_cost == 70_000
+    assert (econ.retention_cost, econ.replacement_cost) == (3_000, 21_000)  # 7 × a month of margin
 
 
 def test_a_client_without_history_has_nothing_at_stake_but_the_remedy():
@@ -68,3 +70,22 @@ def test_history_months_counts_calendar_months_capped_at_twelve():
     assert history_months(date(2026, 11, 19), date(2026, 11, 20)) == 1
     assert history_months(date(2026, 10, 31), date(2026, 11, 1)) == 2
     assert history_months(date(2020, 1, 1), date(2026, 11, 20)) == 12
+
+
+def test_replacing_the_client_is_not_free_when_the_remedy_is():
+    """Rule 7: the replacement cost follows the client's value, never the remedy's cost."""
+    apology = compute(monthly(1000, 300), date(2026, 11, 20), remedy_cost=0)
+    refund = compute(monthly(1000, 300), date(2026, 11, 20), remedy_cost=80_000)
+    assert apology.replacement_cost == refund.replacement_cost == 1500
+    assert apology.value_kept == 3600
+    bigger = compute(monthly(4000, 1000), date(2026, 11, 20), remedy_cost=0)
+    assert bigger.replacement_cost == 5000  # $10 of margin a month × 5
+
+
+def test_replacement_cost_rounds_once_and_is_zero_without_margin():
+    sales = [SaleFact(date(2024, 1, 10), 5000, 1000), SaleFact(date(2026, 11, 1), 1000, 333)]
+    # a client for years: 333 of margin in the last 12 months, 27.75 a month
+    econ = compute(sales, date(2026, 11, 20), multiplier=5)
+    assert econ.retention_cost == 28 and econ.replacement_cost == 139  # 5 × 27.75 = 138.75, not 5 × 28
+    assert compute([], date(2026, 11, 20)).replacement_cost == 0
+    assert compute(monthly(1000, None), date(2026, 11, 20)).replacement_cost == 0
