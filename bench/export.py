@@ -2,7 +2,8 @@
 memory growth < 30 MB, streamed), for the referral list and the client list, CSV and XLSX,
 through the real routes (log-in, tenancy, filters) with Flask's test client.
 
-    .venv/bin/python bench/export.py                       # SQLite, instance/bench-export.sqlite3
+    .venv/bin/python bench/export.py                       # SQLite, instance/bench-export-<rows>.sqlite3
+    BENCH_ROWS=20000 .venv/bin/python bench/export.py --only "referrals CSV"   # smaller, one export
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/bench .venv/bin/python bench/export.py
 
 Builds its data set once (one business, 100,000 referred prospects from 1,000 referrers,
@@ -109,7 +110,9 @@ def read(client, url: str) -> tuple[int, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS") or 100_000),
+                        help="rows per export (default: $BENCH_ROWS, else 100,000)")
+    parser.add_argument("--only", default="", help="run only the exports whose label contains this, e.g. 'referrals CSV'")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{ROOT}/instance/bench-export-{args.rows}.sqlite3"
     os.environ.update(DATABASE_URL=url, SECRET_KEY="bench-secret-key-0123456789abcdef0123",
@@ -132,6 +135,8 @@ def main() -> int:
                                     ("referrals XLSX", "/referrals/export.xlsx?days=all", False),
                                     ("clients CSV", "/clients/export.csv?mine=0", True),
                                     ("clients XLSX", "/clients/export.xlsx?mine=0", False)):
+        if args.only and args.only.lower() not in label.lower():
+            continue
         started = time.perf_counter()
         size, lines = read(client, path)
         seconds = time.perf_counter() - started

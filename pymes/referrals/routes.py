@@ -94,7 +94,7 @@ def index():
     rows = [] if errors else db.session.execute(services.referral_query(current_user, f).limit(500)).all()
     names = _names()
     team = db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
-    args = {k: v for k, v in request.args.items() if k in FILTER_ARGS}
+    args = {k: v for k, v in request.args.items() if k in FILTER_ARGS and v}  # for the export links
     return render("referrals/index.html", status=422 if errors else 200, rows=rows, f=f, errors=errors, team=team,
                   labels=STATUS_LABELS, sources=SOURCE_LABELS, periods=PERIODS, args=args,
                   custom=request.args.get("days") == "custom", **names)
