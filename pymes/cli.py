@@ -48,16 +48,22 @@ def demo() -> None:
 
 
 @pymes_cli.command("seed")
+@click.option("--scale", type=click.Choice(["small", "medium", "scale"]),
+              help="A data set of performance.md: small (1 × 200), medium (2 × 10,000), "
+                   "scale (200 businesses × 5,000 clients); overrides the three options below.")
 @click.option("--businesses", default=1, show_default=True, help="How many businesses to create.")
 @click.option("--clients", default=100, show_default=True, help="Clients per business.")
 @click.option("--sales-per-client", default=3.0, show_default=True, help="Average sales per client.")
 @click.option("--seed", "seed_number", default=42, show_default=True, help="Same number, same data.")
-def seed_command(businesses: int, clients: int, sales_per_client: float, seed_number: int) -> None:
+def seed_command(scale: str | None, businesses: int, clients: int, sales_per_client: float, seed_number: int) -> None:
     """Create a deterministic data set (bulk inserts) and report how long it took."""
-    from .seed import PASSWORD, seed
+    from .seed import PASSWORD, SCALES, seed
 
+    if scale:
+        businesses, clients, sales_per_client = SCALES[scale]
     counts = seed(businesses, clients, sales_per_client, seed_number, echo=click.echo)
-    click.echo(f"Created {counts['businesses']} businesses, {counts['clients']} clients, {counts['sales']} sales "
+    click.echo(f"Created {counts['businesses']} businesses, {counts['clients']} clients, {counts['sales']} sales, "
+               f"{counts['activities']} visits and calls, {counts['answers']} feedback answers "
                f"in {counts['seconds']} s. Owners log in as seed<N>-owner0@example.com / {PASSWORD}")
 
 

@@ -16,7 +16,9 @@ from .clients import loyalty
 from .clients.models import Client
 from .db import utcnow
 from .extensions import db
+from .feedback.models import FeedbackLink, FeedbackResponse
 from .sales.models import Sale
+from .visits.models import Activity
 from .security import hash_password
 from .tenancy import bound
 from .territories.models import Portfolio, PortfolioSeller, Territory, TerritorySeller
@@ -32,6 +34,8 @@ TERRITORIES = ["Zona Norte", "Zona Centro", "Zona Sur de Santiago", "V Región"]
 PORTFOLIOS = ["Constructoras", "Hogares", "Comercios"]
 PASSWORD = "seed-password-2026"
 CHUNK = 5000
+# the data sets of performance.md: (businesses, clients per business, sales per client)
+SCALES = {"small": (1, 200, 3.0), "medium": (2, 10_000, 2.5), "scale": (200, 5_000, 1.5)}
 
 
 def seed(businesses: int = 1, clients: int = 100, sales_per_client: float = 3.0, seed_number: int = 42,
@@ -41,7 +45,7 @@ def seed(businesses: int = 1, clients: int = 100, sales_per_client: float = 3.0,
     today = today or date.today()
     rnd = random.Random(seed_number)
     password = hash_password(PASSWORD)
-    counts = {"businesses": 0, "clients": 0, "sales": 0}
+    counts = {"businesses": 0, "clients": 0, "sales": 0, "activities": 0, "answers": 0}
     existing = db.session.execute(select(Business.id)).scalars().all()
     offset = len(existing)
     for b in range(businesses):
@@ -69,16 +73,16 @@ def seed(businesses: int = 1, clients: int = 100, sales_per_client: float = 3.0,
             made = _clients(business, clients, sales_per_client, rnd, today, sellers, territories, portfolios)
             db.session.commit()
         counts["businesses"] += 1
-        counts["clients"] += made[0]
-        counts["sales"] += made[1]
-        echo(f"business {n}: {made[0]} clients, {made[1]} sales")
+        for key, value in zip(("clients", "sales", "activities", "answers"), made):
+            counts[key] += value
+        echo(f"business {n}: {made[0]} clients, {made[1]} sales, {made[2]} visits and calls, {made[3]} answers")
     counts["seconds"] = round(time.perf_counter() - started, 2)
     return counts
 
 
-def _clients(business, total, per_client, rnd, today, sellers, territories, portfolios) -> tuple[int, int]:
+def _clients(business, total, per_client, rnd, today, sellers, territories, portfolios) -> tuple[int, int, int, int]:
     rules = loyalty.TierRules()
-    made_clients = made_sales = 0
+    made_clients = made_sales = made_activities = made_answers = 0
     for start in range(0, total, CHUNK):
         rows, sale_plans = [], []
         for i in range(start, min(start + CHUNK, total)):
@@ -113,8 +117,67 @@ def _clients(business, total, per_client, rnd, today, sellers, territories, port
                               "sold_on": sold_on, "description": product, "product_line": line, "amount": amount,
                               "margin": amount * rnd.randint(15, 40) // 100, "delivery_on": sold_on,
                               "created_at": utcnow(), "updated_at": utcnow()})
+        sale_ids = []
         for s in range(0, len(sales), CHUNK):
-            db.session.execute(insert(Sale), sales[s:s + CHUNK])
+            sale_ids += db.session.scalars(insert(Sale).returning(Sale.id, sort_by_parameter_order=True),
+                                           sales[s:s + CHUNK]).all()
+        activities, links, answers = _follow_up(business, sales, sale_ids, rnd, today)
+        for s in range(0, len(activities), CHUNK):
+            db.session.execute(insert(Activity), activities[s:s + CHUNK])
+        link_ids = []
+        for s in range(0, len(links), CHUNK):
+            link_ids += db.session.scalars(insert(FeedbackLink).returning(FeedbackLink.id, sort_by_parameter_order=True),
+                                           links[s:s + CHUNK]).all()
+        for answer, link_id in zip(answers, link_ids):
+            answer["link_id"] = link_id
+        for s in range(0, len(answers), CHUNK):
+            db.session.execute(insert(FeedbackResponse), answers[s:s + CHUNK])
         made_clients += len(rows)
         made_sales += len(sales)
-    return made_clients, made_sales
+        made_activities += len(activities)
+        made_answers += len(answers)
+    return made_clients, made_sales, made_activities, made_answers
+
+
+def _at(day: date, hour: int):
+    from datetime import datetime, timezone
+
+    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
+
+
+def _follow_up(business, sales: list[dict], sale_ids: list[int], rnd, today) -> tuple[list, list, list]:
+    """Every sale's delivery visit by its seller, a follow-up call a few days later for the
+    last year's sales, and a feedback answer for about a third of those (NPS skewed to
+    promoters, as a pyme's happy book would be): done in the past, planned ahead."""
+    activities, links, answers = [], [], []
+    year_ago = today - timedelta(days=365)
+    for sale, sale_id in zip(sales, sale_ids):
+        base = {"tenant_id": business.id, "client_id": sale["client_id"], "sale_id": sale_id,
+                "seller_id": sale["seller_id"], "notes": "", "opportunity": False,
+                "created_at": utcnow(), "updated_at": utcnow()}
+        delivered = sale["delivery_on"]
+        past = delivered < today
+        activities.append(dict(base, kind="visit", purpose="delivery", due_on=delivered,
+                               status="done" if past else "planned", satisfaction=rnd.randint(3, 5) if past else None,
+                               done_at=_at(delivered, 15) if past else None))
+        if delivered < year_ago:
+            continue
+        call_on = delivered + timedelta(days=3)
+        if call_on < today:
+            status = rnd.choices(["done", "no_answer", "planned"], [80, 12, 8])[0]
+        else:
+            status = "planned"
+        late = rnd.randint(0, 4) if status == "done" else 0
+        activities.append(dict(base, kind="call", purpose="follow_up", due_on=call_on, status=status,
+                               satisfaction=rnd.randint(2, 5) if status == "done" else None,
+                               done_at=_at(call_on + timedelta(days=late), 17) if status == "done" else None))
+        if call_on < today and rnd.random() < 0.33:
+            answered = _at(min(call_on + timedelta(days=1), today), 20)
+            links.append({"tenant_id": business.id, "client_id": sale["client_id"], "sale_id": sale_id,
+                          "created_by_id": sale["seller_id"], "sent_by": "email",
+                          "expires_at": answered + timedelta(days=30), "created_at": answered, "updated_at": answered})
+            answers.append({"tenant_id": business.id, "client_id": sale["client_id"],
+                            "score": rnd.choices(range(11), [2, 1, 1, 2, 2, 3, 4, 8, 12, 25, 40])[0],
+                            "comment": "", "callback": False, "language": "es",
+                            "created_at": answered, "updated_at": answered})
+    return activities, links, answers

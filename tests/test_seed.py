@@ -54,3 +54,33 @@ def test_seeded_owner_can_log_in_and_counts_match(app, client):
             counted = db.session.execute(select(func.count()).select_from(Sale)).scalar_one()
             cached = db.session.execute(select(func.sum(Client.sales_count))).scalar_one()
     assert counted == cached
+
+
+def test_seeded_sales_carry_their_follow_up_and_answers(app, client):
+    """Every seeded sale has its delivery visit for the seller who sold (rule 2); the
+    last year's sales have follow-up calls and some feedback answers, so the agenda and
+    the dashboard of a seeded business are not empty."""
+    from pymes.feedback.models import FeedbackResponse
+    from pymes.tenancy import bound
+    from pymes.visits.models import Activity
+
+    result = app.test_cli_runner().invoke(args=["pymes", "seed", "--scale", "small", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "Created 1 businesses, 200 clients" in result.output
+    with app.app_context():
+        from pymes.accounts.models import Business
+
+        tenant = db.session.execute(select(Business.id)).scalar_one()
+        with bound(tenant):
+            sales = db.session.execute(select(Sale.id, Sale.seller_id, Sale.delivery_on)).all()
+            visits = {row.sale_id: row for row in db.session.execute(
+                select(Activity.sale_id, Activity.seller_id, Activity.due_on)
+                .where(Activity.purpose == "delivery")).all()}
+            calls = db.session.execute(select(func.count()).select_from(Activity)
+                                       .where(Activity.purpose == "follow_up")).scalar_one()
+            answers = db.session.execute(select(func.count()).select_from(FeedbackResponse)).scalar_one()
+    assert sales and len(visits) == len(sales)
+    assert all(visits[s.id].seller_id == s.seller_id and visits[s.id].due_on == s.delivery_on for s in sales)
+    assert calls > 0 and answers > 0
+    assert login(client, "seed1-owner0@example.com", PASSWORD).status_code == 303
+    assert client.get("/").status_code == 200
