@@ -35,7 +35,7 @@ PORTFOLIOS = ["Constructoras", "Hogares", "Comercios"]
 PASSWORD = "seed-password-2026"
 CHUNK = 5000
 # the data sets of performance.md: (businesses, clients per business, sales per client)
-SCALES = {"small": (1, 200, 3.0), "medium": (2, 10_000, 2.5), "scale": (200, 5_000, 1.5)}
+SCALES = {"small": (1, 200, 3.0), "medium": (2, 10_000, 2.5), "scale": (200, 5_000, 1.8)}
 
 
 def seed(businesses: int = 1, clients: int = 100, sales_per_client: float = 3.0, seed_number: int = 42,
