@@ -66,6 +66,7 @@ def test_detractor_to_resolved_complaint(browser, live_server, app, make, shoot,
     page.goto(f"{live_server}/complaints")
     row = page.locator(f"a[href='/complaints/{case_id}']").first
     expect(row).to_be_visible()
+    expect(page.get_by_test_id("age").first).not_to_be_empty()  # how long the client has been waiting
     shoot(page, prefix, "board")
     row.click()
     expect(page.locator("main")).to_contain_text("La bicicleta llegó con el freno suelto")
@@ -80,6 +81,8 @@ def test_detractor_to_resolved_complaint(browser, live_server, app, make, shoot,
     expect(page.get_by_test_id("economics")).to_contain_text("negativo")
     page.fill("#remedy_cost", "40.000")
     expect(page.get_by_test_id("kept")).to_contain_text("320.000")
+    # replacing him: five times a month of his margin (30.000), whatever the remedy costs
+    expect(page.get_by_test_id("replacement")).to_contain_text("150.000")
     shoot(page, prefix, "economics")
     page.get_by_test_id("save-remedy").click()
     expect(page.get_by_test_id("remedy")).to_contain_text("40.000")
@@ -90,6 +93,7 @@ def test_detractor_to_resolved_complaint(browser, live_server, app, make, shoot,
     expect(page.get_by_test_id("status")).to_contain_text("Resuelto")
     expect(page.get_by_test_id("followup")).to_be_visible()
     expect(page.get_by_test_id("history")).to_contain_text("Paula Servicio")
+    expect(page.get_by_test_id("history")).to_contain_text("$40.000")  # the remedy's cost, formatted
     shoot(page, prefix, "resolved")
 
     staff.close()
