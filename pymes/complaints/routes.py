@@ -293,12 +293,12 @@ def reopen(complaint_id: int):
     """The problem is back: a new case linked to the resolved one (which stays as it was)."""
     complaint, client = _handling(complaint_id)
     form = ReopenForm()
+    if complaint.status != "resolved":
+        flash(_("This complaint is still open: carry on with it here."), "error")
+        return redirect(url_for(".show", complaint_id=complaint.id), code=303)
     if form.validate_on_submit():
         try:
             again = services.reopen(complaint, current_user, form.reason.data or "")
-        except services.NotClosed:
-            flash(_("This complaint is still open: carry on with it here."), "error")
-            return redirect(url_for(".show", complaint_id=complaint.id), code=303)
         except FieldError as error:
             apply_field_error(form, error)
         else:

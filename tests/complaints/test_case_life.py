@@ -290,9 +290,16 @@ def test_reopening_needs_a_reason_and_only_a_resolved_case(app, shop, eva):
     assert empty.status_code == 422
     assert "This field is required" in empty.get_data(as_text=True)
     still_open = open_case(app, shop, description="Abierto")
-    answer = post(http, f"/complaints/{still_open}/reopen", {"reason": "x"}, f"/complaints/{still_open}")
-    assert answer.status_code == 303
-    assert "still open" in http.get(answer.headers["Location"]).get_data(as_text=True)
+    for reason in ("x", ""):
+        answer = post(http, f"/complaints/{still_open}/reopen", {"reason": reason}, f"/complaints/{still_open}")
+        assert answer.status_code == 303
+        assert "still open" in http.get(answer.headers["Location"]).get_data(as_text=True)
+    with app.app_context(), bound(shop["business"].id), app.test_request_context():
+        from pymes.accounts.models import User
+
+        case = db.session.get(Complaint, still_open)
+        with pytest.raises(services.NotClosed):  # the service refuses it too, not only the page
+            services.reopen(case, db.session.get(User, eva.id), "otra vez")
     with app.app_context(), bound(shop["business"].id):
         assert len(db.session.execute(select(Complaint)).scalars().all()) == 2
 
