@@ -25,8 +25,9 @@ def _in(column: str, values: tuple) -> str:
 
 class Complaint(TenantScoped, TimestampMixin, db.Model):
     """One case. The clocks (``ack_due_at``, ``resolve_due_at``) are fixed when the case
-    is opened, from the business's targets and the case's priority, so that later
-    changes to the targets never rewrite an old case's breach."""
+    is opened, from the business's targets and the case's place on the scale (client's
+    tier and severity), so that later changes to the targets never rewrite an old case's
+    breach; only changing the case's own severity counts them again."""
 
     __tablename__ = "complaints"
     __table_args__ = (
@@ -88,7 +89,9 @@ class Complaint(TenantScoped, TimestampMixin, db.Model):
 
 
 class ComplaintEvent(TenantScoped, db.Model):
-    """The case's history: who did what, when. Written by the services, never edited."""
+    """The case's history: who did what, when. Written by the services, never edited.
+    ``detail`` holds what changed as JSON (``{"owner": [old, new], ...}``); lines written
+    before that are plain text."""
 
     __tablename__ = "complaint_events"
     __table_args__ = (
