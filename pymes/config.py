@@ -64,7 +64,7 @@ def load(overrides: dict | None = None) -> dict:
         # Billing (issue 8): off unless both Stripe keys are set; see pymes/billing.
         "STRIPE_PRICE_MONTHLY": os.environ.get("STRIPE_PRICE_MONTHLY", ""),
         "STRIPE_PRICE_YEARLY": os.environ.get("STRIPE_PRICE_YEARLY", ""),
-        "STRIPE_TIMEOUT": float(os.environ.get("STRIPE_TIMEOUT", "8")),
+        "STRIPE_TIMEOUT": float(os.environ.get("STRIPE_TIMEOUT", "5")),
         "TRIAL_DAYS": int(os.environ.get("TRIAL_DAYS", "14")),
         "TRIAL_WARNING_DAYS": int(os.environ.get("TRIAL_WARNING_DAYS", "5")),
         "BILLING_GRACE_DAYS": int(os.environ.get("BILLING_GRACE_DAYS", "7")),

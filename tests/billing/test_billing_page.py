@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from markupsafe import escape
 
 from pymes import create_app
 from pymes.billing.models import Subscription
@@ -125,6 +126,21 @@ def test_a_stripe_outage_shows_a_retry_message_not_a_500(app, owner, stripe_http
     assert _post(http, "/billing/checkout", plan="monthly").status_code == 303
 
 
+def test_an_unconfirmed_owner_confirms_her_email_before_paying(app, make, stripe_http):
+    """AUTH-5: Checkout and the Portal wait for a confirmed e-mail address; nothing
+    reaches Stripe and nothing is stored."""
+    business = make.business("Ferretería Sin Confirmar")
+    user = make.user(business, "owner", confirmed=False, language="en")
+    http = app.test_client()
+    login(http, user.email)
+    for path, data in (("/billing/checkout", {"plan": "monthly"}), ("/billing/portal", {})):
+        response = _post(http, path, **data)
+        assert response.status_code == 303 and response.headers["Location"] == "/"
+        assert "Confirm your e-mail address first" in http.get("/").get_data(as_text=True)
+    assert stripe_http.requests == []
+    assert stored(app, business) is None
+
+
 def test_an_unknown_plan_is_a_404(owner, stripe_http):
     http, _b, _u = owner
     assert _post(http, "/billing/checkout", plan="lifetime").status_code == 404
@@ -145,6 +161,37 @@ def test_the_portal_opens_for_a_customer(app, owner, stripe_http):
     assert response.headers["Location"].startswith("https://billing.stripe.com/p/session/")
     [call] = stripe_http.calls("POST", "/v1/billing_portal/sessions")
     assert call.params == {"customer": f"cus_{business.id}", "return_url": "http://fideliza.test/billing"}
+
+
+@pytest.mark.parametrize("failure", ["down", "error"])
+def test_a_stripe_outage_on_the_portal_shows_a_retry_message_not_a_500(app, owner, stripe_http, failure):
+    http, business, _user = owner
+    subscription(app, business, status="active", stripe_subscription_id="sub_9",
+                 current_period_end=utcnow() + timedelta(days=20), price_id=PRICE_MONTHLY)
+    before = stored(app, business)
+    stripe_http.fail = failure
+    response = _post(http, "/billing/portal")
+    assert response.status_code == 503
+    html = response.get_data(as_text=True)
+    assert 'data-testid="billing-problem"' in html and str(escape(_retry_message(app, "es"))) in html
+    assert 'data-testid="portal"' in html  # the button is there to try again
+    assert stripe_http.calls("POST", "/v1/billing_portal/sessions")  # it did ask Stripe
+    assert _fields(stored(app, business)) == _fields(before)  # nothing written
+    stripe_http.fail = None
+    assert _post(http, "/billing/portal").headers["Location"].startswith("https://billing.stripe.com/p/session/")
+
+
+def _retry_message(app, locale: str) -> str:
+    from flask_babel import force_locale
+
+    from pymes.billing.routes import _retry_message as message
+
+    with app.test_request_context(), force_locale(locale):
+        return message()
+
+
+def _fields(row) -> dict:
+    return {k: v for k, v in vars(row).items() if not k.startswith("_")}
 
 
 def test_a_subscribed_business_is_not_sent_to_checkout_again(app, owner, stripe_http):
