@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.decorators import owner_required
+from ..accounts.decorators import confirmed_required, owner_required
 from ..extensions import csrf, db
 from ..htmx import render
 from . import services, stripe_api
@@ -52,6 +52,7 @@ def page():
 
 @bp.post("/checkout")
 @owner_required
+@confirmed_required  # AUTH-5: paying waits for a confirmed e-mail address
 def checkout():
     plan = request.form.get("plan", "")
     base = current_app.config["BASE_URL"]
@@ -71,6 +72,7 @@ def checkout():
 
 @bp.post("/portal")
 @owner_required
+@confirmed_required
 def portal():
     try:
         url = services.portal_url(g.business, current_app.config["BASE_URL"] + url_for(".page"))
