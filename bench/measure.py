@@ -44,7 +44,7 @@ def answer_form(base: str, path: str) -> tuple[str, str]:
 
 
 def wrk(url: str, seconds: int, connections: int, headers: dict[str, str], body: str = "") -> dict:
-    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", os.path.join(os.path.dirname(__file__), "p95.lua")]
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", os.path.join(os.path.dirname(__file__), "p95.lua")]
     for key, value in headers.items():
         args += ["-H", f"{key}: {value}"]
     env = dict(os.environ, BENCH_BODY=body)
@@ -52,8 +52,10 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str], body:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p = re.search(r"BENCH p50=([\d.]+) p95=([\d.]+) p99=([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failed = sum(int(n) for n in sockets.groups()) if sockets else 0
     return {"rps": rps, "p50": float(p.group(1)), "p95": float(p.group(2)), "p99": float(p.group(3)),
-            "errors": int(errors.group(1)) if errors else 0}
+            "errors": (int(errors.group(1)) if errors else 0) + failed}
 
 
 def _app(database_url: str):
