@@ -1,7 +1,6 @@
 """Fideliza: keep a small business's key clients after the sale."""
 from __future__ import annotations
 
-import logging
 
 from flask import Flask, g, request
 from flask_login import current_user
@@ -34,8 +33,9 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=False)
     app.config.update(config_module.load(config))
     app.url_map.converters["id"] = IdConverter
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("pymes").setLevel(logging.INFO)
+    from .logs import configure as configure_logs
+
+    configure_logs(app)
 
     register_extensions(app)
     register_blueprints(app)

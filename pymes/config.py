@@ -43,6 +43,8 @@ def load(overrides: dict | None = None) -> dict:
     production = env == "production"
     cfg: dict = {
         "PYMES_ENV": env,
+        # json (production default) or text: pymes/logs.py
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "").strip().lower(),
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET),
         "SQLALCHEMY_DATABASE_URI": _normalise_db_url(
             os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'pymes.sqlite3'}")
