@@ -28,3 +28,15 @@ def test_clp_has_no_decimals_and_euros_have_cents(app):
         assert money(10_000) == "$10.000"
         g.business = _Business("EUR", "es_ES")
         assert money(1050) == "10,50\xa0€"
+
+
+@pytest.mark.parametrize("language, country, expected", [
+    ("es", "CL", "es_CL"), ("en", "US", "en_US"), ("en", "CL", "en_001"), ("pt", "CL", "pt"), ("ru", "MX", "ru")])
+def test_a_business_locale_babel_does_not_know_falls_back_to_its_language(language, country, expected):
+    """English in Chile is no CLDR locale: amounts and dates still format (no 500)."""
+    from pymes.accounts.models import Business
+
+    business = Business(name="x", country=country, currency="CLP", timezone="America/Santiago", language=language)
+    assert business.locale == expected
+    with_babel = format_currency(10_000, "CLP", locale=business.locale)
+    assert "10" in with_babel

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from functools import lru_cache
 
 from flask_login import UserMixin
 from sqlalchemy import false as sa_false
@@ -44,8 +45,19 @@ class Business(TimestampMixin, db.Model):
 
     @property
     def locale(self) -> str:
-        """Babel locale for formatting dates, numbers and money: language + country."""
-        return f"{self.language}_{self.country}"
+        """Babel locale for formatting dates, numbers and money: language + country, or
+        the nearest one Babel knows (English in Chile has no CLDR locale: ``en_001``)."""
+        return known_locale(self.language, self.country)
+
+
+@lru_cache(maxsize=256)
+def known_locale(language: str, country: str) -> str:
+    from babel import localedata
+
+    for name in (f"{language}_{country}", "en_001" if language == "en" else "", language):
+        if name and localedata.exists(name):
+            return name
+    return "es"
 
 
 class User(UserMixin, TenantScoped, TimestampMixin, db.Model):
