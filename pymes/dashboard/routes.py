@@ -4,70 +4,150 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort
+from flask import Blueprint, request
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..accounts.decorators import manager_required
-from ..complaints import services as complaints
+from ..accounts.decorators import manager_required, roles_required
 from ..clients.loyalty import TIER_LABELS
 from ..htmx import render
 from ..i18n import business_timezone, business_today
-from . import services
+from . import figures, services
 
 bp = Blueprint("dashboard", __name__)
 
 
+DASHBOARD_ROLES = ("owner", "manager", "seller")
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _filters() -> figures.Filters:
+    """The filters from the address. A seller sees their own clients only: the seller
+    filter is forced to them, whatever the address says."""
+    days = request.args.get("days", "")
+    days = int(days) if days in {str(p) for p in figures.PERIODS} else figures.DEFAULT_DAYS
+    seller = current_user.id if current_user.role == "seller" else _int_arg("seller")
+    return figures.Filters(days=days, seller_id=seller, portfolio_id=_int_arg("portfolio"),
+                           territory_id=_int_arg("territory"))
+
+
+def _choices() -> dict:
+    """Who and what the filters offer (three small reads)."""
+    from sqlalchemy import select
+
+    from ..accounts.models import User
+    from ..extensions import db
+    from ..territories.models import Portfolio, Territory
+
+    sellers = [] if current_user.role == "seller" else db.session.execute(
+        select(User.id, User.name).where(User.active.is_(True), User.role != "service").order_by(User.name)).all()
+    return dict(sellers=sellers,
+                portfolios=db.session.execute(select(Portfolio.id, Portfolio.name).order_by(Portfolio.name)).all(),
+                territories=db.session.execute(select(Territory.id, Territory.name).order_by(Territory.name)).all())
+
+
 @bp.get("/dashboard")
-@manager_required
+@roles_required(*DASHBOARD_ROLES)
 def index():
-    from ..clients.services import key_clients
-    from ..visits.services import team_health
+    from ..complaints.services import settings as complaint_settings
 
+    f = _filters()
     today, zone = business_today(), business_timezone()
-    repeat, buyers = services.repeat_rate(today)
-    key_rows, total = key_clients(today)
-    health = team_health(today)
-    due, on_time = sum(h.due_30d for h in health), sum(h.on_time_30d for h in health)
-    ups, downs = services.tier_moves(today, zone)
-    nps = services.nps_trend(today, zone)
-    answers = sum(m.answers for m in nps)
-    year_nps = services.MonthNps(today, answers, sum(m.promoters for m in nps), sum(m.detractors for m in nps))
-    return render("dashboard/index.html", nps=year_nps, repeat=repeat, buyers=buyers,
-                  key_share=key_rows[-1].cumulative if key_rows else None, key_count=len(key_rows),
-                  follow_due=due, follow_on_time=on_time, ups=ups, downs=downs,
-                  referrals=services.referral_figures(today, zone), retained=services.retained(current_user, today),
-                  complaints=complaints.figures(current_user, 365, today))
+    repeat, buyers = figures.repeat_rate(today, f)
+    key_count, key_share = figures.key_share(today, f)
+    on_time, due = figures.followup(today, zone, f)
+    ups, downs = figures.tier_moves(today, zone, f)
+    cases = figures.complaints(today, zone, f)
+    cases.replacement_cost = complaint_settings().acquisition_multiplier * cases.remedy_cost
+    return render("dashboard/index.html", f=f, periods=figures.PERIODS, charts=CHARTS,
+                  feedback=figures.feedback(today, zone, f), repeat=repeat, buyers=buyers, key_share=key_share,
+                  key_count=key_count, follow_due=due,
+                  follow_on_time=on_time, ups=ups, downs=downs, dropped=figures.dropped(f),
+                  referrals=figures.referrals(today, zone, f), complaints=cases, **_choices())
 
 
-@bp.get("/dashboard/charts/<any(nps, tiers):name>")
-@manager_required
+CHARTS = {"nps": _l("NPS, month by month"), "responses": _l("Feedback answered, month by month"),
+          "tiers": _l("The loyalty ladder"), "moves": _l("Tier moves, month by month"),
+          "followup": _l("Follow-up on time, month by month"), "referrals": _l("Referrals, month by month")}
+
+BLUE, GREEN, RED, GREY = "#0172ad", "#1f7a4d", "#b3261e", "#8e9aaf"
+
+
+def _percent(rate):
+    return None if rate is None else round(100 * rate)
+
+
+def _config(kind: str, labels: list, datasets: list[dict], y: dict | None = None) -> str:
+    legend = len(datasets) > 1
+    y = y or {"beginAtZero": True, "ticks": {"precision": 0}}
+    return json.dumps({"type": kind, "data": {"labels": labels, "datasets": datasets},
+                       "options": {"animation": False, "scales": {"y": y}, "plugins": {"legend": {"display": legend}}}})
+
+
+def _line(label: str, data: list, colour: str) -> dict:
+    return {"label": label, "data": data, "spanGaps": True, "borderColor": colour, "backgroundColor": colour}
+
+
+def _bar(label: str, data: list, colour) -> dict:
+    return {"label": label, "data": data, "backgroundColor": colour}
+
+
+@bp.get("/dashboard/charts/<any(nps, responses, tiers, moves, followup, referrals):name>")
+@roles_required(*DASHBOARD_ROLES)
 def chart(name: str):
-    """One chart and its table, as a fragment (the page asks for it once it has painted)."""
+    """One chart and its table, as a fragment (the page asks for it once it has painted),
+    under the page's filters. Each monthly series is one statement."""
+    f = _filters()
     today, zone = business_today(), business_timezone()
+
+    def month(m):
+        return format_date(m, "MMM yyyy")
+
     if name == "nps":
-        rows = [(format_date(m.month, "MMM yyyy"), m.nps, m.answers) for m in services.nps_trend(today, zone)]
-        config = {"type": "line", "data": {"labels": [r[0] for r in rows], "datasets": [{
-            "label": "NPS", "data": [r[1] for r in rows], "spanGaps": True, "borderColor": "#0172ad",
-            "backgroundColor": "#0172ad"}]}, "options": {"animation": False, "scales": {"y": {"min": -100, "max": 100}},
-                                                         "plugins": {"legend": {"display": False}}}}
-        return render("dashboard/_chart.html", "dashboard/_chart.html", name=name, config=json.dumps(config),
-                      caption=_("NPS per month, last 12 months"), head=(_("Month"), "NPS", _("Answers")), rows=rows)
-    if name == "tiers":
-        counts = services.tier_distribution()
-        order = ("buyer", "sporadic", "frequent", "apostle")
-        rows = [(str(TIER_LABELS[k]), counts.get(k, 0)) for k in order]
-        config = {"type": "bar", "data": {"labels": [r[0] for r in rows], "datasets": [{
-            "label": _("Clients"), "data": [r[1] for r in rows],
-            "backgroundColor": ["#8e9aaf", "#6a9fd4", "#0172ad", "#1f7a4d"]}]},
-            "options": {"animation": False, "scales": {"y": {"beginAtZero": True, "ticks": {"precision": 0}}},
-                        "plugins": {"legend": {"display": False}}}}
-        return render("dashboard/_chart.html", "dashboard/_chart.html", name=name, config=json.dumps(config),
-                      caption=_("Clients on each step of the loyalty ladder"), head=(_("Tier"), _("Clients")),
-                      rows=rows)
-    abort(404)
+        rows = [(month(m.month), m.nps, m.answers) for m in figures.nps_trend(today, zone, f)]
+        config = _config("line", [r[0] for r in rows], [_line("NPS", [r[1] for r in rows], BLUE)],
+                         {"min": -100, "max": 100})
+        head = (_("Month"), "NPS", _("Answers"))
+        caption = _("NPS per month, last 12 months")
+    elif name == "responses":
+        rows = [(month(m.month), _percent(m.rate), m.part, m.total) for m in figures.response_trend(today, zone, f)]
+        config = _config("line", [r[0] for r in rows], [_line(_("Response rate (%)"), [r[1] for r in rows], BLUE)],
+                         {"min": 0, "max": 100})
+        head = (_("Month"), _("Response rate (%)"), _("Answered"), _("Links sent"))
+        caption = _("Feedback links answered, of those sent each month")
+    elif name == "tiers":
+        counts = figures.tier_distribution(f)
+        rows = [(str(TIER_LABELS[k]), counts.get(k, 0)) for k in ("buyer", "sporadic", "frequent", "apostle")]
+        config = _config("bar", [r[0] for r in rows], [_bar(_("Clients"), [r[1] for r in rows],
+                                                               [GREY, "#6a9fd4", BLUE, GREEN])])
+        head = (_("Tier"), _("Clients"))
+        caption = _("Clients on each step of the loyalty ladder")
+    elif name == "moves":
+        rows = [(month(m), up, down) for m, up, down in figures.moves_trend(today, zone, f)]
+        config = _config("bar", [r[0] for r in rows], [_bar(_("Moved up"), [r[1] for r in rows], GREEN),
+                                                       _bar(_("Moved down"), [r[2] for r in rows], RED)])
+        head = (_("Month"), _("Moved up"), _("Moved down"))
+        caption = _("Clients who moved up or down the ladder each month")
+    elif name == "followup":
+        rows = [(month(m.month), _percent(m.rate), m.part, m.total) for m in figures.followup_trend(today, zone, f)]
+        config = _config("line", [r[0] for r in rows], [_line(_("On time (%)"), [r[1] for r in rows], GREEN)],
+                         {"min": 0, "max": 100})
+        head = (_("Month"), _("On time (%)"), _("Done on time"), _("Due"))
+        caption = _("Visits and calls done on time, by the month they were due")
+    else:
+        rows = [(month(m), made, won) for m, made, won in figures.referral_trend(today, zone, f)]
+        config = _config("bar", [r[0] for r in rows], [_bar(_("Referrals made"), [r[1] for r in rows], BLUE),
+                                                       _bar(_("Became clients"), [r[2] for r in rows], GREEN)])
+        head = (_("Month"), _("Referrals made"), _("Became clients"))
+        caption = _("Referrals made and referrals who became clients, each month")
+    return render("dashboard/_chart.html", "dashboard/_chart.html", name=name, config=config, caption=caption,
+                  head=head, rows=rows)
 
 
 FUNNEL_LABELS = {"sales": _l("Sales"), "contacts": _l("Post-sale contacts done"), "answers": _l("Feedback answered"),
