@@ -1,0 +1,170 @@
+"""Issue 9 through the pages: a seller's dashboard is their own clients' (the seller filter
+cannot be overridden from the address), the filters stay in the URL and reach the charts
+and the lists behind the figures, and the number of SQL statements per page does not
+grow with the book."""
+import html
+import json
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import event
+
+from pymes.clients.models import Client
+from pymes.db import utcnow
+from pymes.extensions import db
+from pymes.feedback.models import FeedbackLink, FeedbackResponse
+from pymes.referrals.models import Referral
+from pymes.sales.models import Sale
+from pymes.tenancy import bound
+from pymes.territories.models import Territory
+from pymes.visits.models import Activity
+
+from ..factories import login
+
+CHARTS = ("nps", "responses", "tiers", "moves", "followup", "referrals")
+
+
+def _book(app, make):
+    """S1's clients: a (frequent, 2 sales) and b (buyer, 1 sale, dropped a tier), in territory T;
+    S2's client: c (apostle, 1 sale, an answer of 3)."""
+    business, owner, _manager, s1 = make.team()
+    s2 = make.user(business, "seller", name="Segunda")
+    today = date.today()
+    with app.app_context(), bound(business.id):
+        t = Territory(name="Norte")
+        db.session.add(t)
+        db.session.flush()
+        a = Client(name="Ana", seller_id=s1.id, tier="frequent", territory_id=t.id)
+        b = Client(name="Beto", seller_id=s1.id, tier="buyer", tier_dropped_at=utcnow(), territory_id=t.id)
+        c = Client(name="Carla", seller_id=s2.id, tier="apostle")
+        db.session.add_all([a, b, c])
+        db.session.flush()
+        for client, seller, back in ((a, s1, 3), (a, s1, 30), (b, s1, 5), (c, s2, 7)):
+            db.session.add(Sale(client_id=client.id, seller_id=seller.id, sold_on=today - timedelta(days=back),
+                                description="x", amount=1000))
+        link = FeedbackLink(client_id=c.id, expires_at=utcnow() + timedelta(days=30))
+        db.session.add(link)
+        db.session.flush()
+        db.session.add(FeedbackResponse(link_id=link.id, client_id=c.id, score=3))
+        db.session.commit()
+        return business, owner, s1, s2, t.id
+
+
+def _chart_data(http, name, query=""):
+    fragment = http.get(f"/dashboard/charts/{name}{query}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and "<tbody><tr>" in fragment
+    return json.loads(html.unescape(re.search(r'data-chart="([^"]+)"', fragment).group(1)))
+
+
+def _figure(page, testid):
+    return re.search(rf'data-testid="{testid}">(.*?)</article>', page, re.S).group(1)
+
+
+def _repeat(page):
+    """(bought twice or more, bought) as the figure's line says it, in any language."""
+    found = re.search(r'class="muted">(\d+)\D+(\d+)', _figure(page, "fig-repeat"))
+    return int(found.group(1)), int(found.group(2))
+
+
+def test_a_seller_sees_only_their_own_clients_and_cannot_override_it(app, make):
+    business, owner, s1, s2, _t = _book(app, make)
+    seller = app.test_client()
+    login(seller, s1.email)
+    for path in ("/dashboard", f"/dashboard?seller={s2.id}"):
+        page = seller.get(path).get_data(as_text=True)
+        assert _repeat(page) == (1, 2)                 # a bought twice, b once; not c
+        assert re.search(r"<strong>\s*—\s*</strong>", _figure(page, "fig-nps"))   # c's answer is not theirs
+        assert 'name="seller"' not in page                                     # no seller to choose
+        assert f"seller={s1.id}" in page and f"seller={s2.id}" not in page
+    # the charts too: a frequent and a buyer on the ladder, whatever the address says
+    assert _chart_data(seller, "tiers", f"?seller={s2.id}")["data"]["datasets"][0]["data"] == [1, 0, 1, 0]
+    assert seller.get("/dashboard/funnel").status_code == 403
+
+    boss = app.test_client()
+    login(boss, owner.email)
+    page = boss.get("/dashboard").get_data(as_text=True)
+    assert _repeat(page) == (1, 3)                                     # a twice; b, c once
+    assert re.search(r"<strong>-100</strong>", _figure(page, "fig-nps"))       # c's 3
+    assert 'name="seller"' in page
+    assert _chart_data(boss, "tiers")["data"]["datasets"][0]["data"] == [1, 0, 1, 1]
+    page = boss.get(f"/dashboard?seller={s2.id}").get_data(as_text=True)     # a manager may pick a seller
+    assert _repeat(page) == (0, 1)
+    assert f'<option value="{s2.id}" selected>' in page
+
+
+def test_filters_stay_in_the_url_and_reach_charts_and_lists(app, make):
+    business, owner, s1, _s2, territory = _book(app, make)
+    boss = app.test_client()
+    login(boss, owner.email)
+    page = html.unescape(boss.get(f"/dashboard?days=30&seller={s1.id}&territory={territory}").get_data(as_text=True))
+    assert '<option value="30" selected>' in page and f'<option value="{territory}" selected>' in page
+    # a bought twice in 90 days but once (3 days ago) in the last 30: b and a once each
+    assert _repeat(page) == (0, 2)
+    for name in CHARTS:
+        assert re.search(rf'hx-get="/dashboard/charts/{name}\?(?=[^"]*days=30)(?=[^"]*seller={s1.id})'
+                         rf'(?=[^"]*territory={territory})', page), name
+    who = re.search(r'data-testid="who-dropped" href="([^"]+)"|href="([^"]+)" data-testid="who-dropped"', page)
+    url = who.group(1) or who.group(2)
+    assert "dropped=1" in url and f"seller={s1.id}" in url and f"territory={territory}" in url
+    assert re.search(r'data-testid="who-dropped"><small>\D*1\D', page)
+    listed = boss.get(url).get_data(as_text=True)
+    assert "Beto" in listed and "Ana" not in listed and "Carla" not in listed
+    assert re.search(rf'href="/referrals\?(?=[^"]*days=30)(?=[^"]*seller={s1.id})(?=[^"]*territory={territory})', page)
+
+
+def _count(app, http, path):
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def counter(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        assert http.get(path, headers={"HX-Request": "true"} if "charts" in path else {}).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    return len(statements)
+
+
+def _grow(app, business, seller, n):
+    """n clients of the seller, each with a sale, a feedback answer, a done call, a
+    referral and a resolved complaint: every figure has rows to read."""
+    from pymes.clients.models import TierChange
+    from pymes.complaints.models import Complaint
+
+    today, now = date.today(), utcnow()
+    with app.app_context(), bound(business.id):
+        clients = [Client(name=f"Cliente {i:04d}", seller_id=seller.id, tier="sporadic") for i in range(n)]
+        friend = Client(name="Amiga", kind="prospect")
+        db.session.add_all(clients + [friend])
+        db.session.flush()
+        for i, c in enumerate(clients):
+            db.session.add(Sale(client_id=c.id, seller_id=seller.id, sold_on=today - timedelta(days=i % 300),
+                                description="x", amount=1000))
+            link = FeedbackLink(client_id=c.id, expires_at=now + timedelta(days=30))
+            db.session.add(link)
+            db.session.flush()
+            db.session.add(FeedbackResponse(link_id=link.id, client_id=c.id, score=i % 11))
+            db.session.add(Activity(client_id=c.id, seller_id=seller.id, kind="call", purpose="follow_up",
+                                    due_on=today - timedelta(days=1 + i % 200), status="done", done_at=now))
+            db.session.add(TierChange(client_id=c.id, old_tier="buyer", new_tier="sporadic", source="computed"))
+            db.session.add(Referral(referrer_id=c.id, prospect_id=friend.id, name="x", email="x@example.com"))
+            db.session.add(Complaint(client_id=c.id, opened_at=now - timedelta(days=3), ack_due_at=now,
+                                     resolve_due_at=now, resolved_at=now - timedelta(days=1), status="resolved",
+                                     remedy="apology", remedy_cost=10))
+        db.session.commit()
+
+
+def test_sql_statements_per_dashboard_page_do_not_grow_with_the_data(app, make):
+    counts = {}
+    for n in (3, 60):
+        business, owner, _manager, seller = make.team()
+        _grow(app, business, seller, n)
+        boss, own = app.test_client(), app.test_client()
+        login(boss, owner.email)
+        login(own, seller.email)
+        paths = ["/dashboard", "/dashboard?days=30&territory=1"] + [f"/dashboard/charts/{c}" for c in CHARTS]
+        counts[n] = [_count(app, boss, p) for p in paths] + [_count(app, own, p) for p in paths]
+    assert counts[3] == counts[60], counts
