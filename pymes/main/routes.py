@@ -30,11 +30,12 @@ def home():
     today = business_today()
     mine = agenda(current_user.id, today)
     team = agenda(None, today) if current_user.has_role("owner", "manager") else None
+    own = (Client.seller_id == current_user.id,) if current_user.role == "seller" else ()  # a seller's own ladder
     tiers = dict(db.session.execute(
-        select(Client.tier, func.count()).where(Client.deleted_at.is_(None), Client.kind == "client")
+        select(Client.tier, func.count()).where(Client.deleted_at.is_(None), Client.kind == "client", *own)
         .group_by(Client.tier)).all())
     dropped = db.session.execute(select(func.count()).select_from(Client).where(
-        Client.deleted_at.is_(None), Client.tier_dropped_at.is_not(None))).scalar_one()
+        Client.deleted_at.is_(None), Client.tier_dropped_at.is_not(None), *own)).scalar_one()
     from ..clients.loyalty import TIER_LABELS
     from ..complaints.services import counts as complaint_counts
 

@@ -168,3 +168,20 @@ def test_sql_statements_per_dashboard_page_do_not_grow_with_the_data(app, make):
         paths = ["/dashboard", "/dashboard?days=30&territory=1"] + [f"/dashboard/charts/{c}" for c in CHARTS]
         counts[n] = [_count(app, boss, p) for p in paths] + [_count(app, own, p) for p in paths]
     assert counts[3] == counts[60], counts
+
+
+def test_home_gives_a_seller_their_own_ladder_and_the_way_to_their_dashboard(app, make):
+    business, owner, s1, s2, _t = _book(app, make)
+    seller = app.test_client()
+    login(seller, s1.email)
+    home = seller.get("/").get_data(as_text=True)
+    loyalty = re.search(r'data-testid="loyalty">(.*?)</article>', home, re.S).group(1)
+    assert 'data-testid="to-dashboard"' in loyalty
+    # Ana (frequent) and Beto (buyer, dropped) are theirs; Carla the apostle is not
+    assert re.search(r"tier=apostle&amp;mine=1\">[^<]+</a>: 0", loyalty)
+    assert re.search(r"tier=frequent&amp;mine=1\">[^<]+</a>: 1", loyalty)
+    assert "dropped=1&amp;mine=1" in loyalty
+    boss = app.test_client()
+    login(boss, owner.email)
+    loyalty = re.search(r'data-testid="loyalty">(.*?)</article>', boss.get("/").get_data(as_text=True), re.S).group(1)
+    assert re.search(r"tier=apostle&amp;mine=0\">[^<]+</a>: 1", loyalty)
