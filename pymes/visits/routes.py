@@ -69,7 +69,8 @@ def agenda():
     """Today, overdue and this week. Sellers see their own; managers pick a seller or everyone."""
     seller_id = _whose_agenda()
     today = business_today()
-    plan = services.agenda(seller_id, today)
+    page = request.args.get("overdue_page", "1")
+    plan = services.agenda(seller_id, today, overdue_page=int(page) if page.isdigit() and len(page) < 7 else 1)
     from .calendar import has_feed
 
     return render("visits/agenda.html", plan=plan, today=today, seller_id=seller_id, team=_team(),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..accounts.models import User
 from ..clients.models import Client
@@ -167,19 +167,42 @@ class Agenda:
     overdue: list
     today: list
     week: list
+    overdue_total: int = 0
+    overdue_page: int = 1
+    overdue_pages: int = 1
 
 
-def agenda(seller_id: int | None, today: date) -> Agenda:
-    """Planned contacts of one seller (or everyone, ``None``) with their clients, in one query."""
-    stmt = (select(Activity, Client).join(Client, Client.id == Activity.client_id)
-            .where(Activity.status == "planned", Activity.due_on <= today + timedelta(days=7),
-                   Client.deleted_at.is_(None))
-            .order_by(Activity.due_on, Activity.id))
+OVERDUE_PAGE = 25
+
+
+def agenda(seller_id: int | None, today: date, overdue_page: int | None = None) -> Agenda:
+    """Planned contacts of one seller (or everyone, ``None``) with their clients.
+
+    Without ``overdue_page`` (the digest) everything overdue comes in one query. With it
+    (the agenda page), overdue contacts come a page of ``OVERDUE_PAGE`` at a time, oldest
+    first, with their total: a team that fell behind by hundreds of calls still gets its
+    agenda at once, and the statements per page stay three whatever the backlog."""
+    base = (select(Activity, Client).join(Client, Client.id == Activity.client_id)
+            .where(Activity.status == "planned", Client.deleted_at.is_(None)))
     if seller_id is not None:
-        stmt = stmt.where(Activity.seller_id == seller_id)
-    rows = db.session.execute(stmt).all()
-    return Agenda(overdue=[r for r in rows if r[0].due_on < today], today=[r for r in rows if r[0].due_on == today],
-                  week=[r for r in rows if r[0].due_on > today])
+        base = base.where(Activity.seller_id == seller_id)
+    order = (Activity.due_on, Activity.id)
+    if overdue_page is None:
+        rows = db.session.execute(base.where(Activity.due_on <= today + timedelta(days=7)).order_by(*order)).all()
+        overdue = [r for r in rows if r[0].due_on < today]
+        return Agenda(overdue=overdue, today=[r for r in rows if r[0].due_on == today],
+                      week=[r for r in rows if r[0].due_on > today], overdue_total=len(overdue))
+    upcoming = db.session.execute(base.where(Activity.due_on >= today, Activity.due_on <= today + timedelta(days=7))
+                                  .order_by(*order)).all()
+    late = base.where(Activity.due_on < today)
+    total = db.session.execute(select(func.count()).select_from(late.with_only_columns(Activity.id).subquery())
+                               ).scalar_one()
+    pages = max((total + OVERDUE_PAGE - 1) // OVERDUE_PAGE, 1)
+    page = min(max(overdue_page, 1), pages)
+    overdue = db.session.execute(late.order_by(*order).limit(OVERDUE_PAGE).offset((page - 1) * OVERDUE_PAGE)).all()
+    return Agenda(overdue=overdue, today=[r for r in upcoming if r[0].due_on == today],
+                  week=[r for r in upcoming if r[0].due_on > today], overdue_total=total, overdue_page=page,
+                  overdue_pages=pages)
 
 
 def save_cadence(values: dict) -> None:

@@ -353,3 +353,48 @@ def test_history_typed_in_late_plans_nothing_long_overdue(app, make):
                                              "amount": "1000", "margin_kind": "amount", "seller_id": str(seller.id)})
     purposes = [p[1] for p in activities(app, business, cid)]
     assert "delivery" in purposes and "follow_up" in purposes  # two days late still gets its visit
+
+
+def test_a_long_backlog_of_overdue_contacts_comes_a_page_at_a_time(app, make):
+    """A team 60 calls behind sees the oldest 25 first, the total, and the way to the
+    more recent ones; the statements per page do not grow with the backlog."""
+    from datetime import timedelta
+
+    from pymes.clients.models import Client
+    from pymes.extensions import db
+    from pymes.i18n import business_today
+    from pymes.tenancy import bound
+    from pymes.visits import services
+    from pymes.visits.models import Activity
+
+    business, owner, _manager, seller = make.team("Ferretería Atrasada")
+    with app.test_request_context(), bound(business.id):
+        from flask import g
+
+        g.business = business
+        today = business_today(business)
+        clients = [Client(name=f"Cliente call-{n:02d}", seller_id=seller.id) for n in range(60)]
+        client = Client(name="Cliente today-visit", seller_id=seller.id)
+        db.session.add_all(clients + [client])
+        db.session.flush()
+        for n in range(60):
+            db.session.add(Activity(client_id=clients[n].id, seller_id=seller.id, kind="call", purpose="follow_up",
+                                    due_on=today - timedelta(days=61 - n), notes=f"call-{n:02d}"))
+        db.session.add(Activity(client_id=client.id, seller_id=seller.id, kind="visit", purpose="check_in",
+                                due_on=today, notes="today-visit"))
+        db.session.commit()
+        first = services.agenda(seller.id, today, overdue_page=1)
+        last = services.agenda(seller.id, today, overdue_page=9)
+        everything = services.agenda(seller.id, today)
+    assert first.overdue_total == 60 and first.overdue_pages == 3 and len(first.overdue) == 25
+    assert [a.notes for a, _c in first.overdue][:2] == ["call-00", "call-01"]
+    assert last.overdue_page == 3 and [a.notes for a, _c in last.overdue][-1] == "call-59"
+    assert [a.notes for a, _c in first.today] == ["today-visit"]
+    assert len(everything.overdue) == 60  # the digest still lists them all
+
+    http = app.test_client()
+    login(http, seller.email)
+    page = http.get("/agenda").get_data(as_text=True)
+    assert 'data-testid="overdue-pager"' in page and "call-00" in page and "call-59" not in page
+    page = http.get("/agenda?overdue_page=3").get_data(as_text=True)
+    assert "call-59" in page and "call-00" not in page and "today-visit" in page
