@@ -21,6 +21,7 @@ class FeedbackLink(TenantScoped, TimestampMixin, db.Model):
         ForeignKeyConstraint(["tenant_id", "created_by_id"], ["users.tenant_id", "users.id"]),
         Index("ix_feedback_links_tenant_client", "tenant_id", "client_id"),
         Index("ix_feedback_links_tenant_sale", "tenant_id", "sale_id"),
+        Index("ix_feedback_links_tenant_created", "tenant_id", "created_at"),  # response rate per period and month
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -45,6 +45,7 @@ class Referral(TenantScoped, TimestampMixin, db.Model):
         Index("ix_referrals_referrer", "tenant_id", "referrer_id"),
         Index("ix_referrals_prospect", "tenant_id", "prospect_id"),
         Index("ix_referrals_status", "tenant_id", "status", "created_at"),
+        Index("ix_referrals_tenant_created", "tenant_id", "created_at"),  # referrals made per period and month
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

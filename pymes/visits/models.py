@@ -30,6 +30,7 @@ class Activity(TenantScoped, TimestampMixin, db.Model):
         CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="satisfaction"),
         Index("ix_activities_agenda", "tenant_id", "seller_id", "status", "due_on"),
         Index("ix_activities_client", "tenant_id", "client_id", "due_on"),
+        Index("ix_activities_tenant_due", "tenant_id", "due_on"),  # the whole team's agenda and the monthly follow-up series
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
