@@ -5,7 +5,8 @@ every page and every export keep working, writes are refused with a message, and
 banner on every page says when the purge happens, with a cancel button for owners."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, g, has_request_context, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, flash, g, has_request_context, redirect, render_template, request,
+                   stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -93,14 +94,7 @@ def page():
 @owner_required
 def export():
     business = g.business
-    handle = services.export_archive(business)
-
-    def chunks():
-        with handle:
-            while block := handle.read(64 * 1024):
-                yield block
-
-    response = Response(chunks(), mimetype="application/zip")
+    response = Response(stream_with_context(services.export_archive(business)), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{services.archive_name(business)}"'
     response.headers["Cache-Control"] = "no-store"
     return response

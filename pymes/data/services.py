@@ -8,11 +8,8 @@ never leave the database; a model may also mark a column with
 ``info={"export": False}``."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
-import tempfile
 import unicodedata
 import zipfile
 from datetime import date, datetime, timedelta, timezone
@@ -36,6 +33,7 @@ log = logging.getLogger(__name__)
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "key_hash", "wall_key", "checkout_url",
                             "checkout_session_id"})
 BATCH = 1000
+CHUNK_BYTES = 64 * 1024  # compressed bytes gathered before they leave
 LOGO_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
 
@@ -48,16 +46,23 @@ def tenant_tables() -> list[Table]:
 
 def dependent_tables() -> list[tuple[Table, object, Table, object]]:
     """Tables without a ``tenant_id`` whose rows belong to a tenant through a foreign key
-    to a tenant table (log-in sessions through their user): (table, column, parent,
-    parent column)."""
+    to a tenant table (log-in sessions through their user) or to the business itself:
+    (table, column, parent, parent column)."""
     found = []
     for table in db.metadata.sorted_tables:
         if "tenant_id" in table.c or table.name == Business.__tablename__:
             continue
         for fk in table.foreign_keys:
-            if "tenant_id" in fk.column.table.c:
+            if "tenant_id" in fk.column.table.c or fk.column.table.name == Business.__tablename__:
                 found.append((table, fk.parent, fk.column.table, fk.column))
     return found
+
+
+def _owned(parent: Table, parent_column, tenant_id: int):
+    """The parent keys that belong to the tenant: a subquery, or the tenant id itself."""
+    if parent.name == Business.__tablename__:
+        return [tenant_id]
+    return select(parent_column).where(parent.c.tenant_id == tenant_id)
 
 
 def is_secret(column) -> bool:
@@ -97,37 +102,70 @@ def _table_rows(table: Table, columns: list, tenant_id: int, counter: list):
         yield [_cell(v) for v in row]
 
 
-def _write_csv(archive: zipfile.ZipFile, name: str, table: Table, tenant_id: int) -> dict:
-    """One CSV in the zip, written as the rows come (EXP-1 through the exports' helper)."""
+class _Sink:
+    """A write-only file for ``zipfile``: it keeps what was written until the stream
+    takes it. ``tell`` fails, so zipfile writes a streamable zip (data descriptors)."""
+
+    def __init__(self):
+        self.parts: list[bytes] = []
+
+    def write(self, data) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def tell(self):
+        raise OSError("not seekable")
+
+    def take(self) -> bytes:
+        data, self.parts = b"".join(self.parts), []
+        return data
+
+
+def _write_csv(archive: zipfile.ZipFile, sink: _Sink, name: str, table: Table, tenant_id: int, entry: dict):
+    """One CSV in the zip, written as the rows come (EXP-1 through the exports' helper);
+    yields the compressed bytes as they are ready."""
     columns = export_columns(table)
     counter = [0]
+    entry.update({"file": name, "table": table.name, "columns": [c.name for c in columns]})
     with archive.open(name, "w", force_zip64=True) as raw:
-        for chunk in csv_stream([c.name for c in columns], _table_rows(table, columns, tenant_id, counter)):
+        for chunk in csv_stream(entry["columns"], _table_rows(table, columns, tenant_id, counter)):
             raw.write(chunk.encode("utf-8"))
-    return {"file": name, "table": table.name, "rows": counter[0], "columns": [c.name for c in columns]}
+            if sum(map(len, sink.parts)) >= CHUNK_BYTES:
+                yield sink.take()
+    entry["rows"] = counter[0]
+    yield sink.take()
 
 
 def export_archive(business: Business):
-    """A temporary zip file of everything the business owns: ``businesses.csv`` (its own
-    row), one CSV per tenant table, its logo, and ``manifest.json``. Rows are read in
-    batches and the zip is written to disk, so memory stays flat whatever the size.
+    """Everything the business owns as a zip, streamed: ``businesses.csv`` (its own row),
+    one CSV per tenant table, its logo, and ``manifest.json`` last (it holds the row
+    counts). Rows are read in batches and bytes leave as they are compressed, so memory
+    stays flat and the download starts at once whatever the size.
 
-    The caller gets an open file positioned at the start and closes it."""
-    tenant_id = business.id
-    handle = tempfile.TemporaryFile()
-    files = []
-    with bound(tenant_id), zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        files.append(_write_csv(archive, "businesses.csv", Business.__table__, tenant_id))
-        for table in tenant_tables():
-            files.append(_write_csv(archive, f"{table.name}.csv", table, tenant_id))
+    A streamed body is read after the request's teardown has unbound the tenant, so the
+    generator binds it itself, from the logged-in owner's business (layer 1)."""
+    tenant_id, name = business.id, business.name
+    sink = _Sink()
+    files: list[dict] = []
+    with bound(tenant_id):
+        archive = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED)
+        for file_name, table in [("businesses.csv", Business.__table__)] + [
+                (f"{t.name}.csv", t) for t in tenant_tables()]:
+            entry: dict = {}
+            yield from _write_csv(archive, sink, file_name, table, tenant_id, entry)
+            files.append(entry)
         logo, mime = db.session.execute(
             select(Business.logo, Business.logo_mime).where(Business.id == tenant_id)).one()
         if logo:
-            name = f"logo.{LOGO_EXTENSIONS.get(mime or '', 'bin')}"
-            archive.writestr(name, logo)
-            files.append({"file": name, "table": "businesses", "column": "logo", "mime": mime, "bytes": len(logo)})
+            logo_name = f"logo.{LOGO_EXTENSIONS.get(mime or '', 'bin')}"
+            archive.writestr(logo_name, logo)
+            files.append({"file": logo_name, "table": "businesses", "column": "logo", "mime": mime,
+                          "bytes": len(logo)})
         manifest = {
-            "business": business.name,
+            "business": name,
             "business_id": tenant_id,
             "generated_at": utcnow().replace(microsecond=0).isoformat().replace("+00:00", "Z"),
             "format": "CSV, UTF-8 with BOM, comma-separated, header row; times in UTC (ISO 8601); "
@@ -135,8 +173,9 @@ def export_archive(business: Business):
             "files": files,
         }
         archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
-    handle.seek(0)
-    return handle
+        archive.close()
+        db.session.rollback()
+    yield sink.take()
 
 
 def archive_name(business: Business) -> str:
@@ -218,8 +257,7 @@ def purge_business(tenant_id: int, now: datetime | None = None) -> bool:
                 db.session.rollback()
                 return False
             for table, column, parent, parent_column in dependent_tables():
-                owned = select(parent_column).where(parent.c.tenant_id == tenant_id)
-                db.session.execute(delete(table).where(column.in_(owned)))
+                db.session.execute(delete(table).where(column.in_(_owned(parent, parent_column, tenant_id))))
             for table in reversed(tenant_tables()):
                 db.session.execute(delete(table).where(table.c.tenant_id == tenant_id))
             db.session.execute(delete(Business.__table__).where(Business.__table__.c.id == tenant_id))

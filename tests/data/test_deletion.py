@@ -30,9 +30,10 @@ def counts(owner_engine, tenant_id) -> dict[str, int]:
         found = {t.name: conn.execute(text(f'SELECT count(*) FROM "{t.name}" WHERE tenant_id = :t'),
                                       {"t": tenant_id}).scalar_one() for t in tenant_tables()}
         for table, column, parent, parent_column in dependent_tables():
+            owned = (":t" if parent.name == "businesses" else
+                     f'SELECT "{parent_column.name}" FROM "{parent.name}" WHERE tenant_id = :t')
             found[table.name] = conn.execute(text(
-                f'SELECT count(*) FROM "{table.name}" WHERE "{column.name}" IN '
-                f'(SELECT "{parent_column.name}" FROM "{parent.name}" WHERE tenant_id = :t)'), {"t": tenant_id}
+                f'SELECT count(*) FROM "{table.name}" WHERE "{column.name}" IN ({owned})'), {"t": tenant_id}
             ).scalar_one()
         found["businesses"] = conn.execute(text("SELECT count(*) FROM businesses WHERE id = :t"),
                                            {"t": tenant_id}).scalar_one()

@@ -95,3 +95,47 @@ def test_only_the_owner_downloads_or_sees_the_page(app, make, client):
     assert "/settings/data/export.zip" in page
     settings = client.get("/settings/business").get_data(as_text=True)
     assert 'href="/settings/data"' in settings
+
+
+def test_the_zip_streams_in_small_chunks(app, make, client, tmp_path, monkeypatch):
+    """5,000 clients leave in chunks as they are compressed: no chunk holds more than a
+    small part of the file, so memory stays flat whatever the business's size."""
+    import hashlib
+
+    from sqlalchemy import insert
+
+    from pymes.clients.models import Client
+    from pymes.data import services
+    from pymes.db import utcnow
+    from pymes.extensions import db
+    from pymes.tenancy import bound
+
+    monkeypatch.setattr(services, "CHUNK_BYTES", 8 * 1024)
+    business = make.business("Negocio Grande")
+    owner = make.user(business, "owner")
+    with app.app_context(), bound(business.id):
+        now = utcnow()
+        db.session.execute(insert(Client), [
+            {"tenant_id": business.id, "name": f"Cliente {i:05d}", "kind": "client", "company": "",
+             "tax_id": f"{i * 7919 % 100003}-{i % 10}", "address": f"Calle {i * 31 % 9973}",
+             "notes": hashlib.sha256(str(i).encode()).hexdigest(),
+             "is_key": False, "tier_override_reason": "", "sales_count": 0, "revenue_12m": 0,
+             "created_at": now, "updated_at": now} for i in range(5_000)])
+        db.session.commit()
+    login(client, owner.email)
+
+    response = client.get("/settings/data/export.zip", buffered=False)
+    sizes = []
+    with open(tmp_path / "all.zip", "wb") as out:
+        for chunk in response.response:
+            sizes.append(len(chunk))
+            out.write(chunk)
+    response.close()
+
+    archive = zipfile.ZipFile(tmp_path / "all.zip")
+    assert archive.testzip() is None
+    manifest = json.loads(archive.read("manifest.json"))
+    assert next(f for f in manifest["files"] if f["table"] == "clients")["rows"] == 5_000
+    assert len(read_csv(archive, "clients.csv")) == 5_000
+    assert sum(sizes) > 4 * max(sizes), sizes  # streamed in parts, not one block at the end
+    assert max(sizes) < 64 * 1024
