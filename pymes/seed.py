@@ -166,7 +166,8 @@ def _follow_up(business, sales: list[dict], sale_ids: list[int], rnd, today) -> 
         past = delivered < today
         activities.append(dict(base, kind="visit", purpose="delivery", due_on=delivered,
                                status="done" if past else "planned", satisfaction=rnd.randint(3, 5) if past else None,
-                               done_at=_at(delivered, 15) if past else None))
+                               done_at=_at(delivered, 15) if past else None,
+                               done_on=delivered if past else None))
         if delivered < year_ago:
             continue
         call_on = delivered + timedelta(days=3)
@@ -177,7 +178,8 @@ def _follow_up(business, sales: list[dict], sale_ids: list[int], rnd, today) -> 
         late = rnd.randint(0, 4) if status == "done" else 0
         activities.append(dict(base, kind="call", purpose="follow_up", due_on=call_on, status=status,
                                satisfaction=rnd.randint(2, 5) if status == "done" else None,
-                               done_at=_at(call_on + timedelta(days=late), 17) if status == "done" else None))
+                               done_at=_at(call_on + timedelta(days=late), 17) if status == "done" else None,
+                               done_on=call_on + timedelta(days=late) if status == "done" else None))
         if call_on < today and rnd.random() < 0.33:
             answered = _at(min(call_on + timedelta(days=1), today), 20)
             links.append({"tenant_id": business.id, "client_id": sale["client_id"], "sale_id": sale_id,

@@ -40,3 +40,33 @@ def test_every_tenant_table_has_an_indexed_not_null_tenant_id(database):
         indexed = [ix for ix in inspector.get_indexes(table) if ix["column_names"][:1] == ["tenant_id"]]
         unique = [uq for uq in inspector.get_unique_constraints(table) if uq["column_names"][:1] == ["tenant_id"]]
         assert indexed or unique, f"{table}.tenant_id is not indexed"
+
+
+def test_0014_gives_logged_contacts_the_business_s_day(tmp_path):
+    """A call logged at 02:30 UTC on 2 December was logged on 1 December in Santiago and
+    on 2 December in Madrid: the backfill uses each business's zone."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'done_on.sqlite3'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        upgrade(revision="0013")
+        with db.engine.begin() as conn:
+            for bid, zone in ((1, "America/Santiago"), (2, "Europe/Madrid")):
+                conn.execute(text("INSERT INTO businesses (id, name, country, currency, timezone, language, "
+                                  "sellers_see_only_own, created_at, updated_at) VALUES (:id, 'B', 'CL', 'CLP', :z, "
+                                  "'es', 0, '2026-01-01', '2026-01-01')"), {"id": bid, "z": zone})
+                conn.execute(text("INSERT INTO clients (id, tenant_id, kind, name, company, tax_id, address, notes, "
+                                  "is_key, tier_override_reason, sales_count, revenue_12m, created_at, updated_at) "
+                                  "VALUES (:id, :t, 'client', 'C', '', '', '', '', 0, '', 0, 0, '2026-01-01', "
+                                  "'2026-01-01')"), {"id": bid, "t": bid})
+                conn.execute(text("INSERT INTO activities (tenant_id, client_id, kind, purpose, due_on, status, notes, "
+                                  "opportunity, done_at, created_at, updated_at) VALUES (:t, :t, 'call', 'follow_up', "
+                                  "'2026-12-01', 'done', '', 0, '2026-12-02 02:30:00.000000+00:00', '2026-01-01', "
+                                  "'2026-01-01')"), {"t": bid})
+        upgrade()
+        with db.engine.connect() as conn:
+            days = dict(conn.execute(text("SELECT tenant_id, done_on FROM activities")).all())
+        db.engine.dispose()
+    assert {k: str(v) for k, v in days.items()} == {1: "2026-12-01", 2: "2026-12-02"}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (CheckConstraint, Date, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint,
+                        event, select)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import TimestampMixin, UTCDateTime
@@ -45,6 +46,9 @@ class Activity(TenantScoped, TimestampMixin, db.Model):
     satisfaction: Mapped[int | None] = mapped_column(Integer)
     opportunity: Mapped[bool] = mapped_column(default=False)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the business's calendar day the outcome was logged: "on time" is done_on <= due_on,
+    # judged once where the business was, and countable in SQL over (tenant_id, due_on)
+    done_on: Mapped[date | None] = mapped_column(Date)
 
 
 class FollowUpSettings(TenantScoped, db.Model):
@@ -81,3 +85,16 @@ class DigestLog(TenantScoped, db.Model):
     user_id: Mapped[int] = mapped_column(Integer)
     day: Mapped[date] = mapped_column(Date)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+@event.listens_for(Activity, "before_insert")
+@event.listens_for(Activity, "before_update")
+def _stamp_done_on(mapper, connection, target: Activity) -> None:
+    """Whatever logs an outcome, ``done_on`` is the business's calendar day of ``done_at``."""
+    if target.done_at is not None and target.done_on is None:
+        from zoneinfo import ZoneInfo
+
+        from ..accounts.models import Business
+
+        zone = connection.execute(select(Business.timezone).where(Business.id == target.tenant_id)).scalar()
+        target.done_on = target.done_at.astimezone(ZoneInfo(zone or "UTC")).date()

@@ -109,6 +109,7 @@ def log_outcome(activity: Activity, *, status: str, notes: str = "", satisfactio
     activity.satisfaction = satisfaction
     activity.opportunity = bool(opportunity)
     activity.done_at = utcnow()
+    activity.done_on = today
     if status == "done":
         client = db.session.get(Client, activity.client_id)
         schedule_checkin(client, today)
