@@ -45,8 +45,10 @@ def test_a_manager_filters_the_referrals_and_picks_a_custom_period(browser, live
     expect(page.get_by_test_id("export-csv")).to_be_disabled()
     assert "status=lost" in page.url
     page.get_by_test_id("referral-filters").locator("select[name=status]").select_option("")
+    expect(page.get_by_test_id("referral")).to_have_count(2)  # that swap is done before the next choice
 
     page.get_by_test_id("referral-filters").locator("select[name=days]").select_option("custom")
+    expect(page.locator("#period-from")).to_be_visible()
     today = date.today()
     page.fill("#period-from", (today - timedelta(days=5)).isoformat())
     page.fill("#period-to", (today - timedelta(days=10)).isoformat())
