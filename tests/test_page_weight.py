@@ -17,7 +17,11 @@ LIMIT = 100 * 1024
 @pytest.fixture(scope="module", autouse=True)
 def gzip_copies():
     """What scripts/setup does, for a checkout where it has not run since a file changed."""
-    if any(not Path(str(f) + ".gz").exists() for f in STATIC.rglob("*.*") if f.suffix in (".css", ".js")):
+    def stale(f: Path) -> bool:
+        gz = Path(str(f) + ".gz")
+        return not gz.exists() or gz.stat().st_mtime < f.stat().st_mtime
+
+    if any(stale(f) for f in STATIC.rglob("*.*") if f.suffix in (".css", ".js")):
         from whitenoise.compress import Compressor
 
         compressor = Compressor(use_brotli=False, quiet=True)

@@ -19,6 +19,13 @@ from ..factories import PASSWORD
 pytestmark = pytest.mark.browser
 
 
+def settled(page) -> None:
+    """Wait until htmx has finished swapping and settling the new list (a person cannot
+    pick the next filter within those milliseconds; a test can)."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    page.wait_for_timeout(50)
+
+
 def test_a_manager_filters_the_referrals_and_picks_a_custom_period(browser, live_server, app, make, shoot):
     business, _owner, manager, seller = make.team("Vivero Los Aromos")
     with app.app_context(), bound(business.id):
@@ -44,11 +51,14 @@ def test_a_manager_filters_the_referrals_and_picks_a_custom_period(browser, live
     expect(page.get_by_test_id("nothing-to-export")).to_be_visible()
     expect(page.get_by_test_id("export-csv")).to_be_disabled()
     assert "status=lost" in page.url
+    settled(page)
     page.get_by_test_id("referral-filters").locator("select[name=status]").select_option("")
-    expect(page.get_by_test_id("referral")).to_have_count(2)  # that swap is done before the next choice
+    expect(page.get_by_test_id("referral")).to_have_count(2)
+    settled(page)
 
     page.get_by_test_id("referral-filters").locator("select[name=days]").select_option("custom")
     expect(page.locator("#period-from")).to_be_visible()
+    settled(page)  # picking "Choose the days" asked for the list too
     today = date.today()
     page.fill("#period-from", (today - timedelta(days=5)).isoformat())
     page.fill("#period-to", (today - timedelta(days=10)).isoformat())
@@ -57,6 +67,7 @@ def test_a_manager_filters_the_referrals_and_picks_a_custom_period(browser, live
     expect(page.locator("#period-to")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_test_id("referral")).to_have_count(0)
     shoot(page, "referrals-filters", "period-error")
+    settled(page)
 
     page.fill("#period-to", today.isoformat())
     page.get_by_test_id("apply-filters").click()
