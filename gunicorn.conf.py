@@ -17,7 +17,7 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 
 from gunicorn.glogging import Logger  # noqa: E402
 
-_SECRET = re.compile(r"[A-Za-z0-9_-]{32,}")
+_SECRET = re.compile(r"[A-Za-z0-9_-]{32,}|(?<=/r/)[A-Za-z0-9_-]+")  # and referral codes: pymes/logs.py
 
 
 class RedactingLogger(Logger):

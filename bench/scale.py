@@ -100,6 +100,11 @@ def plans(database_url: str, email: str, password: str, targets) -> dict[str, li
         found = []
         with engine.connect() as conn:
             raw = conn.connection.driver_connection
+            if not sqlite:  # the planner rightly reads a table of a few rows whole: only big ones count
+                cursor = raw.cursor()
+                cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relkind = 'r'")
+                small = {name for name, rows in cursor.fetchall() if rows < 10_000}
+                cursor.close()
             for statement, parameters in seen:
                 cursor = raw.cursor()
                 try:
@@ -114,7 +119,7 @@ def plans(database_url: str, email: str, password: str, targets) -> dict[str, li
                         cursor.execute("EXPLAIN " + statement, parameters)
                         for (line,) in cursor.fetchall():
                             match = re.search(r"Seq Scan on (\w+)", line)
-                            if match and match.group(1) in BIG_TABLES:
+                            if match and match.group(1) in BIG_TABLES and match.group(1) not in small:
                                 found.append(f"{line.strip()} ← {statement[:140]}")
                 except Exception as error:  # noqa: BLE001 - an unexplainable statement is reported, not fatal
                     found.append(f"could not explain ({type(error).__name__}): {statement[:100]}")

@@ -130,6 +130,24 @@ def register_request_hooks(app: Flask) -> None:
             bind_tenant(current_user.tenant_id)
             g.business = current_user.business
 
+    @app.before_request
+    def own_clients_only():
+        """A seller restricted to their own clients (the business's setting) gets the
+        same 404 as for a missing id on every page about another seller's client: the
+        client's own pages, its sales' plans, its visits and calls, its feedback links."""
+        args = request.view_args or {}
+        if not args or not current_user.is_authenticated:
+            return
+        from flask import abort
+
+        from .clients.services import client_in_view_args, restricted_to_own, sees_client
+
+        if not restricted_to_own(current_user):
+            return
+        client_id = client_in_view_args(args)
+        if client_id is not None and not sees_client(current_user, client_id):
+            abort(404)
+
     @app.after_request
     def headers(response):
         response = apply_headers(response)

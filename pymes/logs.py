@@ -13,7 +13,9 @@ import logging
 import re
 from datetime import datetime, timezone
 
-SECRET = re.compile(r"[A-Za-z0-9_-]{32,}")
+# 32+ URL-safe characters (tokens, session keys, Stripe secrets), and the shorter personal
+# referral code after /r/ (a public link as well)
+SECRET = re.compile(r"[A-Za-z0-9_-]{32,}|(?<=/r/)[A-Za-z0-9_-]+")
 EMAIL = re.compile(r"\b([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
 
 

@@ -33,6 +33,20 @@ def test_a_traceback_is_redacted_too():
     assert "ValueError" in entry["exc"] and TOKEN not in line
 
 
+def test_a_referral_code_is_redacted_though_short():
+    assert redact("GET /r/Ab3_x-9QzK12 from the QR") == "GET /r/[redacted] from the QR"
+
+
+def test_the_access_log_redacts_referral_codes_too():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", Path(__file__).parent.parent / "gunicorn.conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    assert conf._SECRET.sub("[redacted]", "/r/Ab3_x-9QzK12") == "/r/[redacted]"
+
+
 def test_text_logs_in_development_are_redacted_as_well():
     assert TOKEN not in RedactingFormatter("%(message)s").format(_record("token %s", TOKEN))
     assert redact("short ids like 12345 stay") == "short ids like 12345 stay"

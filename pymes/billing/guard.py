@@ -24,7 +24,9 @@ ALLOWED_WRITES = {
 
 
 def write_allowed(endpoint: str | None) -> bool:
-    return bool(endpoint) and (endpoint in ALLOWED_WRITES or endpoint.startswith("billing."))
+    """Billing itself, and a business's own data (asking for deletion or cancelling it:
+    no business is held hostage, DATA-3), stay open too."""
+    return bool(endpoint) and (endpoint in ALLOWED_WRITES or endpoint.startswith(("billing.", "data.")))
 
 
 def init_app(app: Flask) -> None:

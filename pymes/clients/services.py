@@ -251,6 +251,37 @@ def restricted_to_own(user: User) -> bool:
     return user.role == Role.SELLER.value and user.business.sellers_see_only_own
 
 
+def client_in_view_args(args: dict) -> int | None:
+    """The client a page is about, from its URL's ids (a client, a sale, a visit or call)."""
+    if "client_id" in args:
+        return args["client_id"]
+    if "sale_id" in args:
+        from ..sales.models import Sale
+
+        return db.session.execute(select(Sale.client_id).where(Sale.id == args["sale_id"])).scalar_one_or_none()
+    if "activity_id" in args:
+        from ..visits.models import Activity
+
+        return db.session.execute(select(Activity.client_id).where(Activity.id == args["activity_id"])
+                                  ).scalar_one_or_none()
+    return None
+
+
+def sees_client(user: User, client_id: int) -> bool:
+    """A restricted seller sees the clients they are responsible for, and those they
+    serve as a specialist seller for a product line."""
+    from .models import ClientSpecialist
+
+    if not restricted_to_own(user):
+        return True
+    seller_id = db.session.execute(select(Client.seller_id).where(Client.id == client_id)).scalar_one_or_none()
+    if seller_id == user.id:
+        return True
+    return db.session.execute(select(ClientSpecialist.id).where(
+        ClientSpecialist.client_id == client_id, ClientSpecialist.user_id == user.id).limit(1)
+    ).scalar_one_or_none() is not None
+
+
 def default_mine(user: User) -> bool:
     """Sellers start on their own clients; one click shows everyone's."""
     return user.role == Role.SELLER.value

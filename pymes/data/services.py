@@ -215,6 +215,9 @@ def request_deletion(business: Business, owner: User, typed_name: str) -> dateti
     if not _same_name(typed_name, business.name):
         raise FieldError("confirm_name", str(_l("Type the business name exactly as it is shown: %(name)s.",
                                                 name=business.name)))
+    if _still_paying(business):
+        raise FieldError("confirm_name", str(_l("Cancel the subscription on the billing page first, so that Stripe "
+                                                "stops charging; then delete the business.")))
     business = db.session.get(Business, business.id)
     if business.deletion_requested_at is None:
         business.deletion_requested_at = utcnow()
@@ -226,6 +229,20 @@ def request_deletion(business: Business, owner: User, typed_name: str) -> dateti
                         purge_on=when, link=f"{current_app.config['BASE_URL']}/settings/data")
     log.info("deletion requested business=%s user=%s", business.id, owner.id)
     return when
+
+
+def _still_paying(business: Business) -> bool:
+    """A Stripe subscription that will charge again (the purge removes our rows, not
+    Stripe's subscription): the owner cancels it first, in the Customer Portal."""
+    from ..config import billing_enabled
+
+    if not billing_enabled(current_app.config):
+        return False
+    from ..billing.models import Subscription
+
+    sub = db.session.execute(select(Subscription).where(Subscription.tenant_id == business.id)).scalar_one_or_none()
+    return bool(sub and sub.stripe_subscription_id and sub.status in ("active", "trialing", "past_due")
+                and not sub.cancel_at_period_end)
 
 
 def cancel_deletion(business: Business, owner: User) -> None:

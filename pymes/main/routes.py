@@ -28,8 +28,9 @@ def home():
     from ..visits.services import agenda
 
     today = business_today()
-    mine = agenda(current_user.id, today)
-    team = agenda(None, today) if current_user.has_role("owner", "manager") else None
+    # bounded: the oldest page of overdue contacts and their total, however far behind
+    mine = agenda(current_user.id, today, overdue_page=1)
+    team = agenda(None, today, overdue_page=1) if current_user.has_role("owner", "manager") else None
     own = (Client.seller_id == current_user.id,) if current_user.role == "seller" else ()  # a seller's own ladder
     tiers = dict(db.session.execute(
         select(Client.tier, func.count()).where(Client.deleted_at.is_(None), Client.kind == "client", *own)

@@ -47,7 +47,10 @@ def _day(name: str, errors: dict):
     try:
         if len(value) != 10:
             raise ValueError(value)
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
+        if not 2000 <= day.year <= 2100:  # 9999-12-31 + 1 day would overflow
+            raise ValueError(value)
+        return day
     except ValueError:
         errors[name] = _("Write the date as year-month-day, like %(example)s.", example="2026-11-30")
         return None

@@ -182,3 +182,38 @@ def test_past_due_shows_the_grace_period(app, make):
     http = _logged_in(app, owner)
     banner = _banner(http.get("/clients").get_data(as_text=True))
     assert banner and "tarjeta" in banner
+
+
+def test_a_lapsed_owner_can_still_ask_for_deletion_and_cancel_it(app, make):
+    """DATA-3 beside PAY-5: a business whose subscription lapsed is not held hostage:
+    its owner can schedule the deletion of its data, and take it back."""
+    business, owner, _m, _s = _team(app, make, **LAPSED["canceled"])
+    http = _logged_in(app, owner)
+    token = csrf_token(http, "/settings/data")
+    asked = http.post("/settings/data/delete", data={"csrf_token": token, "confirm_name": business.name})
+    assert asked.status_code == 303
+    with app.app_context():
+        from pymes.accounts.models import Business
+
+        assert db.session.get(Business, business.id).deletion_requested_at is not None
+    cancelled = http.post("/settings/data/cancel", data={"csrf_token": csrf_token(http, "/settings/data")})
+    assert cancelled.status_code == 303
+    with app.app_context():
+        from pymes.accounts.models import Business
+
+        assert db.session.get(Business, business.id).deletion_requested_at is None
+
+
+def test_a_business_still_paying_is_asked_to_cancel_the_subscription_before_deletion(app, make):
+    """The purge removes our rows, not Stripe's subscription: while one would charge
+    again, the deletion is refused beside the field with the way out."""
+    business, owner, _m, _s = _team(app, make, status="active", stripe_subscription_id="sub_9")
+    http = _logged_in(app, owner)
+    token = csrf_token(http, "/settings/data")
+    page = http.post("/settings/data/delete", data={"csrf_token": token, "confirm_name": business.name})
+    assert page.status_code == 422
+    assert "billing page first" in page.get_data(as_text=True) or "facturación" in page.get_data(as_text=True)
+    with app.app_context():
+        from pymes.accounts.models import Business
+
+        assert db.session.get(Business, business.id).deletion_requested_at is None

@@ -1,5 +1,5 @@
 """Clients and sales through the real routes."""
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -281,3 +281,39 @@ def test_quick_edit_in_the_list(app, shop):
         c = db.session.get(Client, cid)
         assert (c.name, c.phone, c.seller_id, c.is_key, c.notes, c.company) == (
             "Juan P.", "+56223456789", seller.id, True, "no tocar", "Sur")
+
+
+def test_a_restricted_seller_gets_404_on_every_page_about_another_seller_s_client(app, shop):
+    """With 'sellers see only their own clients' on, another seller's client is as missing
+    as another business's: its page, its edit form, its sale's plan, its visits and its
+    feedback links; the seller's own client and one they serve as a specialist open."""
+    from pymes.accounts.models import Business
+    from pymes.clients.models import Client, ClientSpecialist
+    from pymes.sales.models import Sale
+    from pymes.tenancy import bound
+    from pymes.visits.models import Activity
+
+    business, owner, manager, seller = shop
+    with app.app_context(), bound(business.id):
+        db.session.get(Business, business.id).sellers_see_only_own = True
+        own = Client(name="De Marta", seller_id=seller.id)
+        other = Client(name="De Otro", seller_id=manager.id)
+        shared = Client(name="Compartido", seller_id=manager.id)
+        db.session.add_all([own, other, shared])
+        db.session.flush()
+        db.session.add(ClientSpecialist(client_id=shared.id, user_id=seller.id, product_line="Pinturas"))
+        sale = Sale(client_id=other.id, seller_id=manager.id, sold_on=date.today(), description="Taladro", amount=1000)
+        db.session.add(sale)
+        db.session.flush()
+        visit = Activity(client_id=other.id, seller_id=manager.id, kind="visit", purpose="delivery",
+                         due_on=date.today(), sale_id=sale.id)
+        db.session.add(visit)
+        db.session.commit()
+        ids = dict(own=own.id, other=other.id, shared=shared.id, sale=sale.id, visit=visit.id)
+    http = logged(app, seller)
+    for path in (f"/clients/{ids['other']}", f"/clients/{ids['other']}/edit", f"/sales/{ids['sale']}/plan",
+                 f"/agenda/{ids['visit']}", f"/clients/{ids['other']}/feedback-links"):
+        assert http.get(path).status_code == 404, path
+    assert http.get(f"/clients/{ids['own']}").status_code == 200
+    assert http.get(f"/clients/{ids['shared']}").status_code == 200
+    assert logged(app, manager).get(f"/clients/{ids['other']}").status_code == 200
