@@ -37,6 +37,14 @@ def register(app) -> None:
 
         db.session.rollback()
         log.error("database unavailable: %s", error.__class__.__name__)
+        # The page must not ask the database again (who is logged in, their unread
+        # count, their business's banners): drawn for an anonymous visitor, or the
+        # handler itself fails and the visitor gets a bare 500 (OPS-4).
+        from flask import g
+
+        from .extensions import login_manager
+
+        g._login_user = login_manager.anonymous_user()
         return _page(503)
 
     @app.errorhandler(Exception)

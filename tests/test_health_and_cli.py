@@ -28,3 +28,25 @@ def test_demo_command_creates_a_business_you_can_log_in_to(app, client):
     assert again.exit_code == 0 and "already exists" in again.output
     assert login(client, DEMO_EMAIL, DEMO_PASSWORD).status_code == 303
     assert "Ferretería El Roble" in client.get("/").get_data(as_text=True)
+
+
+def test_a_logged_in_page_answers_the_friendly_503_while_the_database_is_down(app, make, monkeypatch):
+    """OPS-4: with the database gone, even finding who is logged in fails; the 503 page
+    must then be drawn without asking the database again (it used to fail inside the
+    error handler and fall through to a bare 500)."""
+    from sqlalchemy.exc import OperationalError
+
+    from pymes.extensions import login_manager
+
+    business, owner, _manager, _seller = make.team("Ferretería Sin Base")
+    http = app.test_client()
+    login(http, owner.email)
+
+    def down(key):
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(login_manager, "_user_callback", down)  # what Flask-Login calls to find the user
+    for path in ("/", "/clients", "/agenda"):
+        response = http.get(path)
+        assert response.status_code == 503, path
+        assert "Ferretería Sin Base" not in response.get_data(as_text=True)
