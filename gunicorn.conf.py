@@ -5,7 +5,12 @@ import re
 
 bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# One thread per worker (gunicorn's sync worker): concurrency comes from processes. With
+# two threads per worker, bench/faults saw a worker die of SIGSEGV every few minutes under
+# load on SQLite, two threads inside SQLAlchemy's compiled result fetching at once
+# (faulthandler, SQLAlchemy 2.1.9, CPython 3.11.7); the pages are CPU-bound, so threads
+# bought no throughput under the GIL either. GUNICORN_THREADS raises it knowingly.
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
