@@ -321,7 +321,7 @@ def scenario(args) -> tuple[bool, str]:
         statuses = sorted({r.status for r in outage})
         verdicts.append((f"during the outage: {len(outage)} requests, statuses {statuses}, slowest "
                          f"{max((r.ms for r in outage), default=0):.0f} ms (goal ≤ 5000)", not slow))
-        friendly = [r for r in outage if r.status != 503 and not answered(r)]
+        friendly = [r for r in outage if r.status not in (503, 429) and not answered(r)]
         verdicts.append((f"failures during the outage that were not the 503 page: {len(friendly)} (goal 0)",
                          not friendly))
         late = errors_after(results, up + 10)
