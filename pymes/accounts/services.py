@@ -377,3 +377,12 @@ def update_profile(user: User, *, name: str, language: str, timezone=_KEEP) -> N
     if timezone is not _KEEP:
         user.timezone = timezone or None
     db.session.commit()
+
+
+def live_business_ids() -> list[int]:
+    """The businesses the scheduled jobs (digests, escalations, automatic feedback links,
+    follow-ups) work for: every one but those whose owner asked to delete them, whose
+    team and clients should hear nothing more from us during the grace period."""
+    return db.session.execute(select(Business.id).where(Business.deletion_requested_at.is_(None))
+                              .order_by(Business.id)).scalars().all()
+

@@ -500,7 +500,9 @@ def escalate_breaches(echo=lambda message: None) -> int:
 
     sent = 0
     now = utcnow()
-    for business_id in db.session.execute(select(Business.id).order_by(Business.id)).scalars().all():
+    from ..accounts.services import live_business_ids
+
+    for business_id in live_business_ids():
         with bound(business_id):
             business = db.session.get(Business, business_id)
             late = db.session.execute(select(Complaint).where(Complaint.status != "resolved", or_(
@@ -544,7 +546,9 @@ def send_followups(echo=lambda message: None) -> int:
     from ..visits.models import Activity
 
     done = 0
-    for business_id in db.session.execute(select(Business.id).order_by(Business.id)).scalars().all():
+    from ..accounts.services import live_business_ids
+
+    for business_id in live_business_ids():
         with bound(business_id):
             business = db.session.get(Business, business_id)
             today = business_today(business)

@@ -287,7 +287,9 @@ def send_after_delivery(echo=lambda message: None, today=None) -> int:
     from ..tenancy import bound
 
     sent = 0
-    for business_id in db.session.execute(select(Business.id).order_by(Business.id)).scalars().all():
+    from ..accounts.services import live_business_ids
+
+    for business_id in live_business_ids():
         with bound(business_id):
             wanted = settings()
             if not wanted.auto_days:

@@ -41,7 +41,9 @@ def send_digests(echo=lambda message: None, now: datetime | None = None) -> int:
 
     now = now or datetime.now(timezone.utc)
     sent = 0
-    business_ids = db.session.execute(select(Business.id).order_by(Business.id)).scalars().all()
+    from ..accounts.services import live_business_ids
+
+    business_ids = live_business_ids()
     for business_id in business_ids:
         with bound(business_id):
             business = db.session.get(Business, business_id)

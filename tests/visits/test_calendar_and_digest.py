@@ -163,3 +163,22 @@ def test_digest_follows_the_seller_s_own_zone_once_per_seller_and_day(app, make,
     assert digests(app, outbox, SPLIT + timedelta(minutes=20)) == {}  # same day for both: nothing again
     # Four hours later it is the 2nd in Santiago too: only the seller at home has a new day.
     assert list(digests(app, outbox, SPLIT + timedelta(hours=4))) == [at_home.email]
+
+
+def test_a_business_scheduled_for_deletion_gets_no_more_digests(app, make, outbox):
+    """During the deletion's grace period the team hears nothing more from us; the
+    business next door still gets its digest."""
+    from pymes.accounts.models import Business
+    from pymes.db import utcnow
+    from pymes.extensions import db
+
+    leaving = make.business("Se Va", timezone="America/Santiago")
+    staying = make.business("Se Queda", timezone="America/Santiago")
+    gone, kept = make.user(leaving, "seller"), make.user(staying, "seller")
+    plan_on(app, leaving, gone, "Cliente del que se va", FIRST)
+    plan_on(app, staying, kept, "Cliente del que se queda", FIRST)
+    with app.app_context():
+        db.session.get(Business, leaving.id).deletion_requested_at = utcnow()
+        db.session.commit()
+    bodies = digests(app, outbox, SPLIT)
+    assert kept.email in bodies and gone.email not in bodies
