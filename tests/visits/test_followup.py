@@ -398,3 +398,38 @@ def test_a_long_backlog_of_overdue_contacts_comes_a_page_at_a_time(app, make):
     assert 'data-testid="overdue-pager"' in page and "call-00" in page and "call-59" not in page
     page = http.get("/agenda?overdue_page=3").get_data(as_text=True)
     assert "call-59" in page and "call-00" not in page and "today-visit" in page
+
+
+def test_every_agenda_item_s_form_logs_that_item(app, make):
+    """The outcome form is drawn once per page and copied per item: each copy must post
+    to, and swap, its own visit or call."""
+    import re
+    from datetime import timedelta
+
+    from pymes.i18n import business_today
+
+    business, owner, _manager, seller = make.team("Ferretería Tres Visitas")
+    with app.test_request_context(), bound(business.id):
+        today = business_today(business)
+        clients = [Client(name=f"Cliente {n}", seller_id=seller.id) for n in range(3)]
+        db.session.add_all(clients)
+        db.session.flush()
+        acts = [Activity(client_id=c.id, seller_id=seller.id, kind="call", purpose="follow_up",
+                         due_on=today - timedelta(days=n)) for n, c in enumerate(clients)]
+        db.session.add_all(acts)
+        db.session.commit()
+        ids = [a.id for a in acts]
+    http = app.test_client()
+    login(http, seller.email)
+    html = http.get("/agenda").get_data(as_text=True)
+    pairs = re.findall(r'<article class="agenda-item[^"]*" id="activity-(\d+)".*?hx-post="/agenda/(\d+)/outcome" '
+                       r'hx-target="#activity-(\d+)"', html, re.S)
+    assert sorted(int(a) for a, _p, _t in pairs) == sorted(ids)
+    assert all(a == p == t for a, p, t in pairs)
+    target = ids[1]
+    done = http.post(f"/agenda/{target}/outcome", data={"csrf_token": csrf_token(http, "/agenda"), "status": "done",
+                                                       "notes": "Todo bien"}, headers={"HX-Request": "true"})
+    assert done.status_code == 200
+    with app.app_context(), bound(business.id):
+        statuses = {a.id: a.status for a in db.session.execute(select(Activity).where(Activity.id.in_(ids))).scalars()}
+    assert statuses[target] == "done" and [statuses[i] for i in ids if i != target] == ["planned", "planned"]
