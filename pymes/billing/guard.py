@@ -3,13 +3,12 @@
 Stripe keys are set; without them none of this exists."""
 from __future__ import annotations
 
-from flask import Flask, flash, g, render_template, request
+from flask import Flask, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..htmx import is_htmx
+from ..read_only import SAFE_METHODS
 
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Writes a lapsed account may still make: leave, keep the account secure, pay, and the
 # public pages whose visitors (the business's customers) are not the ones who lapsed.
 ALLOWED_WRITES = {
@@ -53,11 +52,14 @@ def init_app(app: Flask) -> None:
 
 
 def refuse():
-    message = _("Your account is read-only: you can see and export everything, but not add or change anything "
-                "until the subscription is active again.")
-    if is_htmx():
-        # htmx does not swap a 403: reload the page, which shows the message.
-        flash(message, "error")
-        response = render_template("billing/read_only.html", message=message), 403, {"HX-Refresh": "true"}
-        return response
-    return render_template("billing/read_only.html", message=message), 403
+    from flask import url_for
+
+    from ..read_only import refuse as read_only
+
+    return read_only(
+        _("Your account is read-only: you can see and export everything, but not add or change anything "
+          "until the subscription is active again."),
+        note=_("Your data is safe and stays yours: every page and every export keeps working, and your customers' "
+               "feedback links keep working too."),
+        action_url=url_for("billing.page"), action_label=_("Go to billing"),
+        others=_("Ask the owner of your business to renew the subscription."))

@@ -5,7 +5,7 @@ every page and every export keep working, writes are refused with a message, and
 banner on every page says when the purge happens, with a cancel button for owners."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, flash, g, has_request_context, redirect, render_template, request,
+from flask import (Blueprint, Response, flash, g, has_request_context, redirect, request,
                    stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,14 +15,11 @@ from wtforms import StringField
 from wtforms.validators import Length
 
 from ..accounts.decorators import owner_required
-from ..htmx import is_htmx, render
+from ..htmx import render
 from ..validation import FieldError, apply_field_error
 from . import services
 
 bp = Blueprint("data", __name__, url_prefix="/settings/data")
-
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
 
 class DeleteBusinessForm(FlaskForm):
     confirm_name = StringField(_l("Type the business name to confirm"),
@@ -50,17 +47,19 @@ def _scheduled_business():
 
 @bp.before_app_request
 def deletion_guard():
+    from ..read_only import SAFE_METHODS
+
     if request.endpoint in (None, "static") or request.method in SAFE_METHODS:
         return None
     business = _scheduled_business()
     if business is None or _write_allowed(request.endpoint):
         return None
-    message = _("This business is scheduled for deletion on %(date)s: the account is read-only until then. "
-                "You can still see and download everything.", date=_date(business))
-    if is_htmx():
-        flash(message, "error")
-        return render_template("data/read_only.html", message=message), 403, {"HX-Refresh": "true"}
-    return render_template("data/read_only.html", message=message), 403
+    from ..read_only import refuse
+
+    return refuse(_("This business is scheduled for deletion on %(date)s: the account is read-only until then. "
+                    "You can still see and download everything.", date=_date(business)),
+                  action_url=url_for("data.page"), action_label=_("Your data"),
+                  others=_("Ask the owner of your business if you think this is a mistake."))
 
 
 def _date(business) -> str:
