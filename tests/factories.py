@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from contextlib import contextmanager
 from functools import lru_cache
 
 from pymes.accounts.models import Business, Invitation, User
@@ -94,3 +95,26 @@ def post(client, path: str, data: dict | None = None, **kwargs):
     payload = {"csrf_token": csrf_token(client, kwargs.pop("token_page", "/login"))}
     payload.update(data or {})
     return client.post(path, data=payload, **kwargs)
+
+
+@contextmanager
+def statements(app):
+    """The SQL statements run inside the ``with`` block, as a list that fills as they run
+    (PostgreSQL's per-transaction tenant binding, ``set_config``, left out: it is no query
+    of the page's)."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def counter(conn, cursor, statement, *args):
+        if "set_config" not in statement:
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+

@@ -3,13 +3,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from pymes.clients.models import Client, TierChange
 from pymes.extensions import db
 from pymes.tenancy import bound
 
-from ..factories import csrf_token, login
+from ..factories import csrf_token, login, statements
 
 def today():
     """Today in the factories' business zone, read when used (tests may cross midnight)."""
@@ -201,19 +201,9 @@ def test_sellers_start_on_their_own_clients_and_can_be_restricted(app, shop):
 
 
 def _count_statements(app, http, path):
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def counter(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
+    with statements(app) as seen:
         assert http.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    return len(statements)
+    return len(seen)
 
 
 def _bulk_clients(app, business, seller, n):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from pymes.clients.models import Client, ClientImport
 from pymes.extensions import db
@@ -16,7 +16,7 @@ from pymes.sales.models import Sale
 from pymes.tenancy import bound
 from pymes.territories.models import Territory
 
-from ..factories import csrf_token, login
+from ..factories import csrf_token, login, statements
 
 
 def today():
@@ -451,19 +451,9 @@ def test_only_who_may_import_gets_the_larger_body_limit(app, shop):
 
 
 def _statements_of_preview(app, http, data) -> int:
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def counter(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
+    with statements(app) as seen:
         iid = import_id(upload(http, data))
         assert http.get(f"/clients/import/{iid}").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
     return len(seen)
 
 

@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event
 
 from pymes.clients.models import Client, TierChange
 from pymes.complaints.models import Complaint
@@ -22,6 +21,8 @@ from pymes.sales.models import Sale
 from pymes.tenancy import bound
 from pymes.territories.models import Portfolio, Territory
 from pymes.visits.models import Activity
+
+from ..factories import statements
 
 SANTIAGO = ZoneInfo("America/Santiago")   # UTC-3 in November
 TODAY = date(2026, 11, 25)
@@ -226,20 +227,9 @@ def test_complaints_median_time_to_resolve_and_recovery_under_each_filter(app, b
 
 
 def _counted(app, call):
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def counter(conn, cursor, statement, *args):
-        if "set_config" not in statement:  # PostgreSQL's per-transaction tenant binding, not a query of the figure
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
+    with statements(app) as seen:
         result = call()
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    return result, len(statements)
+    return result, len(seen)
 
 
 def test_each_trend_is_one_statement_and_buckets_by_the_business_s_months(app, book):

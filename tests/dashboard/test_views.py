@@ -7,7 +7,6 @@ import json
 import re
 from datetime import date, timedelta
 
-from sqlalchemy import event
 
 from pymes.clients.models import Client
 from pymes.db import utcnow
@@ -19,7 +18,7 @@ from pymes.tenancy import bound
 from pymes.territories.models import Territory
 from pymes.visits.models import Activity
 
-from ..factories import login
+from ..factories import login, statements
 
 CHARTS = ("nps", "responses", "tiers", "moves", "followup", "referrals")
 
@@ -113,19 +112,9 @@ def test_filters_stay_in_the_url_and_reach_charts_and_lists(app, make):
 
 
 def _count(app, http, path):
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def counter(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
+    with statements(app) as seen:
         assert http.get(path, headers={"HX-Request": "true"} if "charts" in path else {}).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    return len(statements)
+    return len(seen)
 
 
 def _grow(app, business, seller, n):

@@ -4,7 +4,7 @@ their own."""
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from pymes.clients.models import Client
 from pymes.complaints.models import Complaint
@@ -13,7 +13,7 @@ from pymes.feedback import services as feedback
 from pymes.notifications.models import Notification
 from pymes.tenancy import bound
 
-from ..factories import csrf_token, login, post
+from ..factories import csrf_token, login, post, statements
 
 
 @pytest.fixture
@@ -134,18 +134,8 @@ def test_mark_all_read_is_a_post_with_csrf(app, shop):
 
 
 def _statements(app, http, path):
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def counter(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
+    with statements(app) as seen:
         assert http.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
     return seen
 
 

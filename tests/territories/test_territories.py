@@ -2,7 +2,7 @@
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from pymes.clients.models import Client
 from pymes.db import utcnow
@@ -10,7 +10,7 @@ from pymes.extensions import db
 from pymes.tenancy import bound
 from pymes.territories.models import Portfolio, PortfolioSeller, Territory, TerritorySeller
 
-from ..factories import csrf_token, login
+from ..factories import csrf_token, login, statements
 
 
 def logged(app, user):
@@ -317,18 +317,8 @@ def test_sql_statements_do_not_grow_with_the_territories(app, make, as_role):
         business, owner, _m, seller = make.team()
         _fill(app, business, seller, n)
         http = logged(app, owner if as_role == "owner" else seller)
-        with app.app_context():
-            engine = db.engine
-        seen = []
-
-        def counter(conn, cursor, statement, *args):
-            seen.append(statement)
-
-        event.listen(engine, "before_cursor_execute", counter)
-        try:
+        with statements(app) as seen:
             response = http.get("/territories")
-        finally:
-            event.remove(engine, "before_cursor_execute", counter)
         assert response.status_code == 200
         assert response.get_data(as_text=True).count('data-testid="clients">1<') == 2 * n
         counts.append(len(seen))

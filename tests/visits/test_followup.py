@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 import pytest
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from pymes.clients.models import Client
 from pymes.extensions import db
@@ -13,7 +13,7 @@ from pymes.tenancy import bound
 from pymes.visits import services
 from pymes.visits.models import Activity
 
-from ..factories import csrf_token, login
+from ..factories import csrf_token, login, statements
 
 def today():
     """Today in the factories' business zone, read when used (tests may cross midnight)."""
@@ -237,15 +237,8 @@ def test_agenda_sql_statements_do_not_grow_with_the_visits(app, make):
                                         due_on=today() + timedelta(days=i % 8)))
             db.session.commit()
         http = logged(app, seller)
-        with app.app_context():
-            engine = db.engine
-        seen = []
-        listener = lambda *args: seen.append(1)  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
+        with statements(app) as seen:
             assert http.get("/agenda").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
 
