@@ -11,7 +11,8 @@ from pymes.extensions import db
 from pymes.feedback.models import FeedbackLink, FeedbackResponse
 from pymes.referrals.models import Referral
 from pymes.sales.models import Sale
-from pymes.dashboard import services
+from pymes.dashboard import figures, services
+from pymes.dashboard.figures import Filters
 from pymes.tenancy import bound
 
 from ..factories import login
@@ -44,7 +45,7 @@ def test_nps_per_month_in_the_business_calendar(app, make):
         # 1 Nov 01:00 UTC is still 31 October in Santiago (UTC-3): October's, a detractor → NPS -100
         answer(c.id, 2, datetime(2026, 11, 1, 1, tzinfo=timezone.utc))
         db.session.commit()
-        trend = {m.month: m for m in services.nps_trend(TODAY, SANTIAGO)}
+        trend = {m.month: m for m in figures.nps_trend(TODAY, SANTIAGO, Filters())}
     assert trend[date(2026, 11, 1)].nps == 25 and trend[date(2026, 11, 1)].answers == 4
     assert trend[date(2026, 10, 1)].nps == -100
     assert trend[date(2026, 9, 1)].nps is None
@@ -76,11 +77,11 @@ def test_repeat_rate_tier_moves_and_referrals(app, make):
             Referral(referrer_id=a.id, prospect_id=b.id, name="B", email="b@example.com", status="converted"),
             Referral(referrer_id=a.id, prospect_id=c.id, name="C", email="c@example.com")])
         db.session.commit()
-        assert services.repeat_rate(TODAY) == (1, 3)
-        assert services.tier_moves(TODAY, SANTIAGO) == (2, 1)
-        refs = services.referral_figures(date.today(), SANTIAGO)
+        assert figures.repeat_rate(TODAY, Filters()) == (1, 3)
+        assert figures.tier_moves(TODAY, SANTIAGO, Filters()) == (2, 1)
+        refs = figures.referrals(date.today(), SANTIAGO, Filters())
         assert (refs.made, refs.converted) == (2, 1)
-        assert services.referral_figures(TODAY, SANTIAGO).revenue == 1000
+        assert figures.referrals(TODAY, SANTIAGO, Filters()).revenue == 1000
 
 
 def test_the_dashboard_page_and_its_lazy_charts(app, make):
