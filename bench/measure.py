@@ -85,6 +85,15 @@ def feedback_link(database_url: str) -> str:
             return "/f/" + create_link(client, None)
 
 
+def logged_in(app, email: str, password: str):
+    """An in-process test client logged in through the real form."""
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    client.post("/login", data={"csrf_token": token, "email": email, "password": password})
+    return client
+
+
 def sql_counts(database_url: str, email: str, password: str, public_path: str) -> dict:
     """SQL statements per page, counted in-process on the same database."""
     from sqlalchemy import event
@@ -92,10 +101,7 @@ def sql_counts(database_url: str, email: str, password: str, public_path: str) -
     from pymes.extensions import db
 
     app = _app(database_url)
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    client.post("/login", data={"csrf_token": token, "email": email, "password": password})
+    client = logged_in(app, email, password)
     counts = {}
     with app.app_context():
         engine = db.engine

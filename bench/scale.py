@@ -22,7 +22,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from measure import _app, feedback_link, login_cookie, wrk  # noqa: E402
+from measure import _app, feedback_link, logged_in, login_cookie, wrk  # noqa: E402
 
 GOAL_MS = 100
 DASHBOARD_GOAL_MS = 150
@@ -76,10 +76,7 @@ def plans(database_url: str, email: str, password: str, targets) -> dict[str, li
     from pymes.extensions import db
 
     app = _app(database_url)
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    client.post("/login", data={"csrf_token": token, "email": email, "password": password})
+    client = logged_in(app, email, password)
     with app.app_context():
         engine = db.engine
     sqlite = engine.dialect.name == "sqlite"
