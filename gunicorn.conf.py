@@ -1,7 +1,6 @@
 """gunicorn settings for production (``gunicorn -c gunicorn.conf.py wsgi:app``)."""
 import multiprocessing
 import os
-import re
 
 bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -22,7 +21,7 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 
 from gunicorn.glogging import Logger  # noqa: E402
 
-_SECRET = re.compile(r"[A-Za-z0-9_-]{32,}|(?<=/r/)[A-Za-z0-9_-]+")  # and referral codes: pymes/logs.py
+from pymes.logs import SECRET as _SECRET  # noqa: E402  (the app's own redaction: tokens, referral codes)
 
 
 class RedactingLogger(Logger):
