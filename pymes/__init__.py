@@ -74,6 +74,9 @@ def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every table in the metadata)
 
     db.init_app(app)
+    from . import cache
+
+    cache.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)

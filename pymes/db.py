@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import Date, DateTime, MetaData, event, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -65,3 +67,34 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+class local_date(FunctionElement):
+    """SQL: the calendar day of a UTC timestamp column in a business's zone,
+    ``local_date(column, "America/Santiago")``. PostgreSQL converts each row exactly
+    (``timezone(zone, ts)``); SQLite has no zone database, so it shifts by the zone's
+    offset of today (a day changing at a daylight-saving switch can be off by that hour)."""
+
+    type = Date()
+    inherit_cache = True
+    name = "local_date"
+
+    def __init__(self, column, zone: str):
+        from datetime import datetime as _datetime
+        from zoneinfo import ZoneInfo
+
+        offset = _datetime.now(ZoneInfo(zone)).utcoffset()
+        minutes = int(offset.total_seconds() // 60) if offset else 0
+        super().__init__(column, literal(zone), literal(f"{minutes:+d} minutes"))
+
+
+@compiles(local_date, "postgresql")
+def _local_date_pg(element, compiler, **kw):
+    column, zone, _offset = list(element.clauses)
+    return f"(timezone({compiler.process(zone, **kw)}, {compiler.process(column, **kw)}))::date"
+
+
+@compiles(local_date)
+def _local_date_other(element, compiler, **kw):
+    column, _zone, offset = list(element.clauses)
+    return f"date({compiler.process(column, **kw)}, {compiler.process(offset, **kw)})"

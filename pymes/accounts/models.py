@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from flask_login import UserMixin
 from sqlalchemy import false as sa_false
-from sqlalchemy import (CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Integer, LargeBinary, String,
+from sqlalchemy import (BigInteger, CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Integer, LargeBinary, String,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -42,12 +42,22 @@ class Business(TimestampMixin, db.Model):
     sellers_see_only_own: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     # the owner asked to delete the business: purged once the grace period is over
     deletion_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # bumped by every committed change to the business's data (``pymes.cache``): cached
+    # figures are keyed by it, so a change is never hidden behind a cached answer. It
+    # starts at a random number so that two databases' business 1 never share a key.
+    data_version: Mapped[int] = mapped_column(BigInteger, default=lambda: _random_version(), server_default="0")
 
     @property
     def locale(self) -> str:
         """Babel locale for formatting dates, numbers and money: language + country, or
         the nearest one Babel knows (English in Chile has no CLDR locale: ``en_001``)."""
         return known_locale(self.language, self.country)
+
+
+def _random_version() -> int:
+    import secrets
+
+    return secrets.randbits(48)
 
 
 @lru_cache(maxsize=256)

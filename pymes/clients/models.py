@@ -46,6 +46,7 @@ class Client(TenantScoped, TimestampMixin, db.Model):
         Index("ix_clients_tenant_name", "tenant_id", "name"),
         Index("ix_clients_tenant_seller", "tenant_id", "seller_id"),
         Index("ix_clients_tenant_tier", "tenant_id", "tier"),
+        Index("ix_clients_tenant_dropped", "tenant_id", "tier_dropped_at"),  # "who dropped a tier"
         Index("ix_clients_tenant_email", "tenant_id", "email"),
         Index("ix_clients_tenant_phone", "tenant_id", "phone"),
     )

@@ -1,7 +1,9 @@
 """The dashboard's figures under its filters (period, seller, portfolio, territory) and
 their 12-month trends. Every figure is a fixed number of statements whatever the size
 of the book: aggregates in SQL, and each monthly series ONE query (grouped by month in
-Python over a single select of (date, value) rows read along an index).
+Python over a single select of (date, value) rows read along an index). Each answer is
+kept per business and data version (``pymes.cache``): the first reader after a change
+computes it, the others read it without SQL. Callers must not mutate what they get.
 
 Filters apply to the client behind each row (its seller, portfolio, territory), except
 the seller filter on sales (the sale's own seller) and on visits and calls (who had to
@@ -17,6 +19,7 @@ from sqlalchemy import case, func, or_, select
 
 from ..clients.loyalty import RANK
 from ..clients.models import Client, TierChange
+from ..cache import cached
 from ..extensions import db
 from ..sales.models import Sale
 from .services import MonthNps, months
@@ -91,6 +94,7 @@ class Feedback:
         return self.answered / self.links if self.links else None
 
 
+@cached("figures.feedback")
 def feedback(today: date, zone: ZoneInfo, f: Filters) -> Feedback:
     """NPS of the answers given in the period, and the response rate of the links sent
     in it (answered links / links sent). Two aggregates."""
@@ -109,12 +113,14 @@ def feedback(today: date, zone: ZoneInfo, f: Filters) -> Feedback:
     return Feedback(int(answers), int(promoters), int(detractors), int(links), int(answered))
 
 
+@cached("figures.tier_distribution")
 def tier_distribution(f: Filters) -> dict[str | None, int]:
     return dict(db.session.execute(scoped(
         select(Client.tier, func.count()).where(Client.deleted_at.is_(None), Client.kind == "client"),
         f, Client.id, joined=True).group_by(Client.tier)).all())
 
 
+@cached("figures.tier_moves")
 def tier_moves(today: date, zone: ZoneInfo, f: Filters) -> tuple[int, int]:
     """(clients who moved up, clients who moved down) this month."""
     since = _midnight(today.replace(day=1), zone)
@@ -128,6 +134,7 @@ def tier_moves(today: date, zone: ZoneInfo, f: Filters) -> tuple[int, int]:
     return len(ups), len(downs)
 
 
+@cached("figures.dropped")
 def dropped(f: Filters) -> int:
     """Clients whose tier dropped and nobody has looked at it yet (the clients list's dropped=1)."""
     return int(db.session.execute(scoped(
@@ -142,6 +149,7 @@ def _sales(today: date, f: Filters, *columns):
                   f, Sale.client_id, Sale.seller_id)
 
 
+@cached("figures.repeat_rate")
 def repeat_rate(today: date, f: Filters) -> tuple[int, int]:
     """(clients who bought at least twice, clients who bought) in the period."""
     per_client = _sales(today, f, Sale.client_id, func.count().label("n")).group_by(Sale.client_id).subquery()
@@ -151,6 +159,7 @@ def repeat_rate(today: date, f: Filters) -> tuple[int, int]:
     return int(repeat), int(buyers)
 
 
+@cached("figures.key_share")
 def key_share(today: date, f: Filters, threshold: float = 0.8, limit: int = 200) -> tuple[int, float | None]:
     """(how many clients, their share): the smallest group, biggest first, whose sales in
     the period reach ``threshold`` of the total (rule 9's Pareto). Two aggregates."""
@@ -185,6 +194,7 @@ def _contacts_due(f: Filters, since: date, until: date):
         f, Activity.client_id, Activity.seller_id)).all()
 
 
+@cached("figures.followup")
 def followup(today: date, zone: ZoneInfo, f: Filters) -> tuple[int, int]:
     """(done on time, due) of the visits and calls due in the period, up to yesterday."""
     rows = _contacts_due(f, today - timedelta(days=f.days), today)
@@ -198,6 +208,7 @@ class Referrals:
     revenue: int
 
 
+@cached("figures.referrals")
 def referrals(today: date, zone: ZoneInfo, f: Filters) -> Referrals:
     """Referrals made in the period (by the filtered clients), how many of those became
     clients, and the period's sales to referred clients."""
@@ -231,6 +242,7 @@ class Complaints:
         return self.recovered / self.recovery_known if self.recovery_known else None
 
 
+@cached("figures.complaints")
 def complaints(today: date, zone: ZoneInfo, f: Filters) -> Complaints:
     """The complaints opened in the period (about the filtered clients): median days to
     resolve, recovery rate (issue 6's rule: happy again or bought again within 90 days of
@@ -288,6 +300,7 @@ def _since(today: date, zone: ZoneInfo) -> tuple[list[date], datetime]:
     return firsts, _midnight(firsts[0], zone)
 
 
+@cached("figures.nps_trend")
 def nps_trend(today: date, zone: ZoneInfo, f: Filters) -> list[MonthNps]:
     from ..feedback.models import FeedbackResponse
 
@@ -317,6 +330,7 @@ class Month:
         return self.part / self.total if self.total else None
 
 
+@cached("figures.response_trend")
 def response_trend(today: date, zone: ZoneInfo, f: Filters) -> list[Month]:
     """Per month: links sent, and how many of them were answered."""
     from ..feedback.models import FeedbackLink, FeedbackResponse
@@ -334,6 +348,7 @@ def response_trend(today: date, zone: ZoneInfo, f: Filters) -> list[Month]:
     return [buckets[m] for m in firsts]
 
 
+@cached("figures.moves_trend")
 def moves_trend(today: date, zone: ZoneInfo, f: Filters) -> list[tuple[date, int, int]]:
     """Per month: (month, clients who moved up, clients who moved down)."""
     firsts, since = _since(today, zone)
@@ -349,6 +364,7 @@ def moves_trend(today: date, zone: ZoneInfo, f: Filters) -> list[tuple[date, int
     return [(m, len(ups[m]), len(downs[m])) for m in firsts]
 
 
+@cached("figures.followup_trend")
 def followup_trend(today: date, zone: ZoneInfo, f: Filters) -> list[Month]:
     """Per month of their due date: visits and calls due (up to yesterday), and done on time."""
     firsts = months(today)
@@ -360,6 +376,7 @@ def followup_trend(today: date, zone: ZoneInfo, f: Filters) -> list[Month]:
     return [buckets[m] for m in firsts]
 
 
+@cached("figures.referral_trend")
 def referral_trend(today: date, zone: ZoneInfo, f: Filters) -> list[tuple[date, int, int]]:
     """Per month: (month, referrals made in it, referrals that became clients in it)."""
     from ..referrals.models import Referral

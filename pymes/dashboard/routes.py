@@ -2,6 +2,7 @@
 list behind it; the charts arrive as lazy htmx fragments so the page paints at once."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from flask import Blueprint, request
@@ -63,8 +64,8 @@ def index():
     key_count, key_share = figures.key_share(today, f)
     on_time, due = figures.followup(today, zone, f)
     ups, downs = figures.tier_moves(today, zone, f)
-    cases = figures.complaints(today, zone, f)
-    cases.replacement_cost = complaint_settings().acquisition_multiplier * cases.remedy_cost
+    cases = figures.complaints(today, zone, f)  # shared by every reader: a changed copy
+    cases = dataclasses.replace(cases, replacement_cost=complaint_settings().acquisition_multiplier * cases.remedy_cost)
     return render("dashboard/index.html", f=f, periods=figures.PERIODS, charts=CHARTS,
                   feedback=figures.feedback(today, zone, f), repeat=repeat, buyers=buyers, key_share=key_share,
                   key_count=key_count, follow_due=due,

@@ -12,6 +12,7 @@ from ..accounts.decorators import login_required, manager_required
 from ..accounts.models import User
 from ..clients.models import Client
 from ..extensions import db
+from ..db import local_date
 from ..htmx import render
 from ..sales.models import Sale
 from ..territories.models import Portfolio, Territory
@@ -170,9 +171,9 @@ def _export_rows(user, f, business):
         country = business.country
         divisor = 10 ** get_currency_precision(business.currency)
         # what a converted referral brought in: the referred person's sales since the
-        # referral; nothing for one that has not converted (a duplicate's old sales are not its)
+        # referral (its day in the business's zone, as sales are dated); nothing for one that has not converted (a duplicate's old sales are not its)
         value = case((Referral.status == "converted", select(func.coalesce(func.sum(Sale.amount), 0)).where(
-            Sale.client_id == Referral.prospect_id, Sale.sold_on >= func.date(Referral.created_at))
+            Sale.client_id == Referral.prospect_id, Sale.sold_on >= local_date(Referral.created_at, business.timezone))
             .correlate(Referral).scalar_subquery()), else_=None)
 
         def columns(referrer, prospect):

@@ -31,7 +31,8 @@ class Activity(TenantScoped, TimestampMixin, db.Model):
         CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="satisfaction"),
         Index("ix_activities_agenda", "tenant_id", "seller_id", "status", "due_on"),
         Index("ix_activities_client", "tenant_id", "client_id", "due_on"),
-        Index("ix_activities_tenant_due", "tenant_id", "due_on"),  # the whole team's agenda and the monthly follow-up series
+        Index("ix_activities_tenant_due", "tenant_id", "due_on"),  # the monthly follow-up series
+        Index("ix_activities_tenant_status_due", "tenant_id", "status", "due_on"),  # the whole team's open items
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,6 +76,7 @@ class DigestLog(TenantScoped, db.Model):
     """One row per seller and day a digest was sent: the unique key makes a second run
     of the command send nothing (idempotent by the database, not by a check)."""
 
+    __data_version__ = False  # not a figure: cached figures stay valid (pymes.cache)
     __tablename__ = "digest_log"
     __table_args__ = (
         UniqueConstraint("tenant_id", "user_id", "day"),

@@ -15,6 +15,7 @@ from pymes.sales.models import Sale
 from pymes.tenancy import bound
 
 from ..factories import PASSWORD
+from tests.factories import santiago_today
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +32,7 @@ def test_detractor_to_resolved_complaint(browser, live_server, app, make, shoot,
     monkeypatch.setattr(feedback, "MIN_FILL_SECONDS", 0)
     business, _owner, _manager, seller = make.team("Bicicletas Ruta")
     service = make.user(business, "service", name="Paula Servicio")
-    today = date.today()
+    today = santiago_today()
     with app.app_context(), bound(business.id):
         client = Client(name="Tomás Fuentes", seller_id=seller.id, email="tomas@example.com",
                         whatsapp="+56987654321", preferred_channel="whatsapp")

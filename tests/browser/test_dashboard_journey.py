@@ -13,6 +13,7 @@ from pymes.sales.models import Sale
 from pymes.tenancy import bound
 
 from ..factories import PASSWORD
+from tests.factories import santiago_today
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +27,7 @@ def test_the_owner_sees_figures_and_charts(browser, live_server, app, make, shoo
             db.session.add(client)
             db.session.flush()
             for k in range(n):
-                db.session.add(Sale(client_id=client.id, sold_on=date.today() - timedelta(days=30 * k + 1),
+                db.session.add(Sale(client_id=client.id, sold_on=santiago_today() - timedelta(days=30 * k + 1),
                                     description="x", amount=10_000 * (n + 1)))
             db.session.flush()
             refresh_client(client)

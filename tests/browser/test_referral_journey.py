@@ -19,6 +19,7 @@ from pymes.sales.models import Sale
 from pymes.tenancy import bound
 
 from ..factories import PASSWORD
+from tests.factories import santiago_today
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -42,7 +43,7 @@ def test_promoter_refers_two_friends_one_buys_and_the_circle_closes(browser, liv
         db.session.flush()
         for k in range(4):
             db.session.add(Sale(client_id=ana.id, seller_id=seller.id, description="Pintura",
-                                sold_on=date.today() - timedelta(days=10 + 30 * k), amount=50_000))
+                                sold_on=santiago_today() - timedelta(days=10 + 30 * k), amount=50_000))
         db.session.flush()
         refresh_client(ana)
         db.session.commit()
@@ -88,7 +89,7 @@ def test_promoter_refers_two_friends_one_buys_and_the_circle_closes(browser, liv
 
     # Carla buys: the seller records her first sale from her page.
     page.get_by_role("link", name="Carla Muñoz").click()
-    page.fill("#sold_on", date.today().isoformat())
+    page.fill("#sold_on", santiago_today().isoformat())
     page.fill("#description", "Taladro percutor")
     page.fill("#amount", "89.990")
     page.locator("#sale-form button[type=submit]").click()

@@ -15,6 +15,7 @@ from pymes.referrals import services as referrals
 from pymes.tenancy import bound
 
 from ..factories import PASSWORD
+from tests.factories import santiago_today
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +60,7 @@ def test_a_manager_filters_the_referrals_and_picks_a_custom_period(browser, live
     page.get_by_test_id("referral-filters").locator("select[name=days]").select_option("custom")
     expect(page.locator("#period-from")).to_be_visible()
     settled(page)  # picking "Choose the days" asked for the list too
-    today = date.today()
+    today = santiago_today()
     page.fill("#period-from", (today - timedelta(days=5)).isoformat())
     page.fill("#period-to", (today - timedelta(days=10)).isoformat())
     page.get_by_test_id("apply-filters").click()

@@ -10,6 +10,7 @@ from pymes.extensions import db
 from pymes.tenancy import bound
 
 from ..factories import csrf_token, login, statements
+from tests.factories import santiago_today
 
 def today():
     """Today in the factories' business zone, read when used (tests may cross midnight)."""
@@ -292,11 +293,11 @@ def test_a_restricted_seller_gets_404_on_every_page_about_another_seller_s_clien
         db.session.add_all([own, other, shared])
         db.session.flush()
         db.session.add(ClientSpecialist(client_id=shared.id, user_id=seller.id, product_line="Pinturas"))
-        sale = Sale(client_id=other.id, seller_id=manager.id, sold_on=date.today(), description="Taladro", amount=1000)
+        sale = Sale(client_id=other.id, seller_id=manager.id, sold_on=santiago_today(), description="Taladro", amount=1000)
         db.session.add(sale)
         db.session.flush()
         visit = Activity(client_id=other.id, seller_id=manager.id, kind="visit", purpose="delivery",
-                         due_on=date.today(), sale_id=sale.id)
+                         due_on=santiago_today(), sale_id=sale.id)
         db.session.add(visit)
         db.session.commit()
         ids = dict(own=own.id, other=other.id, shared=shared.id, sale=sale.id, visit=visit.id)

@@ -15,7 +15,7 @@ from pymes.extensions import db
 from pymes.notifications.models import Notification
 from pymes.tenancy import bound
 
-from ..factories import csrf_token
+from ..factories import csrf_token, santiago_today
 from .test_complaints import as_user, open_case, post, shop  # noqa: F401  (the shop fixture)
 
 MESSAGE = ("Hello %(name)s, this is %(business)s. We are sorry about the problem you told us about. "
@@ -231,7 +231,7 @@ def test_escalations_and_follow_ups_are_spelled_out_in_the_history(app, shop, ev
         services.escalate_breaches()
     with app.app_context(), bound(shop["business"].id):
         case = db.session.get(Complaint, case_id)
-        case.remedy, case.status, case.resolved_at, case.followup_on = "apology", "resolved", utcnow(), utcnow().date()
+        case.remedy, case.status, case.resolved_at, case.followup_on = "apology", "resolved", utcnow(), santiago_today()
         db.session.commit()
     with app.app_context():
         services.send_followups()

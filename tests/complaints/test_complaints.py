@@ -17,6 +17,7 @@ from pymes.tenancy import bound
 from pymes.visits.models import Activity
 
 from ..factories import csrf_token, login
+from tests.factories import santiago_today
 
 TARGETS = ComplaintSettings(ack_hours=24, resolve_days=5, priority_ack_hours=4, priority_resolve_days=2,
                             acquisition_multiplier=5, followup_days=5)
@@ -31,7 +32,7 @@ def shop(app, make):
         c = Client(name="Jorge Muñoz", email="jorge@example.com", phone="+56987654321", seller_id=seller.id)
         db.session.add(c)
         db.session.flush()
-        today = date.today()
+        today = santiago_today()
         for back in range(12):
             month = (today.month - 1 - back) % 12 + 1
             year = today.year + (today.month - 1 - back) // 12
@@ -129,7 +130,7 @@ def test_a_complaint_about_another_business_sale_is_refused(app, shop, make):
         foreign = Client(name="Ajeno")
         db.session.add(foreign)
         db.session.flush()
-        sale = Sale(client_id=foreign.id, sold_on=date.today(), description="Secreto", amount=5, margin=1)
+        sale = Sale(client_id=foreign.id, sold_on=santiago_today(), description="Secreto", amount=5, margin=1)
         db.session.add(sale)
         db.session.commit()
         foreign_sale = sale.id
@@ -169,7 +170,7 @@ def test_the_service_user_handles_a_case_to_the_end(app, shop, outbox):
     with app.app_context(), bound(shop["business"].id):
         case = db.session.get(Complaint, case_id)
         assert case.status == "resolved" and case.value_kept == 29_000 and case.annual_margin == 36_000
-        assert timedelta(days=4) <= case.followup_on - date.today() <= timedelta(days=6)  # five days, in Santiago
+        assert timedelta(days=4) <= case.followup_on - santiago_today() <= timedelta(days=6)  # five days, in Santiago
         kinds = db.session.execute(select(ComplaintEvent.kind, ComplaintEvent.user_id)
                                    .where(ComplaintEvent.complaint_id == case_id).order_by(ComplaintEvent.id)).all()
     assert [k for k, _ in kinds] == ["opened", "acknowledged", "remedy", "told", "resolved"]
@@ -330,12 +331,12 @@ def test_recovery_counts_a_new_purchase_or_a_good_score(app, shop):
         # the shop's monthly sale falls on the 1st: on the 1st of a month it would be a purchase
         # made after the case was resolved, so keep the history strictly before it
         db.session.execute(update(Sale).where(Sale.client_id == shop["client_id"],
-                                              Sale.sold_on >= date.today() - timedelta(days=2))
-                           .values(sold_on=date.today() - timedelta(days=20)))
+                                              Sale.sold_on >= santiago_today() - timedelta(days=2))
+                           .values(sold_on=santiago_today() - timedelta(days=20)))
         db.session.commit()
         assert services.recovery(case).recovered is None  # too early to say
-        assert services.recovery(case, today=date.today() + timedelta(days=120)).recovered is False
-        db.session.add(Sale(client_id=shop["client_id"], sold_on=date.today(), description="Brocas", amount=3000))
+        assert services.recovery(case, today=santiago_today() + timedelta(days=120)).recovered is False
+        db.session.add(Sale(client_id=shop["client_id"], sold_on=santiago_today(), description="Brocas", amount=3000))
         db.session.commit()
         assert services.recovery(case).recovered is True
 
@@ -384,7 +385,7 @@ def test_the_client_page_and_the_home_page_show_the_open_complaint(app, shop):
 def test_a_complaint_heard_on_a_call_starts_from_the_agenda(app, shop):
     with app.app_context(), bound(shop["business"].id):
         call = Activity(client_id=shop["client_id"], seller_id=shop["seller"].id, kind="call", purpose="follow_up",
-                        due_on=date.today(), sale_id=shop["sale_id"])
+                        due_on=santiago_today(), sale_id=shop["sale_id"])
         db.session.add(call)
         db.session.commit()
         call_id = call.id
@@ -406,7 +407,7 @@ def test_a_complaint_heard_on_a_call_starts_from_the_agenda(app, shop):
 def test_the_sellers_home_counts_callbacks_requested(app, shop):
     with app.app_context(), bound(shop["business"].id):
         db.session.add(Activity(client_id=shop["client_id"], seller_id=shop["seller"].id, kind="call",
-                                purpose="callback", due_on=date.today()))
+                                purpose="callback", due_on=santiago_today()))
         db.session.commit()
     home = as_user(app, shop["seller"]).get("/").get_data(as_text=True)
     assert 'data-testid="home-callbacks"' in home and "1 cliente pidió que lo contacten" in home

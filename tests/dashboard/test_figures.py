@@ -16,6 +16,7 @@ from pymes.dashboard.figures import Filters
 from pymes.tenancy import bound
 
 from ..factories import login
+from tests.factories import santiago_today
 
 SANTIAGO = ZoneInfo("America/Santiago")
 TODAY = date(2026, 11, 25)
@@ -79,7 +80,7 @@ def test_repeat_rate_tier_moves_and_referrals(app, make):
         db.session.commit()
         assert figures.repeat_rate(TODAY, Filters()) == (1, 3)
         assert figures.tier_moves(TODAY, SANTIAGO, Filters()) == (2, 1)
-        refs = figures.referrals(date.today(), SANTIAGO, Filters())
+        refs = figures.referrals(santiago_today(), SANTIAGO, Filters())
         assert (refs.made, refs.converted) == (2, 1)
         assert figures.referrals(TODAY, SANTIAGO, Filters()).revenue == 1000
 
@@ -91,7 +92,7 @@ def test_the_dashboard_page_and_its_lazy_charts(app, make):
         db.session.add(c)
         db.session.flush()
         answer(c.id, 10, utcnow())
-        db.session.add(Sale(client_id=c.id, sold_on=date.today(), description="x", amount=5000))
+        db.session.add(Sale(client_id=c.id, sold_on=santiago_today(), description="x", amount=5000))
         db.session.commit()
     http = app.test_client()
     login(http, owner.email)
@@ -119,7 +120,7 @@ def test_the_virtuous_circle_step_by_step(app, make):
     business, owner, _manager, seller = make.team()
     other = make.user(business, "seller", name="Otra Vendedora")
     now = utcnow()
-    today = date.today()
+    today = santiago_today()
     with app.app_context(), bound(business.id):
         north = Territory(name="Norte")
         db.session.add(north)

@@ -15,6 +15,7 @@ from pymes.sales.models import Sale
 from pymes.tenancy import bound
 from pymes.territories.models import Territory
 from pymes.visits.models import Activity
+from tests.factories import santiago_today
 
 SANTIAGO = ZoneInfo("America/Santiago")
 
@@ -28,7 +29,7 @@ def answer(client_id, score, when):
 
 def test_the_funnel_per_territory_counts_only_post_sale_contacts(app, make):
     business, _owner, _manager, seller = make.team()
-    now, today = utcnow(), date.today()
+    now, today = utcnow(), santiago_today()
     old = now - timedelta(days=100)
     with app.app_context(), bound(business.id):
         north, south = Territory(name="Norte"), Territory(name="Sur")

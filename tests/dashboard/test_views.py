@@ -19,6 +19,7 @@ from pymes.territories.models import Territory
 from pymes.visits.models import Activity
 
 from ..factories import login, statements
+from tests.factories import santiago_today
 
 CHARTS = ("nps", "responses", "tiers", "moves", "followup", "referrals")
 
@@ -28,7 +29,7 @@ def _book(app, make):
     S2's client: c (apostle, 1 sale, an answer of 3)."""
     business, owner, _manager, s1 = make.team()
     s2 = make.user(business, "seller", name="Segunda")
-    today = date.today()
+    today = santiago_today()
     with app.app_context(), bound(business.id):
         t = Territory(name="Norte")
         db.session.add(t)
@@ -123,7 +124,7 @@ def _grow(app, business, seller, n):
     from pymes.clients.models import TierChange
     from pymes.complaints.models import Complaint
 
-    today, now = date.today(), utcnow()
+    today, now = santiago_today(), utcnow()
     with app.app_context(), bound(business.id):
         clients = [Client(name=f"Cliente {i:04d}", seller_id=seller.id, tier="sporadic") for i in range(n)]
         friend = Client(name="Amiga", kind="prospect")

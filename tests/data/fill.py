@@ -16,6 +16,7 @@ from pymes.sales.models import Sale
 from pymes.tenancy import bound
 from pymes.territories.models import Portfolio, PortfolioSeller, Territory, TerritorySeller
 from pymes.visits.models import Activity, DigestLog, FollowUpSettings
+from tests.factories import santiago_today
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 
@@ -55,8 +56,8 @@ def filled_business(app, make, tag: str):
                   subject_id=owner.id, expires_at=now + timedelta(hours=1)),
             UserSession(user_id=owner.id, key_hash=f"secret-session-hash-{tag}", expires_at=now + timedelta(days=1)),
             Notification(user_id=owner.id, kind="test", params={"tag": tag}),
-            Activity(client_id=client.id, seller_id=seller.id, kind="call", purpose="follow_up", due_on=date.today()),
-            DigestLog(user_id=seller.id, day=date.today(), sent_at=now),
+            Activity(client_id=client.id, seller_id=seller.id, kind="call", purpose="follow_up", due_on=santiago_today()),
+            DigestLog(user_id=seller.id, day=santiago_today(), sent_at=now),
             ClientSpecialist(client_id=client.id, user_id=seller.id, product_line="Herramientas"),
             TierChange(client_id=client.id, source="computed", new_tier="buyer"),
             ClientImport(created_by_id=owner.id, file_name=f"{tag}.csv", status="preview"),

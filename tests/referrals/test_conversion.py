@@ -15,6 +15,7 @@ from pymes.sales.models import Sale
 from pymes.tenancy import bound
 
 from ..factories import csrf_token, login
+from tests.factories import santiago_today
 
 
 def reason(html: str) -> str:
@@ -28,7 +29,7 @@ def frequent_client(app, business, seller) -> int:
         db.session.add(client)
         db.session.flush()
         for n in range(6):
-            db.session.add(Sale(client_id=client.id, sold_on=date.today() - timedelta(days=7 + 40 * n),
+            db.session.add(Sale(client_id=client.id, sold_on=santiago_today() - timedelta(days=7 + 40 * n),
                                 description="Café", amount=20_000))
         db.session.commit()
         from pymes.clients.services import refresh_client
@@ -63,7 +64,7 @@ def test_a_referred_friends_first_sale_makes_the_referrer_an_apostle(app, make):
     assert "apóstol" in before and "1 referido que se haga cliente" in before, before
     page = f"/clients/{prospect_id}"
     answer = http.post(f"/clients/{prospect_id}/sales", data={
-        "csrf_token": csrf_token(http, page), "sold_on": date.today().isoformat(), "description": "Molinillo",
+        "csrf_token": csrf_token(http, page), "sold_on": santiago_today().isoformat(), "description": "Molinillo",
         "amount": "45.000", "seller_id": str(seller.id)})
     assert answer.status_code in (200, 303)
     with app.app_context(), bound(business.id):
@@ -84,7 +85,7 @@ def test_a_low_score_keeps_a_frequent_client_from_the_top(app, make):
         friend = referrals.read_friend("Pablo", "+56 9 8765 4320", "CL", client)
         referral = referrals.add_referral(client, friend, source="manual", friend_consent=True)
         db.session.commit()
-        db.session.add(Sale(client_id=referral.prospect_id, sold_on=date.today(), description="x", amount=1))
+        db.session.add(Sale(client_id=referral.prospect_id, sold_on=santiago_today(), description="x", amount=1))
         db.session.commit()
         from pymes.clients.services import refresh_client
 
@@ -106,7 +107,7 @@ def test_a_duplicate_referral_waits_for_a_person(app, make):
                                           source="manual", friend_consent=True)
         db.session.commit()
         assert referral.flag == "duplicate" and referral.prospect_id == known.id
-        db.session.add(Sale(client_id=known.id, sold_on=date.today(), description="x", amount=1))
+        db.session.add(Sale(client_id=known.id, sold_on=santiago_today(), description="x", amount=1))
         db.session.commit()
         from pymes.clients.services import refresh_client
 

@@ -23,6 +23,7 @@ from pymes.tenancy import bound
 from pymes.territories.models import Portfolio, Territory
 
 from ..factories import login
+from tests.factories import santiago_today
 
 SANTIAGO = ZoneInfo("America/Santiago")
 
@@ -41,7 +42,7 @@ def spread(app, make):
     """
     business, _owner, manager, a = make.team("Librería Austral")
     b = make.user(business, "seller", name="Berta Vendedora")
-    now, today = utcnow(), date.today()
+    now, today = utcnow(), santiago_today()
     with app.app_context(), bound(business.id):
         north, south, p = Territory(name="Norte"), Territory(name="Sur"), Portfolio(name="Colegios")
         referrer = Client(name="Ana Referente", email="ana@example.com")
@@ -93,7 +94,7 @@ def xlsx_rows(http, query: str) -> list[tuple]:
 
 
 def ago(days: int) -> str:
-    return (date.today() - timedelta(days=days)).isoformat()
+    return (santiago_today() - timedelta(days=days)).isoformat()
 
 
 @pytest.mark.parametrize("query, expected", [

@@ -16,6 +16,7 @@ from pymes.sales.models import Sale
 from pymes.tenancy import bound
 
 from ..factories import csrf_token, login
+from tests.factories import santiago_today
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def book(app, make):
                                    friend_consent=True)
         db.session.commit()
         carla = db.session.execute(select(Client).where(Client.email == "carla@example.com")).scalar_one()
-        db.session.add(Sale(client_id=carla.id, sold_on=date.today(), description="Olivo", amount=45_000))
+        db.session.add(Sale(client_id=carla.id, sold_on=santiago_today(), description="Olivo", amount=45_000))
         db.session.flush()
         from pymes.clients.services import refresh_client
 

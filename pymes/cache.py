@@ -1,0 +1,185 @@
+"""Figures cached per business and data version.
+
+Every committed change to a business's data bumps ``businesses.data_version`` in the
+same transaction (``_note_changes`` and ``_bump`` below, on every ORM flush and every
+UPDATE/INSERT/DELETE statement run through the session). A cached answer is keyed by
+the business, that version and the arguments that shape it (filters, the business's
+day), so a change is never hidden behind a cached figure: the first request after it
+misses and recomputes, the others read the answer that request stored.
+
+The version comes for free with the logged-in user's row (the session look-up joins the
+business), so a hit costs no SQL. A request that has changed data and not yet committed
+never reads or stores a cached answer. The store is each worker's own memory (an LRU of
+small values: counts, rankings, monthly series — never rendered pages, never ORM
+objects), so there is nothing to keep coherent between workers: a worker whose entry
+is stale has a different key for the current version.
+
+Writes that bypass the session (the seed's bulk inserts on a raw connection, the
+migrations) do not bump the version; the seed creates its businesses with fresh random
+versions, and a running server should be restarted after a migration anyway.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from itertools import chain
+from typing import Callable, Hashable, TypeVar
+
+from flask import current_app, g, has_app_context
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session
+
+from .tenancy import TenantScoped, _tenant_classes, current_tenant_id
+
+T = TypeVar("T")
+CHANGED = "pymes_changed_tenants"
+_MISSING = object()
+
+
+class VersionCache:
+    """A thread-safe LRU of small values with hit and miss counters."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable):
+        with self._lock:
+            value = self._data.get(key, _MISSING)
+            if value is _MISSING:
+                self.misses += 1
+            else:
+                self.hits += 1
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def init_app(app) -> None:
+    app.extensions["pymes_cache"] = VersionCache(app.config.get("FIGURE_CACHE_SIZE", 4096))
+
+
+def store() -> VersionCache | None:
+    if not has_app_context() or not current_app.config.get("FIGURE_CACHE", True):
+        return None
+    return current_app.extensions.get("pymes_cache")
+
+
+def _session_changed(session: Session) -> bool:
+    return bool(session.info.get(CHANGED) or session.new or session.dirty or session.deleted)
+
+
+def current_version() -> int | None:
+    """The bound business's data version, or None when nothing may be cached: no
+    business on this request (jobs, public pages without one), another tenant bound
+    than the logged-in one, or changes of this request not yet committed."""
+    from .extensions import db
+
+    business = g.get("business") if has_app_context() else None
+    if business is None or business.id != current_tenant_id():
+        return None
+    if _session_changed(db.session()):
+        return None
+    return business.data_version
+
+
+def remember(name: str, parts: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, or the answer stored for the same name, parts, business and data
+    version. ``parts`` must be hashable and name everything the answer depends on
+    besides the business's data (filters, the day, the reader when it matters)."""
+    cache = store()
+    version = current_version() if cache is not None else None
+    if version is None:
+        return compute()
+    key = (name, current_tenant_id(), version, parts)
+    value = cache.get(key)
+    if value is _MISSING:
+        value = compute()
+        cache.put(key, value)
+    return value
+
+
+def cached(name: str):
+    """Decorator form of ``remember``: the positional and keyword arguments are the parts
+    (they must be hashable: dates, zones, frozen dataclasses, ids)."""
+
+    def wrap(fn):
+        def inner(*args, **kwargs):
+            return remember(name, (args, tuple(sorted(kwargs.items()))), lambda: fn(*args, **kwargs))
+
+        inner.__wrapped__ = fn
+        inner.__name__ = fn.__name__
+        inner.__doc__ = fn.__doc__
+        return inner
+
+    return wrap
+
+
+# --- the data version: noted on every write, bumped once at commit ---------------------------
+
+def _counts(obj) -> bool:
+    return isinstance(obj, TenantScoped) and getattr(type(obj), "__data_version__", True)
+
+
+def _note(session: Session, tenant_id: int | None) -> None:
+    if tenant_id is not None:
+        session.info.setdefault(CHANGED, set()).add(tenant_id)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session: Session, flush_context) -> None:
+    from .accounts.models import Business
+
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Business):
+            _note(session, obj.id)
+        elif _counts(obj):
+            _note(session, obj.tenant_id)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state) -> None:
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    classes = [c for c in _tenant_classes(state.statement) if getattr(c, "__data_version__", True)]
+    if classes:
+        _note(state.session, current_tenant_id())
+
+
+@event.listens_for(Session, "before_commit")
+def _bump(session: Session) -> None:
+    """The last statements of a writing transaction: one UPDATE per business it
+    changed. Taken last, the row lock on the business is held only while committing, so
+    two writers of one business cannot deadlock on it."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    tenants = session.info.pop(CHANGED, None)
+    if not tenants:
+        return
+    from .accounts.models import Business
+
+    table = Business.__table__
+    connection = session.connection()
+    for tid in sorted(tenants):
+        connection.execute(update(table).where(table.c.id == tid).values(data_version=table.c.data_version + 1))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(CHANGED, None)

@@ -1,0 +1,88 @@
+"""Cached figures (pymes.cache): a committed change to a business's data bumps its data
+version, so the next dashboard shows it; a second look with nothing changed runs fewer
+statements; another business never reads the first one's answers."""
+import re
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from pymes.accounts.models import Business
+from pymes.clients.models import Client
+from pymes.db import utcnow
+from pymes.extensions import db
+from pymes.tenancy import bound
+
+from .dashboard.test_figures import answer
+from .factories import login, statements
+
+
+def version(app, business_id):
+    with app.app_context():
+        return db.session.execute(select(Business.data_version).where(Business.id == business_id)).scalar_one()
+
+
+def nps_on_dashboard(http) -> str:
+    page = http.get("/dashboard").get_data(as_text=True)
+    return re.search(r'data-testid="fig-nps"><small>NPS</small>\s*<strong>([^<]+)</strong>', page).group(1)
+
+
+def test_every_committed_change_bumps_the_version_and_a_rollback_does_not(app, make):
+    business, *_ = make.team()
+    start = version(app, business.id)
+    with app.app_context(), bound(business.id):
+        db.session.add(Client(name="Uno"))
+        db.session.commit()
+    after_add = version(app, business.id)
+    assert after_add == start + 1
+    with app.app_context(), bound(business.id):  # a statement, not an object: counted too
+        db.session.execute(update(Client).values(notes="visto"))
+        db.session.commit()
+    assert version(app, business.id) == after_add + 1
+    with app.app_context(), bound(business.id):
+        db.session.add(Client(name="Dos"))
+        db.session.flush()
+        db.session.rollback()
+    assert version(app, business.id) == after_add + 1
+
+
+def test_the_dashboard_shows_a_new_answer_at_once_and_reuses_its_figures_otherwise(app, make):
+    business, owner, *_ = make.team()
+    with app.app_context(), bound(business.id):
+        c = Client(name="Uno", kind="client")
+        db.session.add(c)
+        db.session.flush()
+        answer(c.id, 10, utcnow() - timedelta(days=1))
+        db.session.commit()
+        client_id = c.id
+    http = app.test_client()
+    login(http, owner.email)
+    with statements(app) as first:
+        assert nps_on_dashboard(http) == "100"
+    with statements(app) as second:
+        assert nps_on_dashboard(http) == "100"
+    assert len(second) < len(first) - 5  # the figures' aggregates were not run again
+
+    with app.app_context(), bound(business.id):  # a detractor answers: (1 − 1) / 2 → NPS 0
+        answer(client_id, 2, utcnow() - timedelta(hours=1))
+        db.session.commit()
+    assert nps_on_dashboard(http) == "0"
+
+
+def test_two_businesses_never_share_a_cached_figure(app, make):
+    first, first_owner, *_ = make.team("Uno")
+    second, second_owner, *_ = make.team("Dos")
+    with app.app_context(), bound(first.id):
+        c = Client(name="Feliz", kind="client")
+        db.session.add(c)
+        db.session.flush()
+        answer(c.id, 10, utcnow() - timedelta(days=1))
+        db.session.commit()
+    with app.app_context():  # even with the same version number, the business is in the key
+        db.session.execute(update(Business).values(data_version=7))
+        db.session.commit()
+    http = app.test_client()
+    login(http, first_owner.email)
+    assert nps_on_dashboard(http) == "100"
+    other = app.test_client()
+    login(other, second_owner.email)
+    assert nps_on_dashboard(other) != "100"
