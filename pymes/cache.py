@@ -73,12 +73,13 @@ class VersionCache:
 
 def init_app(app) -> None:
     app.extensions["pymes_cache"] = VersionCache(app.config.get("FIGURE_CACHE_SIZE", 4096))
+    app.extensions["pymes_fragments"] = VersionCache(app.config.get("FRAGMENT_CACHE_SIZE", 512))
 
 
-def store() -> VersionCache | None:
+def store(name: str = "pymes_cache") -> VersionCache | None:
     if not has_app_context() or not current_app.config.get("FIGURE_CACHE", True):
         return None
-    return current_app.extensions.get("pymes_cache")
+    return current_app.extensions.get(name)
 
 
 def _session_changed(session: Session) -> bool:
@@ -113,6 +114,40 @@ def remember(name: str, parts: tuple, compute: Callable[[], T]) -> T:
         value = compute()
         cache.put(key, value)
     return value
+
+
+FRAGMENT_MAX_AGE = 300  # seconds: well inside the CSRF tokens' hour, and "today" moves on
+
+
+def fragment(name: str, parts: tuple, render: Callable[[], str], per_session: bool = False):
+    """A rendered piece of a logged-in page (a list, a table), kept per business, data
+    version, reader, language and day for at most five minutes. ``per_session`` adds
+    the browser session: a fragment carrying a form's CSRF token is only ever served
+    back to the session it was made for. Returns Markup."""
+    import hashlib
+    import time
+
+    from flask_babel import get_locale
+    from flask_login import current_user
+    from markupsafe import Markup
+
+    from .i18n import business_today
+
+    cache = store("pymes_fragments")
+    version = current_version() if cache is not None else None
+    if version is None or not current_user.is_authenticated:
+        return Markup(render())
+    reader = (current_user.id, str(get_locale()), business_today())
+    if per_session:
+        key_text = getattr(current_user, "session_key", "") or ""
+        reader += (hashlib.sha256(key_text.encode()).hexdigest()[:16],)
+    key = (name, current_tenant_id(), version, reader, parts)
+    now = time.monotonic()
+    entry = cache.get(key)
+    if entry is _MISSING or now - entry[1] > FRAGMENT_MAX_AGE:
+        entry = (Markup(render()), now)
+        cache.put(key, entry)
+    return entry[0]
 
 
 def cached(name: str):

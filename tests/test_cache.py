@@ -86,3 +86,28 @@ def test_two_businesses_never_share_a_cached_figure(app, make):
     other = app.test_client()
     login(other, second_owner.email)
     assert nps_on_dashboard(other) != "100"
+
+
+def test_a_kept_page_shows_a_new_sale_and_each_session_gets_its_own_form_token(app, make):
+    from pymes.sales.models import Sale
+
+    from .factories import santiago_today
+
+    business, owner, *_ = make.team()
+    with app.app_context(), bound(business.id):
+        c = Client(name="Ferretería Uno", kind="client")
+        db.session.add(c)
+        db.session.commit()
+        client_id = c.id
+    first, second = app.test_client(), app.test_client()
+    login(first, owner.email)
+    login(second, owner.email)
+    assert "Ferretería Uno" not in first.get("/clients/key").get_data(as_text=True)
+    with app.app_context(), bound(business.id):
+        db.session.add(Sale(client_id=client_id, sold_on=santiago_today(), description="x", amount=9000))
+        db.session.commit()
+    assert "Ferretería Uno" in first.get("/clients/key").get_data(as_text=True)  # not the kept empty page
+    page = second.get("/clients/key").get_data(as_text=True)
+    token = re.search(r'action="/clients/%d/key".*?name="csrf_token" value="([^"]+)"' % client_id, page, re.S).group(1)
+    done = second.post(f"/clients/{client_id}/key", data={"csrf_token": token, "is_key": "1"})
+    assert done.status_code == 303  # the second session's own token, not the first one's kept copy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, flash, g, redirect, request, url_for
+from flask import Blueprint, flash, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -73,15 +73,32 @@ def _filters() -> services.ClientFilters:
 @bp.get("")
 @login_required
 def index():
+    """The list (count, 50 rows, pager) is a fragment kept per business data version and
+    reader (``pymes.cache``): paging back and forth, or a search typed again, reads no SQL."""
+    from flask import render_template
+
+    from .. import cache
+    from ..htmx import is_htmx
+
     f = _filters()
-    stmt = services.client_query(current_user, f)
-    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    rows = db.session.execute(stmt.limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE)).scalars().all()
-    names = {u.id: u.name for u in _team()}
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    return render("clients/index.html", "clients/_list.html", clients=rows, total=total, f=f, pages=pages,
-                  seller_names=names, restricted=services.restricted_to_own(current_user),
-                  tier_labels=_row_labels(), **_choices())
+    labels = _row_labels()
+
+    def list_html() -> str:
+        stmt = services.client_query(current_user, f)
+        total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+        rows = db.session.execute(stmt.limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE)).scalars().all()
+        names = {u.id: u.name for u in _team()}
+        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        return render_template("clients/_list.html", clients=rows, total=total, f=f, pages=pages,
+                               seller_names=names, tier_labels=labels)
+
+    html = cache.fragment("clients.list", tuple(request.args.items(multi=True)), list_html)
+    if is_htmx():
+        response = make_response(html)
+        response.vary.add("HX-Request")
+        return response
+    return render("clients/index.html", list_html=html, f=f, restricted=services.restricted_to_own(current_user),
+                  tier_labels=labels, **_choices())
 
 
 def _referred_by_id(form: ClientForm) -> int | None:
@@ -308,8 +325,14 @@ def delete_sale(client_id: int, sale_id: int):
 @login_required
 def key_clients():
     """Rule 9: the few clients that carry the business, from the last 12 months."""
-    rows, total = services.key_clients(business_today())
-    return render("clients/key.html", rows=rows, total=total, tier_labels=loyalty.TIER_LABELS)
+    from ..htmx import render_cached
+
+    def content():
+        rows, total = services.key_clients(business_today())
+        return dict(rows=rows, total=total, tier_labels=loyalty.TIER_LABELS)
+
+    # each row's "mark as key" form carries the session's CSRF token: kept per session
+    return render_cached("clients/key.html", "clients.key", (), content, per_session=True)
 
 
 @bp.post("/<id:client_id>/key")

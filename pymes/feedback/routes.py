@@ -1,6 +1,7 @@
 """The public feedback page (no log-in) and the staff side that makes and sends links."""
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -256,17 +257,21 @@ def inbox():
     days = _int_arg("days")
     f = box.Filters(days=days if days in box.PERIODS else 90, seller_id=_int_arg("seller"),
                     portfolio_id=_int_arg("portfolio"), page=max(1, min(_int_arg("page") or 1, 10_000)))
-    rows = box.answers(current_user, f)
-    team = db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
-    portfolios = db.session.execute(select(Portfolio).order_by(Portfolio.name)).scalars().all()
     from ..clients.models import Client
+    from ..htmx import render_cached
 
-    return render("feedback/inbox.html", f=f, rows=rows[:box.PAGE_SIZE], more=len(rows) > box.PAGE_SIZE,
-                  total=box.total(current_user, f), by_seller=box.figures(current_user, f, Client.seller_id),
-                  by_portfolio=box.figures(current_user, f, Client.portfolio_id), team=team,
-                  names={u.id: u.name for u in team}, portfolios=portfolios,
-                  portfolio_names={p.id: p.name for p in portfolios}, periods=box.PERIODS,
-                  channels=CHANNEL_LABELS, windows=TIME_LABELS)
+    def content():
+        rows = box.answers(current_user, f)
+        team = db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
+        portfolios = db.session.execute(select(Portfolio).order_by(Portfolio.name)).scalars().all()
+        return dict(f=f, rows=rows[:box.PAGE_SIZE], more=len(rows) > box.PAGE_SIZE,
+                    total=box.total(current_user, f), by_seller=box.figures(current_user, f, Client.seller_id),
+                    by_portfolio=box.figures(current_user, f, Client.portfolio_id), team=team,
+                    names={u.id: u.name for u in team}, portfolios=portfolios,
+                    portfolio_names={p.id: p.name for p in portfolios}, periods=box.PERIODS,
+                    channels=CHANNEL_LABELS, windows=TIME_LABELS)
+
+    return render_cached("feedback/inbox.html", "feedback.inbox", dataclasses.astuple(f), content, per_session=True)
 
 
 @bp.route("/feedback/settings", methods=["GET", "POST"])

@@ -70,13 +70,19 @@ def agenda():
     seller_id = _whose_agenda()
     today = business_today()
     page = request.args.get("overdue_page", "1")
-    plan = services.agenda(seller_id, today, overdue_page=int(page) if page.isdigit() and len(page) < 7 else 1)
+    overdue_page = int(page) if page.isdigit() and len(page) < 7 else 1
+    from ..htmx import render_cached
     from .calendar import has_feed
 
-    return render("visits/agenda.html", plan=plan, today=today, seller_id=seller_id, team=_team(),
-                  has_feed=has_feed(current_user),
-                  form=OutcomeForm(formdata=None), labels=_labels(), wa=whatsapp_link,
-                  phone=lambda c: national(c.phone, g.business.country))
+    def content():
+        plan = services.agenda(seller_id, today, overdue_page=overdue_page)
+        return dict(plan=plan, today=today, seller_id=seller_id, team=_team(), has_feed=has_feed(current_user),
+                    form=OutcomeForm(formdata=None), labels=_labels(), wa=whatsapp_link,
+                    phone=lambda c: national(c.phone, g.business.country))
+
+    # the outcome forms carry the session's CSRF token: the agenda is kept per session
+    return render_cached("visits/agenda.html", "visits.agenda", (seller_id, overdue_page), content,
+                         per_session=True)
 
 
 @bp.get("/agenda/<id:activity_id>")
