@@ -51,6 +51,13 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def warm_up(app: Flask) -> None:
+    """Compile every template (gunicorn's master calls this before forking, so workers
+    start with them compiled and shared)."""
+    for name in app.jinja_env.list_templates(extensions=("html", "txt", "ics")):
+        app.jinja_env.get_template(name)
+
+
 def serve_static(app: Flask) -> None:
     """Static files through WhiteNoise: the gzip copies made at set-up
     (``python -m whitenoise.compress static``) go to browsers that accept them, so the

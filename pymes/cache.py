@@ -119,11 +119,13 @@ def remember(name: str, parts: tuple, compute: Callable[[], T]) -> T:
 FRAGMENT_MAX_AGE = 300  # seconds: well inside the CSRF tokens' hour, and "today" moves on
 
 
-def fragment(name: str, parts: tuple, render: Callable[[], str], per_session: bool = False):
+def fragment(name: str, parts: tuple, render: Callable[[], str], per_session: bool = False,
+             max_age: int = FRAGMENT_MAX_AGE):
     """A rendered piece of a logged-in page (a list, a table), kept per business, data
     version, reader, language and day for at most five minutes. ``per_session`` adds
     the browser session: a fragment carrying a form's CSRF token is only ever served
-    back to the session it was made for. Returns Markup."""
+    back to the session it was made for. ``max_age`` shortens the five minutes for a
+    fragment that shows the time passing (a complaint's age). Returns Markup."""
     import hashlib
     import time
 
@@ -144,7 +146,7 @@ def fragment(name: str, parts: tuple, render: Callable[[], str], per_session: bo
     key = (name, current_tenant_id(), version, reader, parts)
     now = time.monotonic()
     entry = cache.get(key)
-    if entry is _MISSING or now - entry[1] > FRAGMENT_MAX_AGE:
+    if entry is _MISSING or now - entry[1] > max_age:
         entry = (Markup(render()), now)
         cache.put(key, entry)
     return entry[0]

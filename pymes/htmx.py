@@ -22,14 +22,16 @@ def render(page: str, fragment: str | None = None, status: int = 200, **context)
     return response
 
 
-def render_cached(page: str, name: str, parts: tuple, context, per_session: bool = False, **live):
+def render_cached(page: str, name: str, parts: tuple, context, per_session: bool = False, max_age: int | None = None,
+                  **live):
     """``page`` with its content block drawn from the fragment cache (``pymes.cache``):
     ``context()`` gives what the content needs and runs only when the fragment is not
     kept; ``live`` is what the rest of the page needs. The layout (header, flashes,
     banners) is drawn on every request."""
     from . import cache
 
-    html = cache.fragment(name, parts, lambda: render_template(page, content_only=True, **context()), per_session)
+    html = cache.fragment(name, parts, lambda: render_template(page, content_only=True, **context()), per_session,
+                          max_age or cache.FRAGMENT_MAX_AGE)
     return render(page, content_html=html, **live)
 
 

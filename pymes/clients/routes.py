@@ -92,13 +92,18 @@ def index():
         return render_template("clients/_list.html", clients=rows, total=total, f=f, pages=pages,
                                seller_names=names, tier_labels=labels)
 
-    html = cache.fragment("clients.list", tuple(request.args.items(multi=True)), list_html)
+    args = tuple(request.args.items(multi=True))
     if is_htmx():
-        response = make_response(html)
+        response = make_response(cache.fragment("clients.list", args, list_html))
         response.vary.add("HX-Request")
         return response
-    return render("clients/index.html", list_html=html, f=f, restricted=services.restricted_to_own(current_user),
-                  tier_labels=labels, **_choices())
+    from ..htmx import render_cached
+
+    def content():
+        return dict(list_html=cache.fragment("clients.list", args, list_html), f=f,
+                    restricted=services.restricted_to_own(current_user), tier_labels=labels, **_choices())
+
+    return render_cached("clients/index.html", "clients.index", args, content)
 
 
 def _referred_by_id(form: ClientForm) -> int | None:
@@ -172,72 +177,85 @@ def _business_revenue_12m(today: date) -> int:
 @bp.get("/<id:client_id>")
 @login_required
 def show(client_id: int):
+    """The client's page. Its content (forms included: kept per browser session) is
+    kept per business data version (``pymes.cache``)."""
+    from ..htmx import render_cached
+
     client = get_or_404(Client, client_id)
-    today = business_today()
-    sales = db.session.execute(
-        select(Sale).where(Sale.client_id == client.id).order_by(Sale.sold_on.desc(), Sale.id.desc())
-    ).scalars().all()
-    history = db.session.execute(
-        select(TierChange).where(TierChange.client_id == client.id).order_by(TierChange.created_at.desc()).limit(20)
-    ).scalars().all()
-    score, converted = services.loyalty_facts(client.id)
-    result = loyalty.compute_tier([s.sold_on for s in sales], today, score=score, converted_referrals=converted,
-                                  rules=services.rules())
-    total = _business_revenue_12m(today)
-    share = (client.revenue_12m / total) if total else 0
-    names = {u.id: u.name for u in _team()}
-    referrer = db.session.get(Client, client.referred_by_id) if client.referred_by_id else None
-    territory = db.session.get(Territory, client.territory_id) if client.territory_id else None
-    portfolio = db.session.get(Portfolio, client.portfolio_id) if client.portfolio_id else None
-    sale_form = SaleForm(formdata=None, sellers=_team(), currency=g.business.currency,
-                         data={"sold_on": today, "seller_id": current_user.id})
-    tier_form = TierForm(formdata=None, data={"tier": client.tier_override or "",
-                                              "reason": client.tier_override_reason})
-    from ..visits.forms import KIND_LABELS, PURPOSE_LABELS, STATUS_LABELS, PlanForm
-    from ..visits.models import Activity
 
-    activities = db.session.execute(
-        select(Activity).where(Activity.client_id == client.id).order_by(Activity.due_on.desc(), Activity.id.desc())
-    ).scalars().all()
-    from ..feedback.models import FeedbackResponse
+    def content():
+        today = business_today()
+        sales = db.session.execute(
+            select(Sale).where(Sale.client_id == client.id).order_by(Sale.sold_on.desc(), Sale.id.desc())
+        ).scalars().all()
+        history = db.session.execute(
+            select(TierChange).where(TierChange.client_id == client.id)
+            .order_by(TierChange.created_at.desc()).limit(20)
+        ).scalars().all()
+        score, converted = services.loyalty_facts(client.id)
+        result = loyalty.compute_tier([s.sold_on for s in sales], today, score=score, converted_referrals=converted,
+                                      rules=services.rules())
+        total = _business_revenue_12m(today)
+        share = (client.revenue_12m / total) if total else 0
+        names = {u.id: u.name for u in _team()}
+        referrer = db.session.get(Client, client.referred_by_id) if client.referred_by_id else None
+        territory = db.session.get(Territory, client.territory_id) if client.territory_id else None
+        portfolio = db.session.get(Portfolio, client.portfolio_id) if client.portfolio_id else None
+        sale_form = SaleForm(formdata=None, sellers=_team(), currency=g.business.currency,
+                             data={"sold_on": today, "seller_id": current_user.id})
+        tier_form = TierForm(formdata=None, data={"tier": client.tier_override or "",
+                                                  "reason": client.tier_override_reason})
+        from ..visits.forms import KIND_LABELS, PURPOSE_LABELS, STATUS_LABELS, PlanForm
+        from ..visits.models import Activity
 
-    answers = db.session.execute(
-        select(FeedbackResponse).where(FeedbackResponse.client_id == client.id).order_by(FeedbackResponse.id.desc())
-    ).scalars().all()
-    from ..complaints.forms import CATEGORY_LABELS, STATUS_LABELS as COMPLAINT_STATUS
-    from ..complaints.models import Complaint
+        activities = db.session.execute(
+            select(Activity).where(Activity.client_id == client.id)
+            .order_by(Activity.due_on.desc(), Activity.id.desc())
+        ).scalars().all()
+        from ..feedback.models import FeedbackResponse
 
-    complaints = db.session.execute(
-        select(Complaint).where(Complaint.client_id == client.id).order_by(Complaint.opened_at.desc())
-    ).scalars().all()
-    from ..referrals.models import Referral, Testimonial
-    from ..referrals.services import NAME_DISPLAY_LABELS
+        answers = db.session.execute(
+            select(FeedbackResponse).where(FeedbackResponse.client_id == client.id)
+            .order_by(FeedbackResponse.id.desc())
+        ).scalars().all()
+        from ..complaints.forms import CATEGORY_LABELS, STATUS_LABELS as COMPLAINT_STATUS
+        from ..complaints.models import Complaint
 
-    testimonials = db.session.execute(select(Testimonial).where(Testimonial.client_id == client.id)
-                                      .order_by(Testimonial.id.desc())).scalars().all()
-    referred = db.session.execute(select(Referral, Client).join(Client, Client.id == Referral.prospect_id)
-                                  .where(Referral.referrer_id == client.id).order_by(Referral.id.desc())).all()
-    local = business_timezone()
-    timeline = sorted([(s.sold_on, "sale", s) for s in sales] + [(a.due_on, "activity", a) for a in activities]
-                      + [(r.created_at.astimezone(local).date(), "feedback", r) for r in answers]
-                      + [(c.opened_at.astimezone(local).date(), "complaint", c) for c in complaints]
-                      + [(t.created_at.astimezone(local).date(), "testimonial", t) for t in testimonials]
-                      + [(r.created_at.astimezone(local).date(), "referral", (r, p)) for r, p in referred],
-                      key=lambda item: item[0], reverse=True)
-    plan_form = PlanForm(formdata=None, sellers=_team(), data={"due_on": today})
-    specialists = db.session.execute(
-        select(ClientSpecialist).where(ClientSpecialist.client_id == client.id).order_by(ClientSpecialist.product_line)
-    ).scalars().all()
-    return render("clients/show.html", client=client, sales=sales, history=history, why=loyalty.explain(
-        result, services.rules()), share=share, seller_names=names, referrer=referrer, territory=territory,
-        portfolio=portfolio, sale_form=sale_form, tier_form=tier_form, channel_labels=CHANNEL_LABELS,
-        specialists=specialists, specialist_form=SpecialistForm(formdata=None, sellers=_team()),
-        timeline=timeline, plan_form=plan_form,
-        activity_labels=dict(purpose=PURPOSE_LABELS, kind=KIND_LABELS, status=STATUS_LABELS),
-        complaint_labels=dict(category=CATEGORY_LABELS, status=COMPLAINT_STATUS),
-        open_complaints=[c for c in complaints if c.status != "resolved"], name_displays=NAME_DISPLAY_LABELS,
-        time_labels=TIME_LABELS, source_labels=SOURCE_LABELS, tier_labels=loyalty.TIER_LABELS,
-        national=lambda n: services.national(n, g.business.country))
+        complaints = db.session.execute(
+            select(Complaint).where(Complaint.client_id == client.id).order_by(Complaint.opened_at.desc())
+        ).scalars().all()
+        from ..referrals.models import Referral, Testimonial
+        from ..referrals.services import NAME_DISPLAY_LABELS
+
+        testimonials = db.session.execute(select(Testimonial).where(Testimonial.client_id == client.id)
+                                          .order_by(Testimonial.id.desc())).scalars().all()
+        referred = db.session.execute(select(Referral, Client).join(Client, Client.id == Referral.prospect_id)
+                                      .where(Referral.referrer_id == client.id).order_by(Referral.id.desc())).all()
+        local = business_timezone()
+        timeline = sorted([(s.sold_on, "sale", s) for s in sales] + [(a.due_on, "activity", a) for a in activities]
+                          + [(r.created_at.astimezone(local).date(), "feedback", r) for r in answers]
+                          + [(c.opened_at.astimezone(local).date(), "complaint", c) for c in complaints]
+                          + [(t.created_at.astimezone(local).date(), "testimonial", t) for t in testimonials]
+                          + [(r.created_at.astimezone(local).date(), "referral", (r, p)) for r, p in referred],
+                          key=lambda item: item[0], reverse=True)
+        plan_form = PlanForm(formdata=None, sellers=_team(), data={"due_on": today})
+        specialists = db.session.execute(
+            select(ClientSpecialist).where(ClientSpecialist.client_id == client.id)
+            .order_by(ClientSpecialist.product_line)
+        ).scalars().all()
+        return dict(
+            client=client, sales=sales, history=history, why=loyalty.explain(result, services.rules()), share=share,
+            seller_names=names, referrer=referrer, territory=territory, portfolio=portfolio, sale_form=sale_form,
+            tier_form=tier_form, channel_labels=CHANNEL_LABELS, specialists=specialists,
+            specialist_form=SpecialistForm(formdata=None, sellers=_team()), timeline=timeline, plan_form=plan_form,
+            activity_labels=dict(purpose=PURPOSE_LABELS, kind=KIND_LABELS, status=STATUS_LABELS),
+            complaint_labels=dict(category=CATEGORY_LABELS, status=COMPLAINT_STATUS),
+            open_complaints=[c for c in complaints if c.status != "resolved"], name_displays=NAME_DISPLAY_LABELS,
+            time_labels=TIME_LABELS, source_labels=SOURCE_LABELS, tier_labels=loyalty.TIER_LABELS,
+            national=lambda n: services.national(n, g.business.country))
+
+    return render_cached("clients/show.html", "clients.show", (client.id,), content, per_session=True,
+                         client=client)
 
 
 @bp.post("/<id:client_id>/delete")

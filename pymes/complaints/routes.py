@@ -75,14 +75,21 @@ def board():
     sort = request.args.get("sort", "")
     sort = sort if sort in services.BOARD_SORTS else ""
     days = int(request.args.get("days", 90)) if request.args.get("days", "90") in {str(p) for p in PERIODS} else 90
-    rows = db.session.execute(services.board_query(current_user, show, owner_id, sort).limit(200)).all()
-    team = _team()
-    now = utcnow()
-    return render("complaints/board.html", rows=rows, show=show, owner_id=owner_id, sort=sort, team=team,
-                  names={u.id: u.name for u in team}, counts=services.counts(current_user),
-                  figures=services.figures(current_user, days), days=days, periods=PERIODS, labels=_labels(),
-                  breached=services.breached, ack_breached=services.ack_breached,
-                  resolve_breached=services.resolve_breached, age=lambda c: _age(c, now))
+    from ..htmx import render_cached
+
+    def content():
+        rows = db.session.execute(services.board_query(current_user, show, owner_id, sort).limit(200)).all()
+        team = _team()
+        now = utcnow()
+        return dict(rows=rows, show=show, owner_id=owner_id, sort=sort, team=team,
+                    names={u.id: u.name for u in team}, counts=services.counts(current_user),
+                    figures=services.figures(current_user, days), days=days, periods=PERIODS, labels=_labels(),
+                    breached=services.breached, ack_breached=services.ack_breached,
+                    resolve_breached=services.resolve_breached, age=lambda c: _age(c, now))
+
+    # the ages and the late flags move with the clock: kept one minute at most
+    return render_cached("complaints/board.html", "complaints.board", (show, owner_id, sort, days), content,
+                         per_session=True, max_age=60)
 
 
 def _age(complaint: Complaint, now) -> str:

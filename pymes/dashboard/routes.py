@@ -58,19 +58,25 @@ def _choices() -> dict:
 def index():
     from ..complaints.services import settings as complaint_settings
 
+    from ..htmx import render_cached
+
     f = _filters()
-    today, zone = business_today(), business_timezone()
-    repeat, buyers = figures.repeat_rate(today, f)
-    key_count, key_share = figures.key_share(today, f)
-    on_time, due = figures.followup(today, zone, f)
-    ups, downs = figures.tier_moves(today, zone, f)
-    cases = figures.complaints(today, zone, f)  # shared by every reader: a changed copy
-    cases = dataclasses.replace(cases, replacement_cost=complaint_settings().acquisition_multiplier * cases.remedy_cost)
-    return render("dashboard/index.html", f=f, periods=figures.PERIODS, charts=CHARTS,
-                  feedback=figures.feedback(today, zone, f), repeat=repeat, buyers=buyers, key_share=key_share,
-                  key_count=key_count, follow_due=due,
-                  follow_on_time=on_time, ups=ups, downs=downs, dropped=figures.dropped(f),
-                  referrals=figures.referrals(today, zone, f), complaints=cases, **_choices())
+
+    def content():
+        today, zone = business_today(), business_timezone()
+        repeat, buyers = figures.repeat_rate(today, f)
+        key_count, key_share = figures.key_share(today, f)
+        on_time, due = figures.followup(today, zone, f)
+        ups, downs = figures.tier_moves(today, zone, f)
+        cases = figures.complaints(today, zone, f)  # shared by every reader: a changed copy
+        cases = dataclasses.replace(
+            cases, replacement_cost=complaint_settings().acquisition_multiplier * cases.remedy_cost)
+        return dict(f=f, periods=figures.PERIODS, charts=CHARTS, feedback=figures.feedback(today, zone, f),
+                    repeat=repeat, buyers=buyers, key_share=key_share, key_count=key_count, follow_due=due,
+                    follow_on_time=on_time, ups=ups, downs=downs, dropped=figures.dropped(f),
+                    referrals=figures.referrals(today, zone, f), complaints=cases, **_choices())
+
+    return render_cached("dashboard/index.html", "dashboard.index", (f,), content, f=f)
 
 
 CHARTS = {"nps": _l("NPS, month by month"), "responses": _l("Feedback answered, month by month"),

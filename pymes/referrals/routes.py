@@ -95,13 +95,18 @@ def _names():
 @login_required
 def index():
     f, errors = _filters()
-    rows = [] if errors else db.session.execute(services.referral_query(current_user, f).limit(500)).all()
-    names = _names()
-    team = db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
-    args = {k: v for k, v in request.args.items() if k in FILTER_ARGS and v}  # for the export links
-    return render("referrals/index.html", status=422 if errors else 200, rows=rows, f=f, errors=errors, team=team,
-                  labels=STATUS_LABELS, sources=SOURCE_LABELS, periods=PERIODS, args=args,
-                  custom=request.args.get("days") == "custom", **names)
+    from ..htmx import render_cached
+
+    def content():
+        rows = [] if errors else db.session.execute(services.referral_query(current_user, f).limit(500)).all()
+        team = db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
+        args = {k: v for k, v in request.args.items() if k in FILTER_ARGS and v}  # for the export links
+        return dict(rows=rows, f=f, errors=errors, team=team, labels=STATUS_LABELS, sources=SOURCE_LABELS,
+                    periods=PERIODS, args=args, custom=request.args.get("days") == "custom", **_names())
+
+    # each row's status form carries the session's CSRF token: kept per session
+    return render_cached("referrals/index.html", "referrals.index", tuple(request.args.items(multi=True)), content,
+                         per_session=True, status=422 if errors else 200)
 
 
 @bp.post("/referrals/<id:referral_id>/status")
