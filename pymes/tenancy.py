@@ -212,28 +212,45 @@ def _settings_values() -> tuple[str, str]:
     return ("" if tid is None else str(tid), "on" if _flag("_identity_lookup") else "")
 
 
-def _apply(connection) -> None:
+_APPLIED = "pymes_rls_applied"
+
+
+def _apply(connection, session=None) -> None:
     if connection.dialect.name != "postgresql":
         return
-    tenant, identity = _settings_values()
+    values = _settings_values()
+    if session is not None and session.info.get(_APPLIED) == values:
+        return  # this transaction already carries exactly these settings
+    tenant, identity = values
     connection.execute(
         select(func.set_config("app.tenant_id", tenant, True), func.set_config("app.identity_lookup", identity, True))
     )
+    if session is not None:
+        session.info[_APPLIED] = values
 
 
 @event.listens_for(Session, "after_begin")
 def _set_rls_settings(session, transaction, connection) -> None:
+    session.info.pop(_APPLIED, None)  # a new transaction carries no settings yet
     if has_app_context():
-        _apply(connection)
+        _apply(connection, session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_rls_settings(session, transaction) -> None:
+    """Transaction-local settings end with the transaction, and a rolled-back savepoint
+    takes back what was set inside it: apply them again next time."""
+    session.info.pop(_APPLIED, None)
 
 
 def _push_settings() -> None:
-    """Re-apply the transaction-local settings when the binding changes mid-transaction."""
+    """Re-apply the transaction-local settings when the binding changes mid-transaction
+    (skipped when the transaction already carries the same values)."""
     from .extensions import db
 
     session = db.session()
     if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-        _apply(session.connection())
+        _apply(session.connection(), session)
 
 
 # --- layer 5: the SQL the migrations run ---------------------------------------------------

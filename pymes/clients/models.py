@@ -47,6 +47,11 @@ class Client(TenantScoped, TimestampMixin, db.Model):
         Index("ix_clients_tenant_seller", "tenant_id", "seller_id"),
         Index("ix_clients_tenant_tier", "tenant_id", "tier"),
         Index("ix_clients_tenant_dropped", "tenant_id", "tier_dropped_at"),  # "who dropped a tier"
+        # the composite foreign keys' own columns: the filters join on them, and without
+        # them SQLite checks every client for each deleted parent (a purge went quadratic)
+        Index("ix_clients_tenant_referred_by", "tenant_id", "referred_by_id"),
+        Index("ix_clients_tenant_territory", "tenant_id", "territory_id"),
+        Index("ix_clients_tenant_portfolio", "tenant_id", "portfolio_id"),
         Index("ix_clients_tenant_email", "tenant_id", "email"),
         Index("ix_clients_tenant_phone", "tenant_id", "phone"),
     )

@@ -47,6 +47,7 @@ class FeedbackResponse(TenantScoped, TimestampMixin, db.Model):
                         name="channel"),
         Index("ix_feedback_responses_tenant_created", "tenant_id", "created_at"),
         Index("ix_feedback_responses_tenant_client", "tenant_id", "client_id"),
+        Index("ix_feedback_responses_tenant_link", "tenant_id", "link_id"),  # its composite foreign key
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,7 +14,6 @@ class Notification(TenantScoped, TimestampMixin, db.Model):
     """One message for one user. ``kind`` and ``params`` are stored, not the sentence,
     so that it is written in the reader's language when shown."""
 
-    __data_version__ = False  # not a figure: cached figures stay valid (pymes.cache)
     __tablename__ = "notifications"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),

@@ -16,8 +16,8 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 @bp.app_context_processor
 def unread_counter():
-    """``unread_notifications()`` for the header: one COUNT, run only when a logged-in
-    page's header asks for it (public pages never do)."""
+    """``unread_notifications()`` for the header: one COUNT (kept per business data
+    version), run only when a logged-in page's header asks for it (public pages never do)."""
 
     def unread_notifications() -> int:
         from sqlalchemy.exc import SQLAlchemyError
@@ -25,8 +25,12 @@ def unread_counter():
         if not current_user.is_authenticated:
             return 0
         try:
+            from ..cache import remember
+
             with bound(current_user.tenant_id):  # also on pages drawn before the tenant hook (a CSRF 400)
-                return services.unread_count(current_user.id)
+                # kept per data version: a new or read notification changes the version
+                return remember("notifications.unread", (current_user.id,),
+                                lambda: services.unread_count(current_user.id))
         except SQLAlchemyError:  # the "database is down" page must still render
             db.session.rollback()
             return 0
