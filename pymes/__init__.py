@@ -178,6 +178,9 @@ def register_template_helpers(app: Flask) -> None:
     from .accounts.forms import role_label
 
     app.jinja_env.filters["money"] = i18n.money
+    from .cache import cached_block
+
+    app.jinja_env.globals["cached_block"] = cached_block
     app.jinja_env.filters["role_label"] = role_label
 
     @app.context_processor

@@ -152,6 +152,13 @@ def fragment(name: str, parts: tuple, render: Callable[[], str], per_session: bo
     return entry[0]
 
 
+def cached_block(name: str, *parts, caller):
+    """For templates: ``{% call cached_block("layout.header", part) %}…{% endcall %}``
+    keeps what the block draws like ``fragment`` does, per browser session (the block
+    may carry a form's CSRF token)."""
+    return fragment(name, parts, caller, per_session=True)
+
+
 def cached(name: str):
     """Decorator form of ``remember``: the positional and keyword arguments are the parts
     (they must be hashable: dates, zones, frozen dataclasses, ids)."""

@@ -149,12 +149,24 @@ def _tenant_tables() -> dict:
     return _TENANT_TABLES
 
 
+_STATIC: dict[int, tuple] = {}
+
+
 def _tenant_classes(statement) -> set:
     """Every tenant-owned model a statement reads or writes, subqueries and
     ``select_from`` included: ``select(func.count()).select_from(User)`` names no
-    entity in its columns, yet it counts users."""
+    entity in its columns, yet it counts users. A statement built once and marked
+    ``execution_options(pymes_static=True)`` (the session look-up) is walked once."""
+    static = statement.get_execution_options().get("pymes_static")
+    if static:
+        hit = _STATIC.get(id(statement))
+        if hit is not None and hit[0] is statement:
+            return hit[1]
     tables = _tenant_tables()
-    return {tables[element] for element in visitors.iterate(statement) if element in tables}
+    classes = {tables[element] for element in visitors.iterate(statement) if element in tables}
+    if static:
+        _STATIC[id(statement)] = (statement, classes)
+    return classes
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -5,6 +5,7 @@ never announces something that was rolled back."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
@@ -129,17 +130,25 @@ def start_session(user: User) -> str:
     return key
 
 
+@lru_cache(maxsize=1)
+def _session_statement():
+    """The session look-up of every logged-in request, built once (building it cost more
+    than running it)."""
+    from sqlalchemy import bindparam
+
+    return (select(User, UserSession.id)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.key_hash == bindparam("key_hash"), UserSession.revoked_at.is_(None),
+                   UserSession.expires_at > bindparam("now"), User.active.is_(True))
+            .execution_options(pymes_static=True))
+
+
 def load_session(key: str) -> User | None:
     """The user of a live session key, or None (revoked, expired, deactivated)."""
     if not key or len(key) > 100:
         return None
     with identity_lookup():
-        row = db.session.execute(
-            select(User, UserSession.id)
-            .join(UserSession, UserSession.user_id == User.id)
-            .where(UserSession.key_hash == hash_secret(key), UserSession.revoked_at.is_(None),
-                   UserSession.expires_at > utcnow(), User.active.is_(True))
-        ).first()
+        row = db.session.execute(_session_statement(), {"key_hash": hash_secret(key), "now": utcnow()}).first()
     if row is None:
         return None
     user = row[0]
