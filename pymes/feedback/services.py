@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
@@ -124,13 +125,25 @@ def open_link(secret: str):
     token, _reason = tokens.check(secret, FEEDBACK)
     if token is None:
         return None
-    link = db.session.get(FeedbackLink, token.subject_id)
-    if link is None or link.revoked_at is not None:
+    row = db.session.execute(_open_statement(), {"link_id": token.subject_id}).first()
+    if row is None or row[0].revoked_at is not None:
         return None
-    client = db.session.get(Client, link.client_id)
-    business = db.session.get(Business, link.tenant_id)
-    answer = db.session.execute(select(FeedbackResponse).where(FeedbackResponse.link_id == link.id)).scalar_one_or_none()
+    link, client, business, answer = row
     return link, client, business, answer
+
+
+@lru_cache(maxsize=1)
+def _open_statement():
+    """The link, its client, its business and its answer if any: one statement (the
+    public page is the most requested page of all), built once."""
+    from sqlalchemy import and_, bindparam
+
+    return (select(FeedbackLink, Client, Business, FeedbackResponse)
+            .join(Client, and_(Client.id == FeedbackLink.client_id, Client.tenant_id == FeedbackLink.tenant_id))
+            .join(Business, Business.id == FeedbackLink.tenant_id)
+            .outerjoin(FeedbackResponse, FeedbackResponse.link_id == FeedbackLink.id)
+            .where(FeedbackLink.id == bindparam("link_id"))
+            .execution_options(pymes_static=True))
 
 
 def form_stamp() -> str:
