@@ -24,6 +24,30 @@ from pymes.mail import read_outbox
 from . import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker process gets a PostgreSQL database of its own
+    (``test_gw0``, ``test_gw1``…, created beside the given one when missing): the
+    session fixture drops and rebuilds its schema."""
+    from sqlalchemy import create_engine as _engine
+    from sqlalchemy import make_url as _url
+    from sqlalchemy import text as _text
+
+    base = _url(url)
+    if base.drivername == "postgresql":
+        base = base.set(drivername="postgresql+psycopg")
+    name = f"{base.database}_{worker}"
+    admin = _engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(_text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            conn.execute(_text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+if TEST_DATABASE_URL and os.environ.get("PYTEST_XDIST_WORKER"):
+    TEST_DATABASE_URL = _worker_database(TEST_DATABASE_URL, os.environ["PYTEST_XDIST_WORKER"])
 APP_ROLE = "pymes_app"
 
 
@@ -68,7 +92,11 @@ def database(tmp_path_factory):
             conn.execute(text("CREATE SCHEMA public"))
             exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).first()
             if not exists:
-                conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
+                try:
+                    conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
+                except Exception:  # noqa: BLE001 - another xdist worker created it (roles are cluster-wide)
+                    if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).first():
+                        raise
         _upgrade(owner_url.render_as_string(hide_password=False))
         with owner.connect() as conn:
             conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}"))

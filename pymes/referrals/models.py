@@ -68,6 +68,7 @@ class Testimonial(TenantScoped, TimestampMixin, db.Model):
     """The client's words with the consent they gave: how their name may appear and
     whether it may be published. Published only once approved and while not revoked."""
 
+    __test__ = False  # pytest: a model named Test…, not a test class
     __tablename__ = "testimonials"
     __table_args__ = (
         UniqueConstraint("tenant_id", "id"),
