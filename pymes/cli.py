@@ -62,6 +62,7 @@ def seed_command(scale: str | None, businesses: int, clients: int, sales_per_cli
     if scale:
         businesses, clients, sales_per_client = SCALES[scale]
     counts = seed(businesses, clients, sales_per_client, seed_number, echo=click.echo)
+    _analyze()
     click.echo(f"Created {counts['businesses']} businesses, {counts['clients']} clients, {counts['sales']} sales, "
                f"{counts['activities']} visits and calls, {counts['answers']} feedback answers "
                f"in {counts['seconds']} s. Owners log in as seed<N>-owner0@example.com / {PASSWORD}")
@@ -119,6 +120,20 @@ def billing_sync_command() -> None:
                f"{counts['failed']} could not be read.")
     if counts["failed"]:
         raise SystemExit(1)
+
+
+def _analyze() -> None:
+    from .db import analyze
+    from .extensions import db
+
+    analyze(db.engine)
+
+
+@pymes_cli.command("analyze")
+def analyze_command() -> None:
+    """Refresh the database planner's statistics (after a bulk load or a migration; daily from cron)."""
+    _analyze()
+    click.echo("Planner statistics refreshed.")
 
 
 @pymes_cli.command("purge-deleted")

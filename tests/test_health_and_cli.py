@@ -50,3 +50,17 @@ def test_a_logged_in_page_answers_the_friendly_503_while_the_database_is_down(ap
         response = http.get(path)
         assert response.status_code == 503, path
         assert "Ferretería Sin Base" not in response.get_data(as_text=True)
+
+
+def test_the_analyze_command_gives_the_planner_statistics(app, database):
+    """After a bulk load the planner needs statistics (without them SQLite walked every
+    client for each grouped inbox figure): ``flask pymes analyze`` refreshes them."""
+    from sqlalchemy import text
+
+    result = app.test_cli_runner().invoke(args=["pymes", "analyze"])
+    assert result.exit_code == 0 and "refreshed" in result.output
+    with database[1].connect() as conn:
+        if conn.dialect.name == "sqlite":
+            assert conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")).scalar_one()
+        # PostgreSQL analyzes only the tables the connecting role owns (the tests' app role
+        # owns none; run it as the role that migrates) and autovacuum keeps them anyway
