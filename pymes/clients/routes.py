@@ -81,9 +81,9 @@ def index():
     from ..htmx import is_htmx
 
     f = _filters()
-    labels = _row_labels()
 
     def list_html() -> str:
+        labels = _row_labels()
         stmt = services.client_query(current_user, f)
         total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
         rows = db.session.execute(stmt.limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE)).scalars().all()
@@ -101,7 +101,7 @@ def index():
 
     def content():
         return dict(list_html=cache.fragment("clients.list", args, list_html), f=f,
-                    restricted=services.restricted_to_own(current_user), tier_labels=labels, **_choices())
+                    restricted=services.restricted_to_own(current_user), tier_labels=_row_labels(), **_choices())
 
     return render_cached("clients/index.html", "clients.index", args, content)
 
