@@ -116,6 +116,7 @@ def remember(name: str, parts: tuple, compute: Callable[[], T]) -> T:
     return value
 
 
+DEGRADED = "pymes_cache_degraded"  # set when a piece was drawn with a fallback (a failed query): not kept
 FRAGMENT_MAX_AGE = 300  # seconds: well inside the CSRF tokens' hour, and "today" moves on
 
 
@@ -140,15 +141,20 @@ def fragment(name: str, parts: tuple, render: Callable[[], str], per_session: bo
     if version is None or not current_user.is_authenticated:
         return Markup(render())
     reader = (current_user.id, str(get_locale()), business_today())
-    if per_session:
-        key_text = getattr(current_user, "session_key", "") or ""
+    if per_session:  # the browser's log-in and its CSRF token (Flask-WTF keeps it in the cookie session)
+        from flask import session
+        from flask_wtf.csrf import generate_csrf
+
+        generate_csrf()  # the token exists before the key is made
+        key_text = f"{getattr(current_user, 'session_key', '') or ''}|{session.get('csrf_token', '')}"
         reader += (hashlib.sha256(key_text.encode()).hexdigest()[:16],)
     key = (name, current_tenant_id(), version, reader, parts)
     now = time.monotonic()
     entry = cache.get(key)
     if entry is _MISSING or now - entry[1] > max_age:
         entry = (Markup(render()), now)
-        cache.put(key, entry)
+        if not g.get(DEGRADED):
+            cache.put(key, entry)
     return entry[0]
 
 
@@ -178,7 +184,9 @@ def cached(name: str):
 # --- the data version: noted on every write, bumped once at commit ---------------------------
 
 def _counts(obj) -> bool:
-    return isinstance(obj, TenantScoped) and getattr(type(obj), "__data_version__", True)
+    """Tenant-owned rows, and the few tenant rows outside the guard's models that pages
+    show (e-mailed and calendar tokens carry a ``tenant_id`` too)."""
+    return getattr(type(obj), "__data_version__", True) and getattr(obj, "tenant_id", None) is not None
 
 
 def _note(session: Session, tenant_id: int | None) -> None:
@@ -199,10 +207,13 @@ def _note_changes(session: Session, flush_context) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_statement(state) -> None:
+    """An UPDATE, INSERT or DELETE run as a statement: the bound tenant's data changed
+    when it writes a table with a ``tenant_id`` (or the businesses table itself)."""
     if not (state.is_update or state.is_delete or state.is_insert):
         return
+    table = getattr(state.statement, "table", None)
     classes = [c for c in _tenant_classes(state.statement) if getattr(c, "__data_version__", True)]
-    if classes:
+    if classes or (table is not None and ("tenant_id" in table.c or table.name == "businesses")):
         _note(state.session, current_tenant_id())
 
 
@@ -211,6 +222,8 @@ def _bump(session: Session) -> None:
     """The last statements of a writing transaction: one UPDATE per business it
     changed. Taken last, the row lock on the business is held only while committing, so
     two writers of one business cannot deadlock on it."""
+    if session.in_nested_transaction():
+        return  # a savepoint released: the bump belongs to the outer commit
     if session.new or session.dirty or session.deleted:
         session.flush()
     tenants = session.info.pop(CHANGED, None)
@@ -224,6 +237,9 @@ def _bump(session: Session) -> None:
         connection.execute(update(table).where(table.c.id == tid).values(data_version=table.c.data_version + 1))
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(CHANGED, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction) -> None:
+    """The outer transaction is over (a rollback, or a commit that already bumped): what
+    it noted goes. A savepoint ending keeps the outer transaction's notes."""
+    if transaction.parent is None:
+        session.info.pop(CHANGED, None)

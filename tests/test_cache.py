@@ -111,3 +111,45 @@ def test_a_kept_page_shows_a_new_sale_and_each_session_gets_its_own_form_token(a
     token = re.search(r'action="/clients/%d/key".*?name="csrf_token" value="([^"]+)"' % client_id, page, re.S).group(1)
     done = second.post(f"/clients/{client_id}/key", data={"csrf_token": token, "is_key": "1"})
     assert done.status_code == 303  # the second session's own token, not the first one's kept copy
+
+
+def test_a_new_or_revoked_token_bumps_the_version(app, make):
+    """Pages show tokens too (the agenda's calendar link): making or retiring one is a
+    change like any other."""
+    from pymes.accounts import tokens
+
+    business, owner, *_ = make.team()
+    start = version(app, business.id)
+    with app.app_context(), bound(business.id):
+        tokens.issue("calendar_feed", business.id, owner.id, timedelta(days=365))
+        db.session.commit()
+    issued = version(app, business.id)
+    assert issued == start + 1
+    with app.app_context(), bound(business.id):
+        tokens.retire("calendar_feed", business.id, owner.id)
+        db.session.commit()
+    assert version(app, business.id) == issued + 1
+
+
+def test_a_seller_restricted_to_their_clients_sees_only_their_key_clients(app, make):
+    from pymes.sales.models import Sale
+
+    from .factories import santiago_today
+
+    business, owner, _manager, seller = make.team()
+    with app.app_context(), bound(business.id):
+        db.session.get(Business, business.id).sellers_see_only_own = True
+        mine = Client(name="Cliente De Marta", kind="client", seller_id=seller.id)
+        theirs = Client(name="Cliente Del Dueño", kind="client", seller_id=owner.id)
+        db.session.add_all([mine, theirs])
+        db.session.flush()
+        db.session.add_all([Sale(client_id=mine.id, sold_on=santiago_today(), description="x", amount=1000),
+                            Sale(client_id=theirs.id, sold_on=santiago_today(), description="x", amount=9000)])
+        db.session.commit()
+    http = app.test_client()
+    login(http, seller.email)
+    page = http.get("/clients/key").get_data(as_text=True)
+    assert "Cliente De Marta" in page and "Cliente Del Dueño" not in page
+    boss = app.test_client()
+    login(boss, owner.email)
+    assert "Cliente Del Dueño" in boss.get("/clients/key").get_data(as_text=True)

@@ -346,7 +346,8 @@ def key_clients():
     from ..htmx import render_cached
 
     def content():
-        rows, total = services.key_clients(business_today())
+        own = current_user.id if services.restricted_to_own(current_user) else None  # a restricted seller: theirs
+        rows, total = services.key_clients(business_today(), seller_id=own)
         return dict(rows=rows, total=total, tier_labels=loyalty.TIER_LABELS)
 
     # each row's "mark as key" form carries the session's CSRF token: kept per session

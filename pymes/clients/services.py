@@ -331,15 +331,19 @@ class KeyClientRow:
     cumulative: float
 
 
-def key_clients(today: date | None = None, threshold: float = 0.8, limit: int = 200) -> tuple[list[KeyClientRow], int]:
+def key_clients(today: date | None = None, threshold: float = 0.8, limit: int = 200,
+                seller_id: int | None = None) -> tuple[list[KeyClientRow], int]:
     """The few clients that carry most of the last 12 months' sales (Pareto): the
     smallest group, biggest first, whose sales reach ``threshold`` of the total.
-    One aggregate over the (tenant_id, sold_on) index; returns (rows, total)."""
+    One aggregate over the (tenant_id, sold_on) index; returns (rows, total).
+    ``seller_id``: over that seller's own clients only (a seller restricted to them)."""
     from ..sales.models import Sale
 
     today = today or date.today()
     since = today - timedelta(days=365)
     in_window = (Sale.sold_on > since, Sale.sold_on <= today)
+    if seller_id is not None:
+        in_window += (Sale.client_id.in_(select(Client.id).where(Client.seller_id == seller_id)),)
     total = int(db.session.execute(select(func.coalesce(func.sum(Sale.amount), 0)).where(*in_window)).scalar_one())
     if total <= 0:
         return [], 0
@@ -374,10 +378,12 @@ def save_loyalty_settings(values: dict, sellers_see_only_own: bool, business) ->
         db.session.add(row)
     for key in loyalty.TierRules().as_dict():
         setattr(row, key, values[key])
-    business.sellers_see_only_own = sellers_see_only_own
     db.session.flush()
     for client in db.session.execute(select(Client).where(Client.sales_count > 0)).scalars():
         refresh_client(client)
+    # the business row last: its lock (and the data version's, pymes.cache) is then held
+    # only while committing, so a teammate's sale during the recompute cannot deadlock
+    business.sellers_see_only_own = sellers_see_only_own
     db.session.commit()
 
 

@@ -32,7 +32,12 @@ def unread_counter():
                 return remember("notifications.unread", (current_user.id,),
                                 lambda: services.unread_count(current_user.id))
         except SQLAlchemyError:  # the "database is down" page must still render
+            from flask import g
+
+            from ..cache import DEGRADED
+
             db.session.rollback()
+            g.setdefault(DEGRADED, True)  # a header drawn with this 0 is not kept
             return 0
 
     return {"unread_notifications": unread_notifications}
