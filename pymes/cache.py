@@ -9,10 +9,11 @@ misses and recomputes, the others read the answer that request stored.
 
 The version comes for free with the logged-in user's row (the session look-up joins the
 business), so a hit costs no SQL. A request that has changed data and not yet committed
-never reads or stores a cached answer. The store is each worker's own memory (an LRU of
-small values: counts, rankings, monthly series — never rendered pages, never ORM
-objects), so there is nothing to keep coherent between workers: a worker whose entry
-is stale has a different key for the current version.
+never reads or stores a cached answer. Two stores, each worker's own memory: figures
+(counts, rankings, monthly series — plain values, never ORM objects) and rendered
+fragments of logged-in pages (``fragment``, kept per reader and at most five minutes).
+There is nothing to keep coherent between workers: a worker whose entry is stale has a
+different key for the current version.
 
 Writes that bypass the session (the seed's bulk inserts on a raw connection, the
 migrations) do not bump the version; the seed creates its businesses with fresh random
@@ -20,16 +21,23 @@ versions, and a running server should be restarted after a migration anyway.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import threading
+import time
 from collections import OrderedDict
 from itertools import chain
 from typing import Callable, Hashable, TypeVar
 
-from flask import current_app, g, has_app_context
+from flask import current_app, g, has_app_context, session
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
-from .tenancy import TenantScoped, _tenant_classes, current_tenant_id
+from .tenancy import _tenant_tables, current_tenant_id
 
 T = TypeVar("T")
 CHANGED = "pymes_changed_tenants"
@@ -37,21 +45,17 @@ _MISSING = object()
 
 
 class VersionCache:
-    """A thread-safe LRU of small values with hit and miss counters."""
+    """A thread-safe LRU of small values."""
 
     def __init__(self, size: int = 4096):
         self.size = size
         self._data: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
 
     def get(self, key: Hashable):
         with self._lock:
             value = self._data.get(key, _MISSING)
-            if value is _MISSING:
-                self.misses += 1
-            else:
-                self.hits += 1
+            if value is not _MISSING:
                 self._data.move_to_end(key)
             return value
 
@@ -61,14 +65,6 @@ class VersionCache:
             self._data.move_to_end(key)
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-            self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._data)
 
 
 def init_app(app) -> None:
@@ -127,13 +123,6 @@ def fragment(name: str, parts: tuple, render: Callable[[], str], per_session: bo
     the browser session: a fragment carrying a form's CSRF token is only ever served
     back to the session it was made for. ``max_age`` shortens the five minutes for a
     fragment that shows the time passing (a complaint's age). Returns Markup."""
-    import hashlib
-    import time
-
-    from flask_babel import get_locale
-    from flask_login import current_user
-    from markupsafe import Markup
-
     from .i18n import business_today
 
     cache = store("pymes_fragments")
@@ -142,9 +131,6 @@ def fragment(name: str, parts: tuple, render: Callable[[], str], per_session: bo
         return Markup(render())
     reader = (current_user.id, str(get_locale()), business_today())
     if per_session:  # the browser's log-in and its CSRF token (Flask-WTF keeps it in the cookie session)
-        from flask import session
-        from flask_wtf.csrf import generate_csrf
-
         generate_csrf()  # the token exists before the key is made
         key_text = f"{getattr(current_user, 'session_key', '') or ''}|{session.get('csrf_token', '')}"
         reader += (hashlib.sha256(key_text.encode()).hexdigest()[:16],)
@@ -170,12 +156,10 @@ def cached(name: str):
     (they must be hashable: dates, zones, frozen dataclasses, ids)."""
 
     def wrap(fn):
+        @functools.wraps(fn)
         def inner(*args, **kwargs):
             return remember(name, (args, tuple(sorted(kwargs.items()))), lambda: fn(*args, **kwargs))
 
-        inner.__wrapped__ = fn
-        inner.__name__ = fn.__name__
-        inner.__doc__ = fn.__doc__
         return inner
 
     return wrap
@@ -212,8 +196,10 @@ def _note_statement(state) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     table = getattr(state.statement, "table", None)
-    classes = [c for c in _tenant_classes(state.statement) if getattr(c, "__data_version__", True)]
-    if classes or (table is not None and ("tenant_id" in table.c or table.name == "businesses")):
+    if table is None:
+        return
+    model = _tenant_tables().get(table)
+    if table.name == "businesses" or ("tenant_id" in table.c and getattr(model, "__data_version__", True)):
         _note(state.session, current_tenant_id())
 
 

@@ -80,10 +80,9 @@ class local_date(FunctionElement):
     name = "local_date"
 
     def __init__(self, column, zone: str):
-        from datetime import datetime as _datetime
         from zoneinfo import ZoneInfo
 
-        offset = _datetime.now(ZoneInfo(zone)).utcoffset()
+        offset = datetime.now(ZoneInfo(zone)).utcoffset()
         minutes = int(offset.total_seconds() // 60) if offset else 0
         super().__init__(column, literal(zone), literal(f"{minutes:+d} minutes"))
 

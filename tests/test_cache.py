@@ -21,6 +21,17 @@ def version(app, business_id):
         return db.session.execute(select(Business.data_version).where(Business.id == business_id)).scalar_one()
 
 
+def promoter(app, business_id, name: str) -> int:
+    """A client who answered 10 yesterday; returns its id."""
+    with app.app_context(), bound(business_id):
+        c = Client(name=name, kind="client")
+        db.session.add(c)
+        db.session.flush()
+        answer(c.id, 10, utcnow() - timedelta(days=1))
+        db.session.commit()
+        return c.id
+
+
 def nps_on_dashboard(http) -> str:
     page = http.get("/dashboard").get_data(as_text=True)
     return re.search(r'data-testid="fig-nps"><small>NPS</small>\s*<strong>([^<]+)</strong>', page).group(1)
@@ -47,13 +58,7 @@ def test_every_committed_change_bumps_the_version_and_a_rollback_does_not(app, m
 
 def test_the_dashboard_shows_a_new_answer_at_once_and_reuses_its_figures_otherwise(app, make):
     business, owner, *_ = make.team()
-    with app.app_context(), bound(business.id):
-        c = Client(name="Uno", kind="client")
-        db.session.add(c)
-        db.session.flush()
-        answer(c.id, 10, utcnow() - timedelta(days=1))
-        db.session.commit()
-        client_id = c.id
+    client_id = promoter(app, business.id, "Uno")
     http = app.test_client()
     login(http, owner.email)
     with statements(app) as first:
@@ -71,12 +76,7 @@ def test_the_dashboard_shows_a_new_answer_at_once_and_reuses_its_figures_otherwi
 def test_two_businesses_never_share_a_cached_figure(app, make):
     first, first_owner, *_ = make.team("Uno")
     second, second_owner, *_ = make.team("Dos")
-    with app.app_context(), bound(first.id):
-        c = Client(name="Feliz", kind="client")
-        db.session.add(c)
-        db.session.flush()
-        answer(c.id, 10, utcnow() - timedelta(days=1))
-        db.session.commit()
+    promoter(app, first.id, "Feliz")
     with app.app_context():  # even with the same version number, the business is in the key
         db.session.execute(update(Business).values(data_version=7))
         db.session.commit()
