@@ -1,6 +1,6 @@
-"""Client import routes, on the clients blueprint (``/clients/import…``): upload, preview
-with per-row problems and duplicate choices, confirm, the rejected rows as CSV and an
-empty template. Owners and managers only: an import touches the whole book, like the
+"""Client import routes, on the clients blueprint (``/clients/import…``): upload, the
+preview with the columns' mapping, per-row problems and duplicate choices, confirm, undo,
+the rejected rows as CSV and an empty template. Owners and managers only: an import touches the whole book, like the
 loyalty settings. The rules are in ``importing.py``."""
 from __future__ import annotations
 
@@ -32,10 +32,25 @@ FORM_OVERHEAD = 64 * 1024
 def _upload_page(status: int = 200, problem: importing.UploadProblem | None = None):
     recent = db.session.execute(
         select(ClientImport.id, ClientImport.file_name, ClientImport.status, ClientImport.summary,
-               ClientImport.created_at).order_by(ClientImport.created_at.desc(), ClientImport.id.desc()).limit(10)
+               ClientImport.created_at, ClientImport.undone_at).order_by(ClientImport.created_at.desc(), ClientImport.id.desc()).limit(10)
     ).all()
     return render("clients/import.html", status=status, problem=problem, columns=importing.COLUMNS,
+                  aliases=_aliases(),
                   max_size=importing.size_label(importing.max_bytes()), max_rows=importing.max_rows(), recent=recent)
+
+
+@bp.app_template_filter("isodate")
+def _isodate(text: str):
+    """A date kept as ISO text in an import's rows, as a date for ``format_date``."""
+    from datetime import date
+
+    return date.fromisoformat(text) if text else None
+
+
+def _aliases() -> dict[str, list[str]]:
+    from .import_columns import TARGETS
+
+    return {t.key: list(t.aliases[:5]) for t in TARGETS}
 
 
 @bp.get("/import")
@@ -92,12 +107,16 @@ def _too_large(error):
 
 
 def _choices(record: ClientImport) -> dict[int, str]:
-    """Merge or skip per duplicate row; the "all" select, when set, decides for every row."""
+    """Merge, overwrite or skip per duplicate row; the "all" select, when set, decides for
+    every row."""
     everyone = request.form.get("all", "")
-    if everyone in ("merge", "skip"):
-        return {r["n"]: everyone for r in record.rows if r["status"] == "duplicate"}
+    if everyone in CHOICES:
+        return {r["n"]: everyone for r in record.rows if r.get("status") == "duplicate"}
     return {int(key[7:]): value for key, value in request.form.items()
-            if key.startswith("choice-") and key[7:].isdigit() and len(key) < 20 and value in ("merge", "skip")}
+            if key.startswith("choice-") and key[7:].isdigit() and len(key) < 20 and value in CHOICES}
+
+
+CHOICES = ("merge", "overwrite", "skip")
 
 
 @bp.get("/import/<id:import_id>")
@@ -107,14 +126,31 @@ def import_preview(import_id: int):
     return _preview_page(record)
 
 
-def _preview_page(record: ClientImport, status: int = 200, error: str | None = None):
+def _preview_page(record: ClientImport, status: int = 200, error: str | None = None,
+                  mapping_errors: list[str] | None = None):
     rows = record.rows
-    attention = [r for r in rows if r["status"] != "new"]
-    fresh = [r for r in rows if r["status"] == "new"]
-    return render("clients/import_preview.html", status=status, record=record, attention=attention,
+    attention = [r for r in rows if r.get("status") != "new"]
+    fresh = [r for r in rows if r.get("status") == "new"]
+    from .import_columns import TARGETS
+
+    attention = [r for r in attention if r.get("status")]
+    warned = [r for r in fresh if r.get("warnings")]
+    fresh = [r for r in fresh if not r.get("warnings")]
+    return render("clients/import_preview.html", status=status, record=record, attention=warned + attention,
                   fresh=fresh[:PREVIEW_NEW_ROWS], more_new=max(len(fresh) - PREVIEW_NEW_ROWS, 0), error=error,
                   summary=record.summary, not_imported=len(importing.not_imported(record)),
-                  national=_shown_phone)
+                  national=_shown_phone, columns=importing.column_overview(record), targets=TARGETS,
+                  mapping_errors=mapping_errors or [], needs_name=not importing.has_name_column(record.mapping),
+                  can_undo=importing.can_undo(record), undo_deadline=importing.undo_deadline(record),
+                  names=_names(record))
+
+
+def _names(record: ClientImport) -> dict[int, str]:
+    """Who confirmed and who undid the import, for the history."""
+    from ..accounts.models import User
+
+    ids = {i for i in (record.created_by_id, record.undone_by_id) if i}
+    return {u.id: u.name for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()} if ids else {}
 
 
 def _shown_phone(number: str | None) -> str:
@@ -142,12 +178,53 @@ def import_confirm(import_id: int):
     return redirect(url_for(".import_preview", import_id=record.id), code=303)
 
 
+@bp.post("/import/<id:import_id>/columns")
+@manager_required
+def import_columns(import_id: int):
+    """The owner's choice of where each column goes; the rows are checked again and the
+    choice is remembered for the next file with the same headers."""
+    record = get_or_404(ClientImport, import_id)
+    if record.status != "preview":
+        return redirect(url_for(".import_preview", import_id=record.id), code=303)
+    chosen = {key[4:]: value for key, value in request.form.items()
+              if key.startswith("col-") and key[4:].isdigit() and len(key) < 12}
+    errors = importing.set_mapping(record, g.business, business_today(), chosen)
+    if errors:
+        db.session.rollback()
+        record = get_or_404(ClientImport, import_id)
+        record.mapping = dict(record.mapping, **{k: v for k, v in chosen.items() if k in record.mapping})
+        page = _preview_page(record, 422, mapping_errors=errors)
+        db.session.rollback()  # the choices typed are shown, not kept
+        return page
+    flash(_("Columns updated: the rows were checked again."), "success")
+    return redirect(url_for(".import_preview", import_id=record.id) + "#rows", code=303)
+
+
+@bp.post("/import/<id:import_id>/undo")
+@manager_required
+def import_undo(import_id: int):
+    """Take the import back (see ``importing.undo_import``)."""
+    record = get_or_404(ClientImport, import_id)
+    try:
+        result = importing.undo_import(record, current_user, business_today())
+    except importing.ImportFailed as failure:
+        record = get_or_404(ClientImport, import_id)
+        return _preview_page(record, 409, failure.message)
+    message = _("Import undone: %(removed)d clients removed, %(restored)d merged clients put back as they were.",
+                removed=result["removed"], restored=result["restored"])
+    if result["kept"]:
+        message += " " + _("%(kept)d clients were kept because your team has worked with them since.",
+                           kept=result["kept"])
+    flash(message, "success")
+    return redirect(url_for(".import_preview", import_id=record.id), code=303)
+
+
 @bp.get("/import/<id:import_id>/rejected.csv")
 @manager_required
 def import_rejected(import_id: int):
     """The rows that were not imported, with their reasons, to fix and upload again."""
     record = get_or_404(ClientImport, import_id)
-    response = Response(importing.rejected_csv(record), mimetype="text/csv")
+    response = Response(importing.rejected_csv(record, g.business.locale), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="rejected-{record.id}.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -160,7 +237,7 @@ def import_template(extension: str):
     headers = importing.template_headers()
     if extension == "csv":
         buffer = io.StringIO()
-        csv.writer(buffer).writerow(headers)
+        csv.writer(buffer, delimiter=importing.csv_dialect(g.business.locale)[0]).writerow(headers)
         response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
     else:
         from openpyxl import Workbook

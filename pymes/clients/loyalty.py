@@ -54,12 +54,39 @@ class TierResult:
     score: int | None
     referrals: int
     reason: str  # a code: no_sales, lapsed, single, irregular, not_recent, frequent, apostle
+    imported: int = 0  # purchases taken from an imported spreadsheet's summary (opening_dates)
+
+
+def opening_dates(purchases: int, last_on: date, first_on: date | None = None,
+                  real_dates: list[date] | tuple = ()) -> list[date]:
+    """The purchase dates an imported summary stands for ("12 purchases, the last on
+    20/11"): ``purchases`` dates spread evenly from ``first_on`` to ``last_on`` or, when
+    the sheet gives no first purchase, over the year before the last one (a shop's sheet
+    of "N° compras" is a yearly rhythm more often than a lifetime count; a client whose
+    count is lifetime and old shows as more regular than they are until real sales
+    replace the figures). Real sales replace them: no date from the first real sale's
+    date on is kept, so a sale the import itself made from "Monto" on the last purchase's
+    day is that purchase, not one more."""
+    if purchases <= 0:
+        return []
+    if purchases == 1:
+        dates = [last_on]
+    else:
+        start = first_on if first_on is not None and first_on < last_on else last_on - timedelta(days=WINDOW_DAYS - 1)
+        span = (last_on - start).days
+        dates = [last_on - timedelta(days=round(i * span / (purchases - 1))) for i in range(purchases)]
+    if real_dates:
+        first_real = min(real_dates)
+        dates = [d for d in dates if d < first_real]
+    return sorted(dates)
 
 
 def compute_tier(purchase_dates: list[date], today: date, score: int | None = None, converted_referrals: int = 0,
-                 rules: TierRules = TierRules()) -> TierResult:
+                 rules: TierRules = TierRules(), imported: int = 0) -> TierResult:
+    """``imported`` says how many of ``purchase_dates`` came from an imported summary
+    (``opening_dates``); the why-sentence names them."""
     dates = sorted(d for d in purchase_dates if d <= today)
-    facts = dict(purchases=len(dates), score=score, referrals=converted_referrals)
+    facts = dict(purchases=len(dates), score=score, referrals=converted_referrals, imported=imported)
     if not dates:
         return TierResult(None, purchases_12m=0, average_gap_days=None, days_since_last=None, reason="no_sales",
                           **facts)
@@ -90,7 +117,12 @@ def explain(result: TierResult, rules: TierRules = TierRules()) -> str:
     why = _why(result, rules)
     if result.referrals and result.reason != "apostle":  # the apostle's sentence names them already
         converted = ngettext("%(num)d referral converted", "%(num)d referrals converted", result.referrals)
-        return _("%(why)s %(referrals)s so far.", why=why, referrals=converted)
+        why = _("%(why)s %(referrals)s so far.", why=why, referrals=converted)
+    if result.imported and result.reason != "no_sales":
+        why = _("%(why)s (%(source)s)", why=why, source=ngettext(
+            "%(num)d purchase according to the imported spreadsheet, until real sales replace it",
+            "%(num)d purchases according to the imported spreadsheet, until real sales replace them",
+            result.imported))
     return why
 
 

@@ -161,6 +161,7 @@ class ClientImport(TenantScoped, TimestampMixin, db.Model):
         ForeignKeyConstraint(["tenant_id", "created_by_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
         CheckConstraint(_in("status", IMPORT_STATUSES), name="status"),
         Index("ix_client_imports_tenant_created", "tenant_id", "created_at"),
+        Index("ix_client_imports_tenant_headers", "tenant_id", "headers_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -173,3 +174,48 @@ class ClientImport(TenantScoped, TimestampMixin, db.Model):
     rows: Mapped[list] = mapped_column(JSON, default=list)
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
     imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the key of the file's headers (import_columns.headers_key) and whether the owner
+    # chose the mapping: the next file with the same headers starts from that choice
+    headers_key: Mapped[str | None] = mapped_column(String(40))
+    mapping_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    # what the import did, for undo: {"clients": [ids created], "sales": [ids], "merged":
+    # {client id: {field: value before}}, "openings": [existing clients given one]}
+    undo: Mapped[dict | None] = mapped_column(JSON, default=dict)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    undone_by_id: Mapped[int | None] = mapped_column(Integer)
+
+
+OPENING_PERIODS = ("ever", "12m")
+
+
+class ClientOpening(TenantScoped, TimestampMixin, db.Model):
+    """A client's buying history as a shop's own spreadsheet summarised it on import
+    (``Última compra``, ``N° compras``, ``Total comprado``): the opening balance.
+
+    Decision: the summary is kept as one row per client instead of inventing sales.
+    Invented sales would show up as sales (in exports, the dashboard's revenue, the
+    recovery economics, the post-sale plans) although nobody knows what was sold, when
+    or for how much. The ladder alone reads it: ``loyalty.opening_dates`` spreads the
+    purchases over the period before the last one, and real sales replace them from the
+    first real sale's date on. The client's why-sentence says which purchases came from
+    the imported spreadsheet. Undoing the import removes it (``import_id``)."""
+
+    __tablename__ = "client_openings"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "client_id"),
+        CheckConstraint(_in("period", OPENING_PERIODS), name="period"),
+        CheckConstraint("total_period IS NULL OR " + _in("total_period", OPENING_PERIODS), name="total_period"),
+        CheckConstraint("purchases > 0", name="purchases"),
+        CheckConstraint("first_purchase_on IS NULL OR first_purchase_on <= last_purchase_on", name="dates"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(Integer)
+    import_id: Mapped[int | None] = mapped_column(Integer)
+    purchases: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(8), default="ever")  # the count is of all time, or of 12 months
+    first_purchase_on: Mapped[date | None] = mapped_column(Date)
+    last_purchase_on: Mapped[date] = mapped_column(Date)
+    total_amount: Mapped[int | None] = mapped_column(BigInteger)  # minor units of the business's currency
+    total_period: Mapped[str | None] = mapped_column(String(8))

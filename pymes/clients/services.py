@@ -14,7 +14,7 @@ from ..db import utcnow
 from ..extensions import db
 from ..validation import FieldError
 from . import loyalty
-from .models import Client, LoyaltySettings, TierChange
+from .models import Client, ClientOpening, LoyaltySettings, TierChange
 
 EDITABLE = ("kind", "name", "company", "tax_id", "email", "phone", "whatsapp", "address", "territory_id",
             "portfolio_id", "seller_id", "preferred_channel", "preferred_time", "notes", "is_key", "source",
@@ -131,24 +131,48 @@ def refresh_client(client: Client, today: date | None = None, actor: User | None
     from ..sales.models import Sale
 
     today = today or date.today()
-    dates = db.session.execute(select(Sale.sold_on).where(Sale.client_id == client.id)).scalars().all()
+    real = db.session.execute(select(Sale.sold_on).where(Sale.client_id == client.id)).scalars().all()
     window_start = today - timedelta(days=365)
     revenue = db.session.execute(
         select(func.coalesce(func.sum(Sale.amount), 0))
         .where(Sale.client_id == client.id, Sale.sold_on > window_start, Sale.sold_on <= today)
     ).scalar_one()
+    opening = db.session.execute(select(ClientOpening).where(ClientOpening.client_id == client.id)).scalar_one_or_none()
+    imported = opening_purchases(opening, real)
+    if opening is not None and opening.total_amount and imported:
+        # the summary's total, shared evenly by the purchases it stands for
+        each = opening.total_amount // opening.purchases
+        revenue += each * sum(1 for d in imported if window_start < d <= today)
+    dates = list(real) + imported
     client.sales_count = len(dates)
     client.last_sale_on = max(dates) if dates else None
     client.revenue_12m = int(revenue)
     if dates and client.kind == "prospect":
         client.kind = "client"  # a first sale turns a prospect into a client
-    if dates:
+    if real:
         _convert_referrals(client, today, actor)
     score, converted = loyalty_facts(client.id)
-    result = loyalty.compute_tier(list(dates), today, score=score, converted_referrals=converted, rules=rules())
+    result = loyalty.compute_tier(dates, today, score=score, converted_referrals=converted, rules=rules(),
+                                  imported=len(imported))
     client.computed_tier = result.tier
     _set_tier(client, client.tier_override or result.tier, "computed", "", actor)
     return result
+
+
+def opening_purchases(opening: ClientOpening | None, real_dates) -> list[date]:
+    """The purchase dates a client's imported summary still stands for (see
+    ``loyalty.opening_dates``; empty without one)."""
+    if opening is None:
+        return []
+    return loyalty.opening_dates(opening.purchases, opening.last_purchase_on, opening.first_purchase_on,
+                                 list(real_dates))
+
+
+def purchase_history(client_id: int, real_dates) -> tuple[list[date], int]:
+    """(every purchase date the ladder counts, how many of them come from an import)."""
+    opening = db.session.execute(select(ClientOpening).where(ClientOpening.client_id == client_id)).scalar_one_or_none()
+    imported = opening_purchases(opening, real_dates)
+    return list(real_dates) + imported, len(imported)
 
 
 def loyalty_facts(client_id: int) -> tuple[int | None, int]:

@@ -96,7 +96,7 @@ def record_sale(client: Client, *, sold_on: date, description: str, product_line
     return sale
 
 
-def delete_sale(sale: Sale, client: Client, actor: User) -> None:
+def delete_sale(sale: Sale, client: Client, actor: User, commit: bool = True) -> None:
     """Delete a sale: its still-planned contacts go with it, logged ones stay as history,
     and a complaint about it keeps its case without the link."""
     from ..complaints.models import Complaint
@@ -113,4 +113,5 @@ def delete_sale(sale: Sale, client: Client, actor: User) -> None:
     db.session.delete(sale)
     db.session.flush()
     refresh_client(client, actor=actor)
-    db.session.commit()
+    if commit:
+        db.session.commit()

@@ -173,22 +173,48 @@ def _no_import_kept(app, business):
         assert db.session.execute(select(func.count()).select_from(Client)).scalar_one() == 0
 
 
-def test_wrong_columns_list_what_was_found_and_expected(app, shop):
+def test_a_file_without_a_recognised_name_column_asks_the_owner_to_pick_it(app, shop):
     business, owner, _m, _s = shop
     http = logged(app, owner)
-    response = upload(http, to_csv([["Producto", "Precio"], ["Taladro", "45990"]]))
-    assert response.status_code == 422
-    page = text_of(response)
-    assert "<code>Producto</code>" in page and "<code>Precio</code>" in page and "Name (nombre, name)" in page
-    assert "/clients/import/template.xlsx" in page and "/clients/import/template.csv" in page
-    _no_import_kept(app, business)
+    iid = import_id(upload(http, to_csv([["Razón", "Celu", "Precio"], ["Taladros Pérez", "+56 9 8765 4321", "45990"]])))
+    page = text_of(http.get(f"/clients/import/{iid}"))
+    assert 'data-testid="needs-name"' in page and 'data-testid="confirm-import"' not in page
+    assert 'data-column="Razón"' in page and "Taladros Pérez" in page  # every column, with its values
+    refused = confirm(http, iid)
+    assert refused.status_code == 409 and "names first" in text_of(refused)
+    token = csrf_token(http, f"/clients/import/{iid}")
+    response = http.post(f"/clients/import/{iid}/columns", data={"csrf_token": token, "col-0": "name",
+                                                                  "col-1": "phone", "col-2": "ignore"})
+    assert response.status_code == 303
+    assert stored(app, business, iid).summary["new"] == 1
+    assert confirm(http, iid).status_code == 303
+    client = clients(app, business)["Taladros Pérez"]
+    assert client.whatsapp == "+56987654321" and "45990" not in client.notes  # ignored by choice
+    # The same headers next time start from the owner's choice.
+    again = import_id(upload(http, to_csv([["Razón", "Celu", "Precio"], ["Otra Razón", "", "1"]])))
+    assert stored(app, business, again).mapping == {"0": "name", "1": "phone", "2": "ignore"}
+    assert "where you chose last time" in text_of(http.get(f"/clients/import/{again}"))
+    # The template, filled in, imports.
     template = http.get("/clients/import/template.xlsx")
     headers = next(load_workbook(io.BytesIO(template.data), read_only=True).active.iter_rows(values_only=True))
     assert headers[0] == "Name"
-    # The template, filled in, imports.
     iid = import_id(upload(http, to_xlsx([list(headers), ["Desde plantilla"] + [None] * (len(headers) - 1)]),
                            "plantilla.xlsx"))
     assert stored(app, business, iid).summary["new"] == 1
+
+
+def test_choosing_one_single_field_for_two_columns_is_refused_with_the_choices_kept(app, shop):
+    business, owner, _m, _s = shop
+    http = logged(app, owner)
+    iid = import_id(upload(http, to_csv([["Nombre", "Empresa", "Razón social"], ["Ana", "A", "B"]])))
+    token = csrf_token(http, f"/clients/import/{iid}")
+    response = http.post(f"/clients/import/{iid}/columns", data={"csrf_token": token, "col-1": "company",
+                                                                  "col-2": "company"})
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "several columns (Empresa, Razón social)" in page
+    assert page.count('value="company" selected') == 2  # what the owner chose is shown, not lost
+    assert stored(app, business, iid).mapping["2"] == "note"  # and not kept
 
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -240,37 +266,51 @@ def test_a_too_large_request_elsewhere_gets_the_friendly_413_page(app, shop):
 
 # --- rows with problems, duplicates ---------------------------------------------------------
 
-def test_row_problems_are_shown_beside_each_row_and_downloadable(app, shop):
+def test_only_a_client_that_cannot_be_saved_is_rejected_the_rest_warns_and_keeps_the_cells(app, shop):
+    """A row is rejected when the client itself cannot be saved (no name, a name too
+    long, a cell beyond the limit); a bad e-mail, phone, seller or sale is a warning on
+    the row, and its cells are kept in the client's notes: nothing silently lost."""
     business, owner, _m, _s = shop
     http = logged(app, owner)
     data = to_csv([
         ["Nombre", "Correo", "Teléfono", "Vendedor", "Fecha", "Descripción", "Monto", "Margen"],
         ["Bien", "bien@example.com", "", "", "", "", "", ""],
         ["", "sinnombre@example.com", "", "", "", "", "", ""],
+        ["N" * 200, "", "", "", "", "", "", ""],
         ["Correo malo", "no-es-correo", "", "", "", "", "", ""],
         ["Teléfono malo", "", "123", "", "", "", "", ""],
         ["Vendedor fantasma", "", "", "Nadie Nunca", "", "", "", ""],
         ["Venta negativa", "", "", "", today().isoformat(), "x", "-5", ""],
         ["Margen grande", "", "", "", today().isoformat(), "x", "100", "200"],
         ["Venta futura", "", "", "", "2999-01-01", "x", "100", ""],
-        ["=cmd|' /C calc'!A0", "", "", "", "31/02/2025", "x", "100", ""],
+        ["=cmd|' /C calc'!A0", "", "", "", "31/04/2024", "x", "100", ""],
     ])
     iid = import_id(upload(http, data))
     record = stored(app, business, iid)
-    assert record.summary == {"new": 1, "duplicate": 0, "rejected": 8, "sales": 0}
+    assert (record.summary["new"], record.summary["rejected"], record.summary["sales"]) == (8, 2, 0)
     page = text_of(http.get(f"/clients/import/{iid}"))
-    for message in ("This field is required", "Enter a valid e-mail address", "not a valid phone number",
-                    "No active member of your team", "cannot be negative", "margin cannot be larger",
-                    "cannot be dated in the future", "Write the date like"):
+    for message in ("This field is required", "Use at most 160 characters", "not a valid e-mail address",
+                    "not a valid phone number", "no active member of your team", "cannot be negative",
+                    "margin cannot be larger", "cannot be dated in the future", "31/04/2024 is not a real date",
+                    "starts like a spreadsheet formula"):
         assert message in page, message
     rejected = http.get(f"/clients/import/{iid}/rejected.csv")
     assert rejected.mimetype == "text/csv"
-    table = list(csv.reader(io.StringIO(rejected.get_data(as_text=True).lstrip("\ufeff"))))
-    assert table[0][:3] == ["Nombre", "Correo", "Teléfono"] and table[0][-1] == "Reason"
-    assert len(table) == 9 and all(row[-1] for row in table[1:])
-    assert table[-1][0] == "'=cmd|' /C calc'!A0"  # EXP-1, through the export helper
+    body = rejected.get_data(as_text=True)
+    assert body.startswith("\ufeff")  # Excel in Chile opens it in columns: BOM and ";"
+    table = list(csv.reader(io.StringIO(body.lstrip("\ufeff")), delimiter=";"))
+    assert table[0][:4] == ["Reason", "Nombre", "Correo", "Teléfono"]
+    assert len(table) == 3 and all(row[0] for row in table[1:])
+    assert table[1][2] == "sinnombre@example.com" and "required" in table[1][0]
     confirm(http, iid)
-    assert set(clients(app, business)) == {"Bien"}
+    book = clients(app, business)
+    assert set(book) == {"Bien", "Correo malo", "Teléfono malo", "Vendedor fantasma", "Venta negativa",
+                         "Margen grande", "Venta futura", "=cmd|' /C calc'!A0"}
+    assert "Correo: no-es-correo" in book["Correo malo"].notes
+    assert "Teléfono: 123" in book["Teléfono malo"].notes
+    assert "Vendedor: Nadie Nunca" in book["Vendedor fantasma"].notes
+    assert "Monto: -5" in book["Venta negativa"].notes and book["Venta negativa"].sales_count == 0
+    assert "Fecha: 31/04/2024" in book["=cmd|' /C calc'!A0"].notes
 
 
 def test_duplicates_by_email_and_phone_merge_or_skip(app, shop):
@@ -307,8 +347,8 @@ def test_duplicates_by_email_and_phone_merge_or_skip(app, shop):
     summary = stored(app, business, iid).summary
     assert (summary["created"], summary["merged"], summary["skipped"]) == (1, 2, 1)
     table = list(csv.reader(io.StringIO(http.get(f"/clients/import/{iid}/rejected.csv").get_data(as_text=True)
-                                        .lstrip("\ufeff"))))
-    assert [row[0] for row in table[1:]] == ["Por fono"] and "Existente Fono" in table[1][-1]
+                                        .lstrip("\ufeff")), delimiter=";"))
+    assert [row[1] for row in table[1:]] == ["Por fono"] and "Existente Fono" in table[1][0]
 
 
 def test_skip_all_toggle(app, shop):
