@@ -193,8 +193,9 @@ def show(client_id: int):
             .order_by(TierChange.created_at.desc()).limit(20)
         ).scalars().all()
         score, converted = services.loyalty_facts(client.id)
-        result = loyalty.compute_tier([s.sold_on for s in sales], today, score=score, converted_referrals=converted,
-                                      rules=services.rules())
+        dates, imported = services.purchase_history(client.id, [s.sold_on for s in sales])
+        result = loyalty.compute_tier(dates, today, score=score, converted_referrals=converted,
+                                      rules=services.rules(), imported=imported)
         total = _business_revenue_12m(today)
         share = (client.revenue_12m / total) if total else 0
         names = {u.id: u.name for u in _team()}
