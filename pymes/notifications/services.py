@@ -10,7 +10,7 @@ from ..db import utcnow
 from ..extensions import db
 from .models import Notification
 
-KINDS = ("complaint_opened", "complaint_late", "callback_requested")
+KINDS = ("complaint_opened", "complaint_late", "callback_requested", "testimonial_pending", "referral_new")
 LIST_SIZE = 100
 
 
@@ -21,6 +21,31 @@ def notify(user_ids: Iterable[int], kind: str, params: dict | None = None, url: 
         raise ValueError(f"unknown notification kind {kind!r}")
     for user_id in dict.fromkeys(user_ids):
         db.session.add(Notification(user_id=user_id, kind=kind, params=dict(params or {}), url=url))
+
+
+def path_for(endpoint: str, **values) -> str:
+    """A notification's link: a path on this site, also outside a request (a job, a
+    test's service call)."""
+    from flask import current_app, has_request_context, url_for
+
+    if has_request_context():
+        return url_for(endpoint, **values)
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def notify_team(kind: str, params: dict, url: str, seller_id: int | None, actor_id: int | None = None) -> None:
+    """Good news for the managers (owners and managers) and the responsible seller, all
+    active; not for the person who did it (they know). The caller commits."""
+    from sqlalchemy import or_
+
+    from ..accounts.models import User
+
+    wanted = [User.role.in_(("owner", "manager"))]
+    if seller_id:
+        wanted.append(User.id == seller_id)
+    readers = db.session.execute(select(User.id).where(User.active.is_(True), or_(*wanted))
+                                 .order_by(User.id)).scalars().all()
+    notify([user_id for user_id in readers if user_id != actor_id], kind, params, url)
 
 
 def unread_count(user_id: int) -> int:
@@ -45,6 +70,7 @@ def safe_url(url: str) -> str:
 def sentence(notification: Notification) -> str:
     """The notification in the reader's (current) language, built now from kind and params."""
     from flask_babel import gettext as _
+    from flask_babel import ngettext
 
     from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
 
@@ -62,6 +88,13 @@ def sentence(notification: Notification) -> str:
             return _("%(client)s asked to be contacted by %(channel)s (%(window)s).", client=client,
                      channel=channel, window=window)
         return _("%(client)s asked to be contacted (%(window)s).", client=client, window=window)
+    if notification.kind == "testimonial_pending":
+        return _("%(client)s left a testimonial: it waits for approval.", client=client)
+    if notification.kind == "referral_new":
+        friends = ", ".join(str(name) for name in (p.get("friends") or []))
+        count = int(p.get("count") or 1)
+        return ngettext("%(client)s recommended %(num)d person: %(friends)s.",
+                        "%(client)s recommended %(num)d people: %(friends)s.", count, client=client, friends=friends)
     if notification.kind == "complaint_late":
         return _("The complaint of %(client)s is late.", client=client)
     return notification.kind

@@ -46,6 +46,7 @@ class Referral(TenantScoped, TimestampMixin, db.Model):
         Index("ix_referrals_prospect", "tenant_id", "prospect_id"),
         Index("ix_referrals_status", "tenant_id", "status", "created_at"),
         Index("ix_referrals_tenant_created", "tenant_id", "created_at"),  # referrals made per period and month
+        Index("ix_referrals_activity", "tenant_id", "activity_id"),  # referrals obtained per delivery visit
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,6 +60,10 @@ class Referral(TenantScoped, TimestampMixin, db.Model):
     flag: Mapped[str | None] = mapped_column(String(16))
     friend_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     feedback_response_id: Mapped[int | None] = mapped_column(Integer)
+    # the visit (an ``activities`` row) where the seller asked for it: the delivery moment
+    # of article 004. No foreign key, like a complaint's activity: activities have no
+    # (tenant_id, id) key to point at, and a referral outlives a deleted visit.
+    activity_id: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(Integer)
     converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reward_delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the business's thank-you, given
@@ -137,3 +142,22 @@ class ReferralCode(TenantScoped, db.Model):
     client_id: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReferralAsk(TenantScoped, TimestampMixin, db.Model):
+    """A seller asked a client for referrals at a visit (article 004: at the delivery,
+    while the client is satisfied), whether or not the client named anyone. One row per
+    visit: the dashboard counts visits where referrals were asked, and the referrals
+    each one obtained (``Referral.activity_id``)."""
+
+    __tablename__ = "referral_asks"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "activity_id"),
+        ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "asked_by_id"], ["users.tenant_id", "users.id"]),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(Integer)
+    client_id: Mapped[int] = mapped_column(Integer)
+    asked_by_id: Mapped[int | None] = mapped_column(Integer)

@@ -249,4 +249,4 @@ def reward_delivered(referral_id: int):
     return redirect(url_for(".index", **{k: v for k, v in request.args.items() if k in FILTER_ARGS}), code=303)
 
 
-from . import links, testimonials  # noqa: E402,F401  (their routes live on this blueprint)
+from . import delivery, links, testimonials  # noqa: E402,F401  (their routes live on this blueprint)

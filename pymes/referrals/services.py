@@ -16,7 +16,7 @@ from ..db import utcnow
 from ..extensions import db
 from ..territories.models import TerritorySeller
 from ..validation import FieldError
-from .models import NAME_DISPLAYS, PUBLISH_PLACES, Referral, Testimonial
+from .models import NAME_DISPLAYS, PUBLISH_PLACES, Referral, ReferralAsk, Testimonial
 
 MAX_FRIENDS = 3
 TEXT_MAX = 1000
@@ -90,7 +90,8 @@ def _existing(friend: Friend) -> Client | None:
 
 
 def add_referral(referrer: Client, friend: Friend, *, source: str, friend_consent: bool,
-                 feedback_response_id: int | None = None, created_by_id: int | None = None) -> Referral:
+                 feedback_response_id: int | None = None, created_by_id: int | None = None,
+                 activity_id: int | None = None) -> Referral:
     """Record the referral. A new person becomes a prospect of the referrer's seller; a
     contact already in the book is linked, not duplicated, and the referral flagged."""
     found = _existing(friend)
@@ -106,17 +107,32 @@ def add_referral(referrer: Client, friend: Friend, *, source: str, friend_consen
         db.session.flush()
     referral = Referral(referrer_id=referrer.id, prospect_id=prospect.id, name=friend.name, email=friend.email,
                         phone=friend.phone, source=source, flag=flag, friend_consent=friend_consent,
-                        feedback_response_id=feedback_response_id, created_by_id=created_by_id)
+                        feedback_response_id=feedback_response_id, created_by_id=created_by_id,
+                        activity_id=activity_id)
     db.session.add(referral)
     return referral
 
 
+def announce_referrals(referrer: Client, referrals: list[Referral], actor_id: int | None = None) -> None:
+    """One notification per batch (up to three friends at once), for the managers and the
+    referrer's responsible seller (who follows the prospects up). The caller commits."""
+    from ..notifications.services import notify_team, path_for
+
+    if not referrals:
+        return
+    notify_team("referral_new", {"client": referrer.name, "client_id": referrer.id, "count": len(referrals),
+                                 "friends": [r.name for r in referrals]},
+                path_for("referrals.index", status="new"), responsible_seller(referrer), actor_id)
+
+
 def save_testimonial(client: Client, text: str, name_display: str, may_publish: bool,
                      feedback_response_id: int | None, source: str = "feedback",
-                     publish_where: str | None = None) -> Testimonial:
+                     publish_where: str | None = None, actor_id: int | None = None) -> Testimonial:
     """A new testimonial, or the same answer's one corrected (and back to pending).
     ``publish_where`` is where the client allowed it to appear (``PUBLISH_PLACES``);
-    None keeps what a correction had, or both places for a new one."""
+    None keeps what a correction had, or both places for a new one. One that starts
+    waiting for approval is announced to the managers and the client's seller (not to
+    ``actor_id``, who typed it)."""
     existing = None
     if feedback_response_id is not None:
         existing = db.session.execute(select(Testimonial).where(
@@ -130,10 +146,16 @@ def save_testimonial(client: Client, text: str, name_display: str, may_publish: 
     elif testimonial.publish_where is None:
         testimonial.publish_where = "both"
     testimonial.consent_at = utcnow()
-    testimonial.status = "pending"
     testimonial.reviewed_at = testimonial.reviewed_by_id = None
+    newly_waiting = existing is None or existing.status != "pending"
+    testimonial.status = "pending"
     if existing is None:
         db.session.add(testimonial)
+    if newly_waiting:
+        from ..notifications.services import notify_team, path_for
+
+        notify_team("testimonial_pending", {"client": client.name, "client_id": client.id},
+                    path_for("referrals.testimonials"), client.seller_id, actor_id)
     return testimonial
 
 
@@ -171,12 +193,15 @@ def from_feedback(response, client: Client, country: str, form) -> dict:
     if text:
         save_testimonial(client, text, form.get("name_display", "first"), form.get("may_publish") == "1",
                          response.id)
+    made = []
     for friend in friends:
         already = _existing(friend)
         if already is not None and db.session.execute(select(Referral.id).where(
                 Referral.feedback_response_id == response.id, Referral.prospect_id == already.id)).first():
             continue  # the same friend sent twice from the same answer
-        add_referral(client, friend, source="feedback", friend_consent=consent, feedback_response_id=response.id)
+        made.append(add_referral(client, friend, source="feedback", friend_consent=consent,
+                                 feedback_response_id=response.id))
+    announce_referrals(client, made)
     db.session.commit()
     return {}
 
@@ -267,13 +292,14 @@ def add_by_hand(referrer: Client, name: str, contact: str, country: str, source:
                                                   "agreed to be contacted.")))
     referral = add_referral(referrer, friend, source=source if source in ("visit", "call", "manual") else "manual",
                             friend_consent=True, created_by_id=actor_id)
+    announce_referrals(referrer, [referral], actor_id)
     db.session.commit()
     return referral
 
 
 # --- testimonials: typed by a seller, reviewed, revoked, published on the wall ------------------
 
-def add_by_seller(client: Client, form) -> tuple[Testimonial | None, dict]:
+def add_by_seller(client: Client, form, actor_id: int | None = None) -> tuple[Testimonial | None, dict]:
     """A testimonial a seller types with the client's consent recorded. Returns the
     testimonial, or None and the problems by field (nothing saved)."""
     errors: dict = {}
@@ -292,7 +318,7 @@ def add_by_seller(client: Client, form) -> tuple[Testimonial | None, dict]:
     if errors:
         return None, errors
     testimonial = save_testimonial(client, text, form["name_display"], form.get("may_publish") == "1", None,
-                                   source="seller", publish_where=where)
+                                   source="seller", publish_where=where, actor_id=actor_id)
     db.session.commit()
     return testimonial, {}
 
@@ -435,7 +461,7 @@ def from_link(referrer: Client, name: str, contact: str, country: str, consent: 
     if existing is not None and db.session.execute(select(Referral.id).where(
             Referral.referrer_id == referrer.id, Referral.prospect_id == existing.id)).first():
         return {}  # the same friend twice: one referral
-    add_referral(referrer, friend, source="link", friend_consent=True)
+    announce_referrals(referrer, [add_referral(referrer, friend, source="link", friend_consent=True)])
     db.session.commit()
     return {}
 
@@ -464,3 +490,82 @@ def mark_reward(referral: Referral, delivered: bool) -> None:
         raise FieldError("reward", str(_l("The reward is for referrals who became clients.")))
     referral.reward_delivered_at = utcnow() if delivered else None
     db.session.commit()
+
+
+# --- the delivery moment (article 004) ------------------------------------------------------------
+
+SATISFIED = 4  # "Satisfied" or "Very satisfied" on the visit's outcome
+
+
+def delivery_moment(activity) -> bool:
+    """A delivery visit logged done with a satisfied client: the moment to ask (rule 8)."""
+    return (activity.purpose == "delivery" and activity.status == "done"
+            and (activity.satisfaction or 0) >= SATISFIED)
+
+
+def mark_asked(activity, actor_id: int | None) -> ReferralAsk:
+    """The seller asked this visit's client for referrals (once per visit, whatever the
+    answer; a second ask, or two at once, keeps the first). The caller commits."""
+    from sqlalchemy.exc import IntegrityError
+
+    def found():
+        return db.session.execute(select(ReferralAsk).where(ReferralAsk.activity_id == activity.id)
+                                  ).scalar_one_or_none()
+
+    ask = found()
+    if ask is not None:
+        return ask
+    ask = ReferralAsk(activity_id=activity.id, client_id=activity.client_id, asked_by_id=actor_id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(ask)
+    except IntegrityError:  # the same visit asked at the same moment from another tab
+        ask = found()
+    return ask
+
+
+def asked_at_visit(activity) -> tuple[ReferralAsk | None, list[Referral]]:
+    """Whether referrals were asked at this visit, and the referrals it obtained."""
+    ask = db.session.execute(select(ReferralAsk).where(ReferralAsk.activity_id == activity.id)).scalar_one_or_none()
+    made = db.session.execute(select(Referral).where(Referral.activity_id == activity.id)
+                              .order_by(Referral.id)).scalars().all()
+    return ask, list(made)
+
+
+def from_visit(activity, client: Client, country: str, form, actor_id: int) -> tuple[list[Referral], dict]:
+    """Friends the client names to the seller at the visit (up to ``MAX_FRIENDS``, a name
+    and a phone or e-mail each, with the client's word that they agreed to be
+    contacted), recorded as the client's referrals obtained at this visit. "Nobody for
+    now" records that the seller asked. Returns the referrals made and the problems by
+    field; nothing is saved unless there are none."""
+    if form.get("nobody") == "1":
+        mark_asked(activity, actor_id)
+        db.session.commit()
+        return [], {}
+    errors: dict = {}
+    friends = []
+    for i in range(MAX_FRIENDS):
+        friend = read_friend(form.get(f"friend_name_{i}", ""), form.get(f"friend_contact_{i}", ""), country, client)
+        for key, message in friend.errors.items():
+            errors[f"friend_{key}_{i}"] = message
+        if not friend.empty:
+            friends.append(friend)
+    if not friends and not errors:
+        errors["friend_name_0"] = str(_l("Write a friend's name and phone or e-mail, or choose \"Nobody for now\"."))
+    if friends and form.get("friend_consent") != "1":
+        errors["friend_consent"] = str(_l("Only with their consent: ask the client whether their friends agreed "
+                                          "to be contacted, then tick this box."))
+    if errors:
+        return [], errors
+    mark_asked(activity, actor_id)
+    made = []
+    for friend in friends:
+        already = _existing(friend)
+        if already is not None and db.session.execute(select(Referral.id).where(
+                Referral.activity_id == activity.id, Referral.prospect_id == already.id)).first():
+            continue  # the same friend twice at the same visit: one referral
+        made.append(add_referral(client, friend, source="visit", friend_consent=True, created_by_id=actor_id,
+                                 activity_id=activity.id))
+    announce_referrals(client, made, actor_id)
+    db.session.commit()
+    return made, {}

@@ -96,7 +96,7 @@ def new_testimonial(client_id: int):
     values, errors = {"name_display": "first", "publish_where": "both"}, {}
     if request.method == "POST":
         values = request.form
-        testimonial, errors = services.add_by_seller(client, request.form)
+        testimonial, errors = services.add_by_seller(client, request.form, actor_id=current_user.id)
         if testimonial is not None:
             flash(_("Testimonial saved. A manager will review it before it is published."), "success")
             return redirect(url_for("clients.show", client_id=client.id) + "#timeline", code=303)

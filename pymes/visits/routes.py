@@ -115,8 +115,16 @@ def log_outcome(activity_id: int):
                   "success")
             if form.opportunity.data:
                 _act_on_opportunity(activity, client, form.opportunity_what.data.strip(), amount, today)
+            from ..referrals import delivery
+
+            moment = delivery.services.delivery_moment(activity)  # article 004: ask while the client is satisfied
             if request.headers.get("HX-Request"):
-                return render("visits/_item.html", "visits/_item.html", **_item_context(activity, client))
+                answer = render("visits/_item.html", "visits/_item.html", **_item_context(activity, client))
+                if moment:  # the offers drawn right under the item just logged
+                    answer.set_data(answer.get_data(as_text=True) + str(delivery.panel(activity, client)))
+                return answer
+            if moment:
+                return redirect(url_for("referrals.delivery", activity_id=activity.id), code=303)
             return redirect(url_for(".agenda"), code=303)
     return render("visits/_item.html", "visits/_item.html", status=422, **_item_context(activity, client, form))
 
