@@ -163,12 +163,14 @@ def detect(header: str) -> str:
     folded = fold(header)
     if not folded:
         return "ignore"
-    for candidate in (folded, folded.removeprefix("person"), folded.removeprefix("contact")):
+    candidates = (folded, folded.removeprefix("person"), folded.removeprefix("contact"))
+    for candidate in candidates:
         if candidate in ALIASES:
             return ALIASES[candidate]
-    for pattern, key in PATTERNS:
-        if pattern.match(folded):
-            return key
+    for candidate in candidates:
+        for pattern, key in PATTERNS:
+            if pattern.match(candidate):
+                return key
     return "note"
 
 

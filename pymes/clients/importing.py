@@ -187,7 +187,8 @@ def parse_day(text: str, locale: str, months: dict[str, int] | None = None) -> d
     if re.fullmatch(r"\d{5}(\.0+)?", text) and 20000 <= float(text) <= 80000:  # an Excel day number as text
         return EXCEL_EPOCH + timedelta(days=int(float(text)))
     months = months if months is not None else _month_names(locale)
-    words = [w for w in re.split(r"[\s,./\-]+", fold_keep_spaces(text)) if w and w not in ("de", "del", "of", "the")]
+    words = [fold(w) for w in re.split(r"[\s,./\-]+", text)]
+    words = [w for w in words if w and w not in ("de", "del", "of", "the")]
     if len(words) == 3:
         numbers = [w for w in words if w.isdigit()]
         named = [months.get(w) or months.get(w[:3]) for w in words if not w.isdigit()]
@@ -365,7 +366,33 @@ def _emails(row: _Row) -> str | None:
     return chosen
 
 
-MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+MOBILE_HEADERS = re.compile(r"mobil|movil|celular|cel\b|cell|whatsapp|wsp|handy")
+LANDLINE_HEADERS = re.compile(r"fijo|fixed|landline|home|casa|business|work|trabajo|oficina|office|fax")
+
+
+def is_mobile(e164: str, header: str = "") -> bool:
+    """Whether a number can receive WhatsApp: phonenumbers' number type for its country
+    decides. Where the numbering plan cannot tell (FIXED_LINE_OR_MOBILE: every Chilean,
+    US or Mexican number), the column's header breaks the tie ("Móvil", "Home Phone"),
+    then phonenumbers' geocoder: a number it places in a city or region (an area code,
+    "Santiago") is taken as a landline, one it places only in the country ("Chile", the
+    country-wide mobile ranges) as a mobile."""
+    from phonenumbers import geocoder
+
+    number = phonenumbers.parse(e164)
+    kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.MOBILE:
+        return True
+    if kind != phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE:
+        return False
+    folded = fold_keep_spaces(header)
+    if MOBILE_HEADERS.search(folded):
+        return True
+    if LANDLINE_HEADERS.search(folded):
+        return False
+    region = phonenumbers.region_code_for_number(number)
+    place = geocoder.description_for_number(number, "en")
+    return not place or place == geocoder.country_name_for_number(number, "en") or not region
 
 
 def _phones(row: _Row, ctx: Context) -> tuple[str | None, str | None]:
@@ -386,7 +413,7 @@ def _phones(row: _Row, ctx: Context) -> tuple[str | None, str | None]:
                 continue
             if e164 is None or any(e164 == n for _h, n, _m in numbers):
                 continue
-            mobile = phonenumbers.number_type(phonenumbers.parse(e164)) in MOBILE_TYPES
+            mobile = is_mobile(e164, header)
             if index == 0 and row.get("whatsapp") and whatsapp is None:
                 whatsapp = e164  # the file's own WhatsApp column wins
             numbers.append((header, e164, mobile))
