@@ -59,6 +59,9 @@ class FeedbackResponse(TenantScoped, TimestampMixin, db.Model):
     callback_channel: Mapped[str | None] = mapped_column(String(16))
     callback_window: Mapped[str | None] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(5), default="es")
+    # the number or address the customer typed because the business had none for the
+    # channel they chose (it was saved on the client too; the timeline says it came from them)
+    given_contact: Mapped[str | None] = mapped_column(String(300))
 
 
 class FeedbackSettings(TenantScoped, db.Model):

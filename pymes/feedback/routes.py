@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-from urllib.parse import quote
-
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -46,14 +44,15 @@ def _private() -> None:
 
 
 def _thanks(business, language: str, score, token: str | None = None, *, closed: bool = False, status: int = 200,
-            share_values=None, share_errors=None, shared: bool = False):
+            share_values=None, share_errors=None, shared: bool = False, promise=None):
     """The thank-you that matches the score; a happy customer is offered step two
     (a testimonial and friends to refer) while the answer can still be changed."""
     from ..referrals.services import MAX_FRIENDS, NAME_DISPLAY_LABELS
 
     with force_locale(language):
         return render_template("feedback/thanks.html", business=business, score=score, language=language,
-                               token=token, closed=closed, shared=shared,
+                               token=token, closed=closed, shared=shared, promise=promise,
+                               window_hours=services.WINDOW_HOURS,
                                offer_share=bool(token) and not closed and not shared and score is not None
                                and score >= services.SHARE_MIN,
                                share_values=share_values or {}, share_errors=share_errors or {},
@@ -77,7 +76,9 @@ def public(token: str):
     if opened is None:
         return _gone(language)
     link, client, business, existing = opened
-    first_name = client.name.split(" ")[0]
+    from ..contact import greeting_name
+
+    first_name = greeting_name(client)
     errors, values = {}, {}
     if request.method == "POST":
         values = request.form
@@ -88,15 +89,17 @@ def public(token: str):
         score = request.form.get("score", "")
         try:
             with force_locale(language):
+                channel = request.form.get("callback_channel") or None
                 saved = services.answer(link, client, score=int(score) if score.isdigit() else None,
                                         comment=request.form.get("comment", ""),
-                                        callback=request.form.get("callback") == "1",
-                                        channel=request.form.get("callback_channel") or None,
-                                        window=request.form.get("callback_window") or None, language=language)
+                                        callback=request.form.get("callback") == "1", channel=channel,
+                                        window=request.form.get("callback_window") or None, language=language,
+                                        given_contact=request.form.get(f"contact_{channel}", "")
+                                        if channel in CHANNEL_LABELS else "", country=business.country)
         except FieldError as error:
             errors[error.field] = error.message
         else:
-            return _thanks(business, language, saved.score, token)
+            return _thanks(business, language, saved.score, token, promise=services.callback_promise(saved, business))
     elif existing is not None:
         values = {"score": str(existing.score), "comment": existing.comment,
                   "callback": "1" if existing.callback else "", "callback_channel": existing.callback_channel or "",
@@ -109,7 +112,20 @@ def public(token: str):
         return render_template("feedback/public.html", business=business, first_name=first_name, values=values,
                                errors=errors, stamp=services.form_stamp(), language=language, token=token,
                                correcting=existing is not None, channels=CHANNEL_LABELS, windows=TIME_LABELS,
-                               languages=PUBLIC_LANGUAGES), (422 if errors else 200)
+                               languages=PUBLIC_LANGUAGES, missing=services.missing_contact(client),
+                               examples=_contact_examples(business.country)), (422 if errors else 200)
+
+
+def _contact_examples(country: str) -> dict:
+    """Placeholders for the numbers a customer may be asked for, in their country's format."""
+    import phonenumbers
+
+    def example(kind):
+        number = phonenumbers.example_number_for_type(country, kind)
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL) if number else ""
+
+    return {"whatsapp": example(phonenumbers.PhoneNumberType.MOBILE),
+            "phone": example(phonenumbers.PhoneNumberType.MOBILE)}
 
 
 @bp.post("/f/<token>/share")
@@ -166,20 +182,60 @@ def create_link(client_id: int):
         flash(_("This client has no e-mail: share the link another way."), "error")
         return redirect(url_for("clients.show", client_id=client.id), code=303)
     secret = services.create_link(client, current_user, sent_by=send, sale_id=sale_id)
+    return _send(client, secret, send)
+
+
+def _send(client: Client, secret: str, send: str, replaced: bool = False):
+    """E-mail the new link, or show it once with every way to send it from a phone:
+    WhatsApp (when the client has a mobile), copy, the phone's share sheet, the QR."""
+    from ..contact import wa_url, whatsapp_number
+
     url = current_app.config["BASE_URL"] + url_for(".public", token=secret)
     business = g.business
-    with force_locale(services.client_language(client, business)):
-        message = _("Hello %(name)s, thank you for choosing %(business)s. How did we do? It takes one minute: "
-                    "%(url)s", name=client.name.split(" ")[0], business=business.name, url=url)
+    message = services.request_message(client, business, url)
     if send == "email":
         services.email_link(client, business, url)
-        flash(_("The feedback link was e-mailed to %(email)s.", email=client.email), "success")
+        if replaced:
+            flash(_("A new feedback link was e-mailed to %(email)s; the previous one no longer works.",
+                    email=client.email), "success")
+        else:
+            flash(_("The feedback link was e-mailed to %(email)s.", email=client.email), "success")
         return redirect(url_for("clients.show", client_id=client.id), code=303)
     g.no_store = True
-    whatsapp = f"https://wa.me/{client.whatsapp[1:]}?text={quote(message)}" if client.whatsapp else ""
-    return render_template("feedback/created.html", client=client, url=url, whatsapp=whatsapp, message=message,
+    number = whatsapp_number(client)
+    return render_template("feedback/created.html", client=client, url=url, message=message,
+                           whatsapp=wa_url(number, message), wa_base=wa_url(number) + "?text=" if number else "",
+                           replaced=replaced, back=_back(client),
                            qr_svg=services.qr_data_uri(url, "svg"), qr_png=services.qr_data_uri(url, "png"),
                            link_days=services.settings().link_days)
+
+
+def _back(client: Client) -> str:
+    """Where "Done" leads: back to the agenda when the link was made from it."""
+    if request.form.get("back") == "agenda":
+        return url_for("visits.agenda")
+    return url_for("clients.show", client_id=client.id)
+
+
+@bp.post("/clients/<id:client_id>/feedback-links/<id:link_id>/again")
+@confirmed_required
+def send_again(client_id: int, link_id: int):
+    """The same request once more: a fresh link, and the unanswered old one revoked (only
+    its hash is kept, so the old one cannot be shown again)."""
+    client = get_or_404(Client, client_id)
+    link = get_or_404(FeedbackLink, link_id)
+    if link.client_id != client.id:
+        abort(404)
+    send = "email" if request.form.get("send") == "email" else "share"
+    if send == "email" and not client.email:
+        flash(_("This client has no e-mail: share the link another way."), "error")
+        return redirect(url_for("clients.show", client_id=client.id), code=303)
+    try:
+        secret, replaced = services.send_again(link, client, current_user, sent_by=send)
+    except FieldError as error:
+        flash(error.message, "info")
+        return redirect(url_for("clients.show", client_id=client.id), code=303)
+    return _send(client, secret, send, replaced=replaced)
 
 
 def _form_id(name: str) -> int | None:

@@ -83,14 +83,43 @@ def create_link(client: Client, actor: User | None, sent_by: str = "link", sale_
     return secret
 
 
+def send_again(old: FeedbackLink, client: Client, actor: User | None, sent_by: str) -> tuple[str, bool]:
+    """The same request once more. Only the old link's hash is kept, so it cannot be shown
+    again: a fresh link is made (about the same sale), and the old one, if nobody answered
+    it and it still works, is revoked so that only one link of the request floats around.
+    Returns (the new secret, whether the old link was revoked)."""
+    answered = db.session.execute(select(FeedbackResponse.id).where(FeedbackResponse.link_id == old.id)).first()
+    if answered is not None:
+        raise FieldError("link", str(_l("This client already answered that link.")))
+    revoked = old.revoked_at is None and utcnow() < old.expires_at
+    if revoked:
+        old.revoked_at = utcnow()
+        tokens.retire(FEEDBACK, old.tenant_id, old.id)
+    return create_link(client, actor, sent_by=sent_by, sale_id=old.sale_id), revoked
+
+
+def request_message(client: Client, business: Business, url: str) -> str:
+    """The message that carries the link, in the client's language, greeting them by the
+    name that reads naturally (a person's first name, a company's name)."""
+    from flask_babel import gettext
+
+    from ..contact import greeting_name
+
+    with force_locale(client_language(client, business)):
+        return gettext("Hello %(name)s, thank you for choosing %(business)s. How did we do? It takes one minute: "
+                       "%(url)s", name=greeting_name(client), business=business.name, url=url)
+
+
 def email_link(client: Client, business: Business, url: str) -> None:
     """E-mail the link with one-click 0-10 scores, in the client's language (else the
     business's)."""
     from flask_babel import gettext
 
-    mail.send_email(client.email, lambda: gettext("How did we do, %(name)s?", name=client.name.split(" ")[0]),
+    from ..contact import greeting_name
+
+    mail.send_email(client.email, lambda: gettext("How did we do, %(name)s?", name=greeting_name(client)),
                     "feedback_request", client_language(client, business), client=client, business=business,
-                    url=url, scores=range(11))
+                    url=url, scores=range(11), greeting=greeting_name(client))
 
 
 LINKS_SHOWN = 20
@@ -165,9 +194,83 @@ def can_correct(answer: FeedbackResponse) -> bool:
     return utcnow() - answer.created_at < timedelta(hours=CORRECTION_HOURS)
 
 
+# What each way of being contacted needs that the business may not have.
+ADDRESS_MAX = 300
+
+
+def missing_contact(client: Client) -> dict[str, bool]:
+    """Per callback channel, whether the business lacks what it needs to use it: a mobile
+    number for WhatsApp, any number for a call, an e-mail address, a street address for
+    a visit. The public page asks the customer for exactly those."""
+    from ..contact import whatsapp_number
+
+    return {"whatsapp": whatsapp_number(client) is None, "phone": not (client.phone or client.whatsapp),
+            "email": not client.email, "visit": not (client.address or "").strip()}
+
+
+def read_given_contact(channel: str, raw: str, country: str) -> str:
+    """The number or address the customer typed for ``channel``, checked and normalised;
+    a problem is a FieldError on ``contact_<channel>``, in the customer's language."""
+    import phonenumbers
+
+    from ..contact import MOBILE_TYPES
+
+    field, raw = f"contact_{channel}", (raw or "").strip()
+    if channel in ("whatsapp", "phone"):
+        wanted = (phonenumbers.PhoneNumberType.MOBILE if channel == "whatsapp"
+                  else phonenumbers.PhoneNumberType.FIXED_LINE)
+        example = phonenumbers.example_number_for_type(country, wanted)
+        shown = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL) if example else ""
+        if not raw:
+            message = (_l("Write your WhatsApp number so we can write to you.") if channel == "whatsapp"
+                       else _l("Write your phone number so we can call you."))
+            raise FieldError(field, str(message))
+        try:
+            number = phonenumbers.parse(raw, country)
+        except phonenumbers.NumberParseException:
+            number = None
+        valid = number is not None and phonenumbers.is_valid_number(number)
+        if not valid or (channel == "whatsapp" and phonenumbers.number_type(number) not in MOBILE_TYPES):
+            message = (_l("This does not look like a mobile number. Write it like %(example)s.", example=shown)
+                       if channel == "whatsapp" else
+                       _l("This does not look like a phone number. Write it like %(example)s.", example=shown))
+            raise FieldError(field, str(message))
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if channel == "email":
+        from email_validator import EmailNotValidError, validate_email
+
+        if not raw:
+            raise FieldError(field, str(_l("Write your e-mail address so we can write to you.")))
+        try:
+            return validate_email(raw, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            raise FieldError(field, str(_l("Write a valid e-mail address, like ana@example.com."))) from None
+    address = " ".join(raw.split())
+    if len(address) < 5:
+        raise FieldError(field, str(_l("Write the address where we can visit you.")))
+    if len(address) > ADDRESS_MAX:
+        raise FieldError(field, str(_l("Please keep it under %(max)d characters.", max=ADDRESS_MAX)))
+    return address
+
+
+def _save_given_contact(client: Client, channel: str, value: str) -> None:
+    """The customer's own number or address goes on the client, where it was missing."""
+    if channel == "whatsapp":
+        client.whatsapp = value
+    elif channel == "phone":
+        client.phone = value
+    elif channel == "email":
+        client.email = value
+    else:
+        client.address = value
+
+
 def answer(link: FeedbackLink, client: Client, *, score: int | None, comment: str, callback: bool,
-           channel: str | None, window: str | None, language: str) -> FeedbackResponse:
-    """Save the customer's answer (or correct it within 24 hours) and act on it."""
+           channel: str | None, window: str | None, language: str, given_contact: str = "",
+           country: str = "CL") -> FeedbackResponse:
+    """Save the customer's answer (or correct it within 24 hours) and act on it. A
+    callback by a channel the business cannot use yet needs ``given_contact`` (the
+    customer's number or address, read in ``country``'s numbering)."""
     if score is None or not 0 <= score <= 10:
         raise FieldError("score", str(_l("Choose a number from 0 to 10.")))
     comment = (comment or "").strip()
@@ -175,12 +278,18 @@ def answer(link: FeedbackLink, client: Client, *, score: int | None, comment: st
         raise FieldError("comment", str(_l("Please keep it under %(max)d characters.", max=COMMENT_MAX)))
     if callback and channel not in ("whatsapp", "phone", "email", "visit"):
         raise FieldError("callback_channel", str(_l("Choose how we should contact you.")))
+    given = None
+    if callback and missing_contact(client)[channel]:
+        given = read_given_contact(channel, given_contact, country)
     from ..clients.models import TIME_WINDOWS
 
     if window not in TIME_WINDOWS:
         window = None  # an unknown window from a tampered form: "any time"
     values = dict(score=score, comment=comment, callback=bool(callback), callback_channel=channel if callback else None,
                   callback_window=window if callback else None, language=language)
+    if given is not None:
+        _save_given_contact(client, channel, given)
+        values["given_contact"] = given
     existing = db.session.execute(select(FeedbackResponse).where(FeedbackResponse.link_id == link.id)
                                   ).scalar_one_or_none()
     if existing is None:
@@ -221,11 +330,18 @@ def _act_on(response: FeedbackResponse, client: Client, first: bool, had_callbac
 
     db.session.flush()
     refresh_client(client, today)  # the latest score is on the ladder (an apostle's needs a high one)
+    if response.callback:
+        # the customer said how and when: that is their preference from now on
+        client.preferred_channel = response.callback_channel
+        client.preferred_time = response.callback_window or "any"
+    if response.callback and not first and had_callback:
+        _follow_corrected_callback(response, client, business)
     if response.callback and (first or not had_callback):
         kind = "visit" if response.callback_channel == "visit" else "call"
         with force_locale(business.language):  # the seller reads the note, not the customer
             note = _callback_note(response)
         db.session.add(Activity(client_id=client.id, seller_id=client.seller_id, kind=kind, purpose="callback",
+                                channel=response.callback_channel, time_window=response.callback_window or "any",
                                 due_on=callback_due(response.callback_window, local_now(business)), notes=note))
         if client.seller_id:
             notify([client.seller_id], "callback_requested",
@@ -253,6 +369,36 @@ def _act_on(response: FeedbackResponse, client: Client, first: bool, had_callbac
                url=url_for("complaints.show", complaint_id=complaint.id))
         return complaint
     return None
+
+
+def _follow_corrected_callback(response: FeedbackResponse, client: Client, business: Business) -> None:
+    """A corrected answer that changed how or when: the planned callback follows it."""
+    planned = db.session.execute(
+        select(Activity).where(Activity.client_id == client.id, Activity.purpose == "callback",
+                               Activity.status == "planned").order_by(Activity.id.desc())).scalars().first()
+    if planned is None or (planned.channel, planned.time_window) == (response.callback_channel,
+                                                                     response.callback_window or "any"):
+        return
+    planned.kind = "visit" if response.callback_channel == "visit" else "call"
+    planned.channel, planned.time_window = response.callback_channel, response.callback_window or "any"
+    planned.due_on = callback_due(response.callback_window, local_now(business))
+    with force_locale(business.language):
+        planned.notes = _callback_note(response)
+
+
+def callback_promise(response: FeedbackResponse, business: Business) -> dict | None:
+    """What the thank-you page promises a customer who asked to be contacted: the
+    channel, the day (today or tomorrow, where the business is) and the window's hours."""
+    if not response.callback or not response.callback_channel:
+        return None
+    now = local_now(business)
+    day = callback_due(response.callback_window, now)
+    return {"channel": response.callback_channel, "tomorrow": day > now.date(),
+            "window": response.callback_window if response.callback_window in WINDOW_HOURS else None}
+
+
+# each window's hours, for sentences that read without a parenthesis in a parenthesis
+WINDOW_HOURS = {"morning": (9, 12), "midday": (12, 15), "afternoon": (15, 19), "evening": (19, 21)}
 
 
 def _callback_note(response: FeedbackResponse) -> str:

@@ -85,9 +85,9 @@ def sentence(notification: Notification) -> str:
         channel = CHANNEL_LABELS.get(p.get("channel") or "")
         window = TIME_LABELS.get(p.get("window") or "any", TIME_LABELS["any"])
         if channel:
-            return _("%(client)s asked to be contacted by %(channel)s (%(window)s).", client=client,
-                     channel=channel, window=window)
-        return _("%(client)s asked to be contacted (%(window)s).", client=client, window=window)
+            return _("%(client)s asked to be contacted by %(channel)s, %(window)s.", client=client,
+                     channel=channel, window=window)  # the window's label has its own parentheses
+        return _("%(client)s asked to be contacted, %(window)s.", client=client, window=window)
     if notification.kind == "testimonial_pending":
         return _("%(client)s left a testimonial: it waits for approval.", client=client)
     if notification.kind == "referral_new":

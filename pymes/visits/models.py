@@ -29,6 +29,9 @@ class Activity(TenantScoped, TimestampMixin, db.Model):
         CheckConstraint("purpose IN ('delivery', 'follow_up', 'check_in', 'callback', 'other')", name="purpose"),
         CheckConstraint("status IN ('planned', 'done', 'no_answer', 'rescheduled', 'cancelled')", name="status"),
         CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="satisfaction"),
+        CheckConstraint("channel IS NULL OR channel IN ('whatsapp', 'phone', 'email', 'visit')", name="channel"),
+        CheckConstraint("time_window IS NULL OR time_window IN ('morning', 'midday', 'afternoon', 'evening', 'any')",
+                        name="time_window"),
         Index("ix_activities_agenda", "tenant_id", "seller_id", "status", "due_on"),
         Index("ix_activities_client", "tenant_id", "client_id", "due_on"),
         Index("ix_activities_tenant_due", "tenant_id", "due_on"),  # the monthly follow-up series
@@ -50,6 +53,10 @@ class Activity(TenantScoped, TimestampMixin, db.Model):
     # the business's calendar day the outcome was logged: "on time" is done_on <= due_on,
     # judged once where the business was, and countable in SQL over (tenant_id, due_on)
     done_on: Mapped[date | None] = mapped_column(Date)
+    # how and when the client asked to be contacted (a callback from their feedback):
+    # the agenda's main button is that channel, and the item shows the window
+    channel: Mapped[str | None] = mapped_column(String(16))
+    time_window: Mapped[str | None] = mapped_column(String(16))
 
 
 class FollowUpSettings(TenantScoped, db.Model):

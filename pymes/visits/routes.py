@@ -1,8 +1,6 @@
 """The agenda of each seller and the one-click logging of visits and calls."""
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -30,21 +28,32 @@ def _team():
     return db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
 
 
-def whatsapp_link(client: Client, business_name: str) -> str:
-    """A wa.me link with a greeting prefilled in the business's language (the client's
-    language, as far as we know it), not in the seller's interface language."""
+def whatsapp_link(client: Client, business_name: str, activity: Activity | None = None) -> str:
+    """A wa.me link to the client's WhatsApp (or mobile phone) with a greeting prefilled
+    in the client's language (else the business's), not in the seller's interface
+    language; a callback the client asked for says so."""
     from flask_babel import force_locale
 
-    with force_locale(g.business.language):
-        text = _("Hello %(name)s, this is %(business)s. How is it going with your purchase?",
-                 name=client.name.split(" ")[0], business=business_name)
-    return f"https://wa.me/{client.whatsapp[1:]}?text={quote(text)}" if client.whatsapp else ""
+    from ..contact import greeting_name, wa_url, whatsapp_number
+    from ..feedback.services import client_language
+
+    number = whatsapp_number(client)
+    if number is None:
+        return ""
+    with force_locale(client_language(client, g.business)):
+        if activity is not None and activity.purpose == "callback":
+            text = _("Hello %(name)s, this is %(business)s. You asked us to contact you: thank you for telling us "
+                     "how it went. Do you have a moment?", name=greeting_name(client), business=business_name)
+        else:
+            text = _("Hello %(name)s, this is %(business)s. How is it going with your purchase?",
+                     name=greeting_name(client), business=business_name)
+    return wa_url(number, text)
 
 
 def _item_context(activity: Activity, client: Client, form: OutcomeForm | None = None) -> dict:
     return dict(a=activity, c=client, form=form or OutcomeForm(formdata=None), today=business_today(),
-                wa=whatsapp_link(client, g.business.name), phone=national(client.phone, g.business.country),
-                labels=_labels())
+                wa=whatsapp_link(client, g.business.name, activity),
+                phone=national(client.phone or client.whatsapp, g.business.country), labels=_labels())
 
 
 def _labels() -> dict:
@@ -78,7 +87,7 @@ def agenda():
         plan = services.agenda(seller_id, today, overdue_page=overdue_page)
         return dict(plan=plan, today=today, seller_id=seller_id, team=_team(), has_feed=has_feed(current_user),
                     form=OutcomeForm(formdata=None), labels=_labels(), wa=whatsapp_link,
-                    phone=lambda c: national(c.phone, g.business.country))
+                    phone=lambda c: national(c.phone or c.whatsapp, g.business.country))
 
     # the outcome forms carry the session's CSRF token: the agenda is kept per session
     return render_cached("visits/agenda.html", "visits.agenda", (seller_id, overdue_page), content,

@@ -174,6 +174,8 @@ class Agenda:
 
 
 OVERDUE_PAGE = 25
+# a day's contacts in the order of the windows clients chose; no window (or "any") last
+WINDOW_ORDER = case({"morning": 1, "midday": 2, "afternoon": 3, "evening": 4}, value=Activity.time_window, else_=5)
 
 
 def agenda(seller_id: int | None, today: date, overdue_page: int | None = None) -> Agenda:
@@ -187,7 +189,7 @@ def agenda(seller_id: int | None, today: date, overdue_page: int | None = None) 
             .where(Activity.status == "planned", Client.deleted_at.is_(None)))
     if seller_id is not None:
         base = base.where(Activity.seller_id == seller_id)
-    order = (Activity.due_on, Activity.id)
+    order = (Activity.due_on, WINDOW_ORDER, Activity.id)  # within a day, the client's chosen window first
     if overdue_page is None:
         rows = db.session.execute(base.where(Activity.due_on <= today + timedelta(days=7)).order_by(*order)).all()
         overdue = [r for r in rows if r[0].due_on < today]

@@ -235,7 +235,8 @@ def test_the_callback_carries_the_channel_and_lands_on_the_window_s_day(app, mak
     business = make.business("Óptica Vista Clara")  # Spanish business, Russian customer
     seller = make.user(business, "seller")
     with app.app_context(), bound(business.id):
-        c = Client(name="Olga Petrova", seller_id=seller.id, language="ru")
+        c = Client(name="Olga Petrova", seller_id=seller.id, language="ru", phone="+56987654321",
+                   address="Los Leones 123, Providencia")  # nothing to ask: the business can use every channel
         db.session.add(c)
         db.session.commit()
         secret = services.create_link(c, None)

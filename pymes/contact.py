@@ -1,0 +1,80 @@
+"""How to reach a client: which of their numbers takes WhatsApp, the ``wa.me`` link with a
+message, and the name a message greets them by. Shared by the feedback links, the agenda
+and the public pages, so that all three decide the same way."""
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+import phonenumbers
+
+MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def is_mobile(e164: str | None) -> bool:
+    """A stored number that can be a mobile in its own country (phonenumbers' number
+    type: MOBILE, or FIXED_LINE_OR_MOBILE where the plan cannot tell them apart)."""
+    if not e164:
+        return False
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) in MOBILE_TYPES
+
+
+def whatsapp_number(client) -> str | None:
+    """The number to open WhatsApp with: the WhatsApp field when the owner filled it,
+    else the phone when it is a mobile. A landline gives None (WhatsApp would fail)."""
+    if client.whatsapp:
+        return client.whatsapp
+    if is_mobile(client.phone):
+        return client.phone
+    return None
+
+
+def wa_url(number: str | None, text: str = "") -> str:
+    """``https://wa.me/<digits>?text=...`` ("" without a number)."""
+    if not number:
+        return ""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    return f"https://wa.me/{digits}" + (f"?text={quote(text)}" if text else "")
+
+
+# Words that make a name a business's, not a person's: legal forms (Chile, Spain, Portugal,
+# Brazil, the English-speaking world, Russia) and the kinds of shop a client book holds.
+_LEGAL = {"spa", "ltda", "limitada", "sa", "s.a", "s.a.", "eirl", "e.i.r.l", "e.i.r.l.", "sl", "s.l", "s.l.", "slu",
+          "sas", "cía", "cia", "hnos", "y cía", "inc", "inc.", "llc", "ltd", "ltd.", "lda", "me", "mei", "epp",
+          "ооо", "оао", "зао", "пао", "ао", "ип"}
+_TRADES = {"taller", "panadería", "panaderia", "ferretería", "ferreteria", "restaurante", "restaurant", "almacén",
+           "almacen", "comercial", "constructora", "distribuidora", "inversiones", "sociedad", "empresa", "empresas",
+           "tienda", "café", "cafe", "cafetería", "clínica", "clinica", "farmacia", "minimarket", "botillería",
+           "hotel", "hostal", "colegio", "escuela", "academia", "peluquería", "peluqueria", "librería", "imprenta",
+           "transportes", "servicios", "agrícola", "agricola", "industrial", "importadora", "exportadora",
+           "inmobiliaria", "automotora", "veterinaria", "lavandería", "supermercado", "mercado", "bazar",
+           "club", "centro", "estudio", "oficina", "fundación", "corporación", "asociación", "municipalidad",
+           "company", "shop", "store", "studio", "group", "grupo", "holding", "bakery", "garage", "workshop",
+           "padaria", "loja", "mercearia", "магазин", "кафе", "ресторан", "мастерская",
+           "салон", "студия", "компания", "пекарня"}
+
+
+def looks_like_a_business(name: str) -> bool:
+    words = [w.strip(",.()\"'«»").lower() for w in name.split()]
+    if any(w in _LEGAL or w in _TRADES for w in words):
+        return True
+    return bool(re.search(r"\d", name)) or bool(re.search(r"\b(s\.a\.|e\.i\.r\.l\.|s\.l\.)", name.lower()))
+
+
+def greeting_name(client) -> str:
+    """The name a message greets the client by. A person by their first name ("Rosa"); a
+    company by its name ("Taller Mecánico Soto", never "Taller"); the contact person of a
+    company (its name in ``company``, a person in ``name``) by the person's first name."""
+    name = " ".join((client.name or "").split())
+    company = " ".join((getattr(client, "company", "") or "").split())
+    if not name:
+        return company
+    if company and name.lower() == company.lower():
+        return company
+    if looks_like_a_business(name):
+        return name
+    return name.split(" ")[0]
