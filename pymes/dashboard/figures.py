@@ -392,3 +392,56 @@ def referral_trend(today: date, zone: ZoneInfo, f: Filters) -> list[tuple[date, 
         if converted_at is not None and _month_of(converted_at, zone) in converted:
             converted[_month_of(converted_at, zone)] += 1
     return [(m, made[m], converted[m]) for m in firsts]
+
+
+# --- the delivery moment (article 004): referrals asked and obtained per delivery visit -------
+
+@dataclass(frozen=True)
+class DeliveryAsks:
+    """The delivery visits logged done in the period and what they brought: how many
+    found the client satisfied (4–5), at how many the seller asked for referrals (the
+    friends form, "nobody for now" or the client's QR), and the referrals obtained at
+    them."""
+    visits: int = 0
+    satisfied: int = 0
+    asked: int = 0
+    obtained: int = 0
+
+    @property
+    def per_visit(self) -> float | None:
+        """Referrals obtained per delivery visit."""
+        return self.obtained / self.visits if self.visits else None
+
+    @property
+    def per_ask(self) -> float | None:
+        """Referrals obtained per visit where they were asked."""
+        return self.obtained / self.asked if self.asked else None
+
+    def __add__(self, other: "DeliveryAsks") -> "DeliveryAsks":
+        return DeliveryAsks(self.visits + other.visits, self.satisfied + other.satisfied, self.asked + other.asked,
+                            self.obtained + other.obtained)
+
+
+@cached("figures.delivery_asks")
+def delivery_asks(today: date, zone: ZoneInfo, days: int) -> tuple[DeliveryAsks, dict[int | None, DeliveryAsks]]:
+    """(the whole team, per seller who made the visit) over the delivery visits logged
+    done in the last ``days`` days. One grouped statement: each visit joined to its ask
+    (one per visit) and to the count of the referrals obtained at it."""
+    from ..referrals.models import Referral, ReferralAsk
+    from ..visits.models import Activity
+
+    since = _midnight(today - timedelta(days=days), zone)
+    obtained = (select(Referral.activity_id, func.count().label("n")).where(Referral.activity_id.is_not(None))
+                .group_by(Referral.activity_id).subquery())
+    rows = db.session.execute(
+        select(Activity.seller_id, func.count(Activity.id),
+               func.coalesce(func.sum(case((Activity.satisfaction >= 4, 1), else_=0)), 0),
+               func.count(ReferralAsk.id), func.coalesce(func.sum(obtained.c.n), 0))
+        .select_from(Activity)
+        .outerjoin(ReferralAsk, ReferralAsk.activity_id == Activity.id)
+        .outerjoin(obtained, obtained.c.activity_id == Activity.id)
+        .where(Activity.purpose == "delivery", Activity.status == "done", Activity.done_at >= since)
+        .group_by(Activity.seller_id)).all()
+    by_seller = {seller: DeliveryAsks(int(v), int(s), int(a), int(o)) for seller, v, s, a, o in rows}
+    total = sum(by_seller.values(), DeliveryAsks())
+    return total, by_seller

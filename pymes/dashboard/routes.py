@@ -178,7 +178,9 @@ def circle():
     days = request.args.get("days", "90")
     days = int(days) if days in {str(p) for p in FUNNEL_PERIODS} else 90
     today, zone = business_today(), business_timezone()
+    delivery_total, delivery_by_seller = figures.delivery_asks(today, zone, days)
     return render("dashboard/funnel.html", days=days, periods=FUNNEL_PERIODS, steps=services.FUNNEL_STEPS,
+                  delivery_total=delivery_total, delivery_by_seller=delivery_by_seller,
                   labels=FUNNEL_LABELS, total=services.funnel(today, days, zone)[None],
                   by_seller=services.funnel(today, days, zone, Client.seller_id),
                   by_territory=services.funnel(today, days, zone, Client.territory_id),

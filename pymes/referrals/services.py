@@ -569,3 +569,44 @@ def from_visit(activity, client: Client, country: str, form, actor_id: int) -> t
     announce_referrals(client, made, actor_id)
     db.session.commit()
     return made, {}
+
+
+# --- good news on the home page ------------------------------------------------------------------
+
+NEWS_DAYS = 30
+
+
+@dataclass
+class GoodNews:
+    testimonials: int = 0       # waiting for approval
+    referrals: int = 0          # new (not yet contacted), made in the last NEWS_DAYS days
+    latest: list = field(default_factory=list)  # (referral name, referrer name), newest first
+
+
+def good_news(user) -> GoodNews:
+    """What the reader should see on "Your day": testimonials waiting for approval and
+    new referrals to contact. Managers see the business's; a seller the ones of the
+    clients they are responsible for (their clients' testimonials, the prospects they
+    follow up). Two statements."""
+    from datetime import timedelta
+
+    from sqlalchemy import func
+    from sqlalchemy.orm import aliased
+
+    if not user.has_role("owner", "manager", "seller"):
+        return GoodNews()
+    mine = user.role == "seller"
+    referrer, prospect = aliased(Client), aliased(Client)
+    waiting = (select(func.count()).select_from(Testimonial).join(Client, Client.id == Testimonial.client_id)
+               .where(Testimonial.status == "pending", Testimonial.revoked_at.is_(None), Client.deleted_at.is_(None),
+                      *((Client.seller_id == user.id,) if mine else ())))
+    fresh = (select(Referral.name, referrer.name).select_from(Referral)
+             .join(referrer, referrer.id == Referral.referrer_id).join(prospect, prospect.id == Referral.prospect_id)
+             .where(Referral.status == "new", Referral.created_at >= utcnow() - timedelta(days=NEWS_DAYS),
+                    prospect.deleted_at.is_(None), *((prospect.seller_id == user.id,) if mine else ())))
+    testimonials, referrals = db.session.execute(select(
+        waiting.scalar_subquery(),
+        select(func.count()).select_from(fresh.subquery()).scalar_subquery())).one()
+    latest = db.session.execute(fresh.order_by(Referral.created_at.desc(), Referral.id.desc()).limit(3)).all() \
+        if referrals else []
+    return GoodNews(int(testimonials), int(referrals), [tuple(row) for row in latest])
