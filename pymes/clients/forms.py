@@ -91,6 +91,15 @@ class ClientForm(FlaskForm):
         self.source.choices = _options(SOURCE_LABELS, none)
 
 
+class QuickClientForm(FlaskForm):
+    """The client list's quick add: a name and a phone, the rest later on the client's page."""
+
+    name = StringField(_l("Name"), validators=[_required(), _max(160)],
+                       render_kw={"autocomplete": "off", "maxlength": 160})
+    phone = StringField(_l("Phone"), validators=[_max(40)],
+                        render_kw={"type": "tel", "autocomplete": "off", "inputmode": "tel"})
+
+
 class SaleForm(FlaskForm):
     sold_on = DateField(_l("Date of the sale"), validators=[DataRequired(message=_l("Write a valid date."))])
     description = StringField(_l("What was sold"), validators=[_required(), _max(200)])

@@ -21,8 +21,8 @@ from ..tenancy import get_or_404
 from ..territories.models import Portfolio, Territory
 from ..validation import FieldError, apply_field_error
 from . import loyalty, services
-from .forms import (CHANNEL_LABELS, SOURCE_LABELS, TIME_LABELS, ClientForm, LoyaltySettingsForm, SaleForm,
-                    SpecialistForm, TierForm)
+from .forms import (CHANNEL_LABELS, SOURCE_LABELS, TIME_LABELS, ClientForm, LoyaltySettingsForm, QuickClientForm,
+                    SaleForm, SpecialistForm, TierForm)
 from .models import Client, ClientSpecialist, TierChange
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
@@ -75,12 +75,26 @@ def _filters() -> services.ClientFilters:
 def index():
     """The list (count, 50 rows, pager) is a fragment kept per business data version and
     reader (``pymes.cache``): paging back and forth, or a search typed again, reads no SQL."""
-    from flask import render_template
-
-    from .. import cache
     from ..htmx import is_htmx
 
     f = _filters()
+    args = tuple(request.args.items(multi=True))
+    if is_htmx():
+        response = make_response(_list_html(f, args))
+        response.vary.add("HX-Request")
+        return response
+    from ..htmx import render_cached
+
+    # kept per browser session: the quick add form carries the session's CSRF token
+    return render_cached("clients/index.html", "clients.index", args,
+                         lambda: _index_content(f, args, QuickClientForm(formdata=None)), per_session=True)
+
+
+def _list_html(f: services.ClientFilters, args: tuple):
+    """The list fragment, kept per business data version and reader (``pymes.cache``)."""
+    from flask import render_template
+
+    from .. import cache
 
     def list_html() -> str:
         labels = _row_labels()
@@ -92,18 +106,42 @@ def index():
         return render_template("clients/_list.html", clients=rows, total=total, f=f, pages=pages,
                                seller_names=names, tier_labels=labels)
 
-    args = tuple(request.args.items(multi=True))
+    return cache.fragment("clients.list", args, list_html)
+
+
+def _index_content(f: services.ClientFilters, args: tuple, quick_form: QuickClientForm) -> dict:
+    return dict(list_html=_list_html(f, args), f=f, restricted=services.restricted_to_own(current_user),
+                tier_labels=_row_labels(), quick_form=quick_form, **_choices())
+
+
+@bp.post("/quick")
+@login_required
+def quick_add():
+    """The list's quick add: a name and a phone make a client of the one who types them
+    (the rest can wait for the client's page). With htmx the answer is a fresh form, the
+    new row on top of the list and the flash; without JavaScript, the list sorted by the
+    newest, the new client first. A missing name or an impossible phone comes back as
+    typed, the message beside the field (422)."""
+    from ..htmx import is_htmx
+
+    form = QuickClientForm()
+    client = None
+    if form.validate_on_submit():
+        values = dict(kind="client", name=form.name.data.strip(), phone=form.phone.data, seller_id=current_user.id)
+        try:
+            client = services.save_client(None, values, g.business.country)
+        except FieldError as error:
+            apply_field_error(form, error)
+    if client is not None:
+        flash(_("%(name)s is in your client book.", name=client.name), "success")
+        if not is_htmx():
+            return redirect(url_for(".index", sort="created", dir="desc"), code=303)
+        return render("clients/_quick_add.html", form=QuickClientForm(formdata=None), added=client,
+                      **_row_context(client))
     if is_htmx():
-        response = make_response(cache.fragment("clients.list", args, list_html))
-        response.vary.add("HX-Request")
-        return response
-    from ..htmx import render_cached
-
-    def content():
-        return dict(list_html=cache.fragment("clients.list", args, list_html), f=f,
-                    restricted=services.restricted_to_own(current_user), tier_labels=_row_labels(), **_choices())
-
-    return render_cached("clients/index.html", "clients.index", args, content)
+        return render("clients/_quick_add.html", status=422, form=form, added=None)
+    f = _filters()
+    return render("clients/index.html", status=422, **_index_content(f, tuple(request.args.items(multi=True)), form))
 
 
 def _referred_by_id(form: ClientForm) -> int | None:
@@ -141,6 +179,8 @@ def new():
             apply_field_error(form, error)
         else:
             flash(_("%(name)s is in your client book.", name=client.name), "success")
+            if request.form.get("then") == "another":  # "Save and add another": an empty form, same kind
+                return redirect(url_for(".new", kind=client.kind), code=303)
             return redirect(url_for(".show", client_id=client.id), code=303)
     return render("clients/form.html", status=422 if form.errors else 200, form=form, client=None)
 
