@@ -5,45 +5,32 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from .extensions import db
+from .demo import DEMO_BUSINESS, DEMO_EMAIL, DEMO_PASSWORD, DEMO_TEAM  # noqa: F401  (the README's log-in)
 
 pymes_cli = AppGroup("pymes", help="Fideliza commands.")
 
-DEMO_EMAIL = "demo@example.com"
-DEMO_PASSWORD = "fideliza-demo-2026"
-DEMO_BUSINESS = "Ferretería El Roble"
-DEMO_TEAM = [
-    ("Marta Vendedora", "marta@example.com", "seller"),
-    ("Pedro Gerente", "pedro@example.com", "manager"),
-    ("Sofía Servicio", "sofia@example.com", "service"),
-]
-
 
 @pymes_cli.command("demo")
-def demo() -> None:
-    """Create the demo business with a known log-in (idempotent)."""
-    from .accounts.models import Business, User
-    from .db import utcnow
-    from .security import hash_password
-    from .tenancy import bound, identity_lookup
+@click.option("--fresh", is_flag=True, help="Delete the demo business first and build it again with today's dates.")
+def demo(fresh: bool) -> None:
+    """Create the demo business: a year of clients, sales, follow-up, feedback, complaints,
+    referrals and testimonials (pymes/demo.py). Idempotent: an existing demo is left as it is."""
+    from .demo import build
 
-    with identity_lookup():
-        existing = db.session.execute(select(User).where(User.email == DEMO_EMAIL)).scalar_one_or_none()
-    if existing is not None:
-        click.echo(f"Demo business already exists. Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    result = build(echo=click.echo, fresh=fresh)
+    if not result["created"]:
+        click.echo(f"Demo business '{DEMO_BUSINESS}' already exists (nothing changed; --fresh rebuilds it with "
+                   f"today's dates). Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
         return
-    business = Business(name=DEMO_BUSINESS, country="CL", currency="CLP", timezone="America/Santiago", language="es")
-    db.session.add(business)
-    db.session.flush()
-    password = hash_password(DEMO_PASSWORD)
-    with bound(business.id):
-        db.session.add(User(email=DEMO_EMAIL, name="Ana Dueña", password_hash=password, role="owner", language="es",
-                            email_confirmed_at=utcnow()))
-        for name, email, role in DEMO_TEAM:
-            db.session.add(User(email=email, name=name, password_hash=password, role=role, language="es",
-                                email_confirmed_at=utcnow()))
-        db.session.commit()
-    click.echo(f"Demo business '{DEMO_BUSINESS}' created. Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    counts = result["counts"]
+    tiers = counts["tiers"]
+    click.echo(f"Demo business '{DEMO_BUSINESS}' created in {result['seconds']} s: {counts['clients']} clients "
+               f"({tiers['apostle']} apostles, {tiers['frequent']} frequent, {tiers['sporadic']} sporadic, "
+               f"{tiers['buyer']} one-off buyers, {counts['prospects']} prospects), {counts['sales']} sales, "
+               f"{counts['contacts']} visits and calls, {counts['answers']} feedback answers, "
+               f"{counts['complaints']} complaints, {counts['referrals']} referrals, "
+               f"{counts['testimonials']} testimonials.")
+    click.echo(f"Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
     click.echo("Team members (same password): " + ", ".join(email for _n, email, _r in DEMO_TEAM))
 
 
