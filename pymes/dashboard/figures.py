@@ -400,8 +400,8 @@ def referral_trend(today: date, zone: ZoneInfo, f: Filters) -> list[tuple[date, 
 class DeliveryAsks:
     """The delivery visits logged done in the period and what they brought: how many
     found the client satisfied (4–5), at how many the seller asked for referrals (the
-    friends form, "nobody for now" or the client's QR), and the referrals obtained at
-    them."""
+    friends form, "nobody for now", the client's QR, or friends the client named on the
+    kiosk's feedback page), and the referrals obtained at them."""
     visits: int = 0
     satisfied: int = 0
     asked: int = 0

@@ -11,8 +11,9 @@ the satisfaction into referrals and an answer:
   app: every app page asks for the password again, and none was kept by the browser
   (logged-in pages are sent ``Cache-Control: no-store``, WEB-2).
 
-Asking (by the form, "nobody for now" or the QR) is recorded once per visit
-(``ReferralAsk``), for the funnel's referrals asked and obtained per delivery visit."""
+Asking (by the form, "nobody for now", the QR, or friends the client names on the kiosk's
+feedback page) is recorded once per visit (``ReferralAsk``), for the funnel's referrals
+asked and obtained per delivery visit."""
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for

@@ -194,13 +194,17 @@ def from_feedback(response, client: Client, country: str, form) -> dict:
         save_testimonial(client, text, form.get("name_display", "first"), form.get("may_publish") == "1",
                          response.id)
     made = []
+    visit = _kiosk_visit(response) if friends else None
+    if visit is not None:  # answered on the seller's phone at the delivery: the visit asked and obtained them
+        mark_asked(visit, visit.seller_id)
     for friend in friends:
         already = _existing(friend)
         if already is not None and db.session.execute(select(Referral.id).where(
                 Referral.feedback_response_id == response.id, Referral.prospect_id == already.id)).first():
             continue  # the same friend sent twice from the same answer
         made.append(add_referral(client, friend, source="feedback", friend_consent=consent,
-                                 feedback_response_id=response.id))
+                                 feedback_response_id=response.id,
+                                 activity_id=visit.id if visit is not None else None))
     announce_referrals(client, made)
     db.session.commit()
     return {}
@@ -522,6 +526,20 @@ def mark_asked(activity, actor_id: int | None) -> ReferralAsk:
     except IntegrityError:  # the same visit asked at the same moment from another tab
         ask = found()
     return ask
+
+
+def _kiosk_visit(response):
+    """The delivery visit whose kiosk took this answer (a link made by "hand the phone to
+    the client" names the visit's sale), or None for any other link."""
+    from ..feedback.models import FeedbackLink
+    from ..visits.models import Activity
+
+    link = db.session.get(FeedbackLink, response.link_id)
+    if link is None or link.sent_by != "kiosk" or link.sale_id is None:
+        return None
+    return db.session.execute(select(Activity).where(
+        Activity.sale_id == link.sale_id, Activity.client_id == link.client_id, Activity.purpose == "delivery",
+        Activity.status == "done").order_by(Activity.id.desc()).limit(1)).scalar_one_or_none()
 
 
 def asked_at_visit(activity) -> tuple[ReferralAsk | None, list[Referral]]:

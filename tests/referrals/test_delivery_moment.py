@@ -193,3 +193,57 @@ def test_the_kiosk_logs_the_seller_out_before_showing_the_public_page(app, deliv
             ids["rosa"], ids["sale"], seller.id, "kiosk")
         assert db.session.execute(select(UserSession.revoked_at).where(UserSession.user_id == seller.id)
                                   ).scalar_one() is not None
+
+
+def test_another_business_cannot_reach_our_delivery_moment(app, make, delivery):
+    """TEN-2: our visit's id from another business answers 404, like a missing one, and
+    nothing is written: no referral, no ask, no feedback link, and its seller stays
+    logged in."""
+    business, *_rest, http, ids = delivery
+    log(http, ids["visit"], "5")
+    _b, _o, _m, stranger = make.team("Otra Mueblería")
+    other = app.test_client()
+    login(other, stranger.email)
+    token = csrf_token(other, "/agenda")
+    visit = ids["visit"]
+    assert other.get(f"/agenda/{visit}/delivery").status_code == 404
+    assert other.get(f"/agenda/{visit}/referral-qr").status_code == 404
+    for path, data in ((f"/agenda/{visit}/referrals", {"friend_name_0": "Intruso", "friend_contact_0": "x@example.com",
+                                                       "friend_consent": "1"}),
+                       (f"/agenda/{visit}/referral-qr", {}), (f"/agenda/{visit}/kiosk", {})):
+        assert other.post(path, data={"csrf_token": token, **data}).status_code == 404, path
+    assert other.get("/agenda").status_code == 200  # not logged out by someone else's kiosk
+    with app.app_context(), bound(business.id):
+        assert db.session.execute(select(Referral)).first() is None
+        assert db.session.execute(select(ReferralAsk)).first() is None
+        assert db.session.execute(select(FeedbackLink)).first() is None
+
+
+def _answer_and_share(customer, location, friend):
+    page = customer.get(location).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    thanks = customer.post(location, data={"csrf_token": token, "score": "10",
+                                           "stamp": re.search(r'name="stamp" value="([^"]+)"', page).group(1)})
+    stamp = re.search(r'name="stamp" value="([^"]+)"', thanks.get_data(as_text=True)).group(1)
+    share = location.split("?")[0] + "/share"
+    assert customer.post(share, data={"csrf_token": token, "stamp": stamp, "friend_name_0": friend[0],
+                                      "friend_contact_0": friend[1], "friend_consent": "1"}).status_code == 200
+
+
+def test_friends_the_client_names_on_the_kiosk_count_for_the_delivery_visit(app, delivery, monkeypatch):
+    from pymes.feedback import services as feedback
+
+    monkeypatch.setattr(feedback, "MIN_FILL_SECONDS", 0)
+    business, _o, _m, seller, http, ids = delivery
+    log(http, ids["visit"], "5")
+    kiosk = http.post(f"/agenda/{ids['visit']}/kiosk", data={"csrf_token": csrf_token(http, "/agenda")})
+    _answer_and_share(http, kiosk.headers["Location"], ("Diego Amigo", "diego@example.com"))
+    # the same sale's link sent another way (from the sale's page) is not the delivery moment
+    with app.app_context(), bound(business.id):
+        secret = feedback.create_link(db.session.get(Client, ids["rosa"]), None, sent_by="share", sale_id=ids["sale"])
+    _answer_and_share(app.test_client(), f"/f/{secret}", ("Elena Otra", "elena@example.com"))
+    with app.app_context(), bound(business.id):
+        rows = dict(db.session.execute(select(Referral.name, Referral.activity_id)).all())
+        assert rows == {"Diego Amigo": ids["visit"], "Elena Otra": None}
+        assert db.session.execute(select(ReferralAsk.activity_id, ReferralAsk.asked_by_id)).all() == [
+            (ids["visit"], seller.id)]
