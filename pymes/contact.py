@@ -33,6 +33,20 @@ def whatsapp_number(client) -> str | None:
     return None
 
 
+# where the library's example "mobile" reads like a landline to the people of the country
+# (Chile's plan cannot tell them apart, and its example is a Santiago number)
+_MOBILE_EXAMPLES = {"CL": "+56 9 1234 5678"}
+
+
+def phone_example(country: str, mobile: bool = True) -> str:
+    """A number written the way people of ``country`` write one, to show as an example."""
+    if mobile and country in _MOBILE_EXAMPLES:
+        return _MOBILE_EXAMPLES[country]
+    kind = phonenumbers.PhoneNumberType.MOBILE if mobile else phonenumbers.PhoneNumberType.FIXED_LINE
+    number = phonenumbers.example_number_for_type(country, kind)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL) if number else ""
+
+
 def wa_url(number: str | None, text: str = "") -> str:
     """``https://wa.me/<digits>?text=...`` ("" without a number)."""
     if not number:

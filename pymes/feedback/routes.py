@@ -118,14 +118,9 @@ def public(token: str):
 
 def _contact_examples(country: str) -> dict:
     """Placeholders for the numbers a customer may be asked for, in their country's format."""
-    import phonenumbers
+    from ..contact import phone_example
 
-    def example(kind):
-        number = phonenumbers.example_number_for_type(country, kind)
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL) if number else ""
-
-    return {"whatsapp": example(phonenumbers.PhoneNumberType.MOBILE),
-            "phone": example(phonenumbers.PhoneNumberType.MOBILE)}
+    return {"whatsapp": phone_example(country), "phone": phone_example(country)}
 
 
 @bp.post("/f/<token>/share")

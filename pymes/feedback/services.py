@@ -213,14 +213,11 @@ def read_given_contact(channel: str, raw: str, country: str) -> str:
     a problem is a FieldError on ``contact_<channel>``, in the customer's language."""
     import phonenumbers
 
-    from ..contact import MOBILE_TYPES
+    from ..contact import MOBILE_TYPES, phone_example
 
     field, raw = f"contact_{channel}", (raw or "").strip()
     if channel in ("whatsapp", "phone"):
-        wanted = (phonenumbers.PhoneNumberType.MOBILE if channel == "whatsapp"
-                  else phonenumbers.PhoneNumberType.FIXED_LINE)
-        example = phonenumbers.example_number_for_type(country, wanted)
-        shown = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL) if example else ""
+        shown = phone_example(country)  # a mobile: what most people give, for a call too
         if not raw:
             message = (_l("Write your WhatsApp number so we can write to you.") if channel == "whatsapp"
                        else _l("Write your phone number so we can call you."))

@@ -20,6 +20,22 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fresh_gzip_copies():
+    """WhiteNoise serves static/*.gz to a browser that takes gzip: a copy older than its
+    stylesheet or script (scripts/setup made it before the file changed) would test the
+    old one. Remade here, as scripts/setup does."""
+    static = Path(__file__).resolve().parents[2] / "static"
+    stale = [f for f in static.rglob("*.*") if f.suffix in (".css", ".js") and (
+        not Path(str(f) + ".gz").exists() or Path(str(f) + ".gz").stat().st_mtime < f.stat().st_mtime)]
+    if stale:
+        from whitenoise.compress import Compressor
+
+        compressor = Compressor(use_brotli=False, quiet=True)
+        for f in stale:
+            list(compressor.compress(str(f)))
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {

@@ -72,7 +72,7 @@ def test_sale_to_agenda_to_logged_visit(browser, live_server, app, make, shoot, 
     item.locator("textarea[name=notes]").fill("Quedó feliz; quiere otro sofá para la oficina")
     item.locator("input[name=opportunity]").check()
     item.locator("input[name=opportunity_what]").fill("Sofá para la oficina")
-    item.locator("button[type=submit]").click()
+    item.locator("details form button[type=submit]").click()  # the outcome form, not the feedback link
     expect(page.locator("#flashes")).to_contain_text("Rosa Díaz")
     expect(page.locator("#flashes")).to_contain_text(next_call)  # "a call to follow it up is planned for …"
     expect(page.locator("text=Quedó feliz")).to_be_visible()

@@ -80,6 +80,8 @@ def test_a_3_asking_for_whatsapp_in_the_evening_plans_a_whatsapp_action_and_sets
     page = http.get(f"/clients/{cid}").get_data(as_text=True)
     assert "Prefiere: WhatsApp, Noche (19–21)" in re.sub(r"<[^>]+>", "", page)
     assert 'data-testid="preference-from-customer"' in page
+    activity = re.search(r'data-testid="timeline-activity"[^>]*>(.*?)</li>', page, re.S).group(1)
+    assert "Pidió que lo contacten (WhatsApp)" in re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", activity))
 
 
 def test_after_the_window_the_promise_and_the_call_are_for_tomorrow(app, shop, monkeypatch):
@@ -116,6 +118,7 @@ def test_a_whatsapp_callback_without_a_number_asks_for_one_in_the_customer_s_lan
                          callback_window="evening", contact_whatsapp="12 345")
     assert sent.status_code == 422 and wrong in sent.get_data(as_text=True)
     assert 'value="12 345"' in sent.get_data(as_text=True)  # what was typed comes back
+    assert "+56 9 1234 5678" in sent.get_data(as_text=True)  # a Chilean mobile as the example, not a landline
     with app.app_context(), bound(business.id):
         assert db.session.execute(select(FeedbackResponse)).first() is None  # nothing saved before it is right
     _form, sent = answer(app, secret, lang=lang, score="3", callback="1", callback_channel="whatsapp",
