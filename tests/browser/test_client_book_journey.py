@@ -34,7 +34,7 @@ def test_territory_client_two_sales_tier_change(browser, live_server, make, shoo
     page.fill("#phone", "32 234 5678")
     page.select_option("#territory_id", label="V Región")
     page.select_option("#seller_id", label=seller.name)
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form button[type=submit]:not([name=then])").click()
     expect(page.get_by_test_id("tier-reason")).to_contain_text("primera venta")
     expect(page.locator("a[href^='tel:+56322345678']")).to_be_visible()
 

@@ -90,9 +90,10 @@ def test_unhappy_and_happy_customers_on_a_phone(browser, live_server, app, make,
     staff = browser.new_context(locale="es-CL", viewport=PHONE)
     page = staff.new_page()
     log_in(page, live_server, seller.email)
-    expect(page.get_by_test_id("unread-count")).to_have_text("2")  # the complaint is theirs, and the callback
+    # the complaint is theirs, the callback, and the good news: a testimonial to approve, two friends
+    expect(page.get_by_test_id("unread-count")).to_have_text("4")
     page.get_by_test_id("bell").click()
-    expect(page.get_by_test_id("notification")).to_have_count(2)
+    expect(page.get_by_test_id("notification")).to_have_count(4)
     expect(page.get_by_test_id("notifications")).to_contain_text("Rosa Díaz")
     shoot(page, shot, "notifications")
     page.goto(f"{live_server}/agenda")

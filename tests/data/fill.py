@@ -4,14 +4,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from pymes.accounts.models import Business, Invitation, Token, User, UserSession
+from sqlalchemy import select
+
 from pymes.billing.models import StripeEvent, Subscription
-from pymes.clients.models import Client, ClientImport, ClientSpecialist, LoyaltySettings, TierChange
+from pymes.clients.models import Client, ClientImport, ClientOpening, ClientSpecialist, LoyaltySettings, TierChange
 from pymes.complaints.models import Complaint, ComplaintEvent, ComplaintSettings
 from pymes.db import utcnow
 from pymes.extensions import db
 from pymes.feedback.models import FeedbackLink, FeedbackResponse, FeedbackSettings
 from pymes.notifications.models import Notification
-from pymes.referrals.models import Referral, ReferralCode, ReferralSettings, Testimonial
+from pymes.referrals.models import Referral, ReferralAsk, ReferralCode, ReferralSettings, Testimonial
 from pymes.sales.models import Sale
 from pymes.tenancy import bound
 from pymes.territories.models import Portfolio, PortfolioSeller, Territory, TerritorySeller
@@ -71,5 +73,10 @@ def filled_business(app, make, tag: str):
         ])
         db.session.flush()
         db.session.add(ComplaintEvent(complaint_id=complaint.id, kind="opened", created_at=now))
+        visit = db.session.execute(select(Activity).where(Activity.client_id == client.id)).scalars().first()
+        db.session.add_all([
+            ClientOpening(client_id=client.id, purchases=3, period="ever", last_purchase_on=date(2026, 1, 5)),
+            ReferralAsk(activity_id=visit.id, client_id=client.id, asked_by_id=seller.id),
+        ])
         db.session.commit()
     return business, owner, seller
