@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pymes.accounts.models import Business, Invitation, Token, User, UserSession
 from sqlalchemy import select
 
+from pymes.accounts.models import Business, Invitation, Token, User, UserSession
 from pymes.billing.models import StripeEvent, Subscription
 from pymes.clients.models import Client, ClientImport, ClientOpening, ClientSpecialist, LoyaltySettings, TierChange
 from pymes.complaints.models import Complaint, ComplaintEvent, ComplaintSettings
