@@ -134,9 +134,14 @@ def test_the_channel_and_window_are_checked_by_the_database(app, team):
     from sqlalchemy.exc import IntegrityError
 
     business, _owner, _manager, seller = team
-    with pytest.raises(IntegrityError):
-        add(app, business, seller, {}, channel="fax")
-    with pytest.raises(IntegrityError):
-        add(app, business, seller, {}, channel="phone", time_window="midnight")
     with app.app_context(), bound(business.id):
+        client = Client(name="Rosa Díaz", seller_id=seller.id)
+        db.session.add(client)
+        db.session.commit()
+        for wrong in ({"channel": "fax"}, {"channel": "phone", "time_window": "midnight"}):
+            db.session.add(Activity(client_id=client.id, seller_id=seller.id, kind="call", purpose="callback",
+                                    due_on=today(), **wrong))
+            with pytest.raises(IntegrityError):
+                db.session.flush()
+            db.session.rollback()
         assert db.session.execute(select(Activity)).first() is None
