@@ -816,9 +816,14 @@ def refresh(record: ClientImport, business, today: date, choices: dict[int, str]
     return not changed
 
 
-def _add_opening(client: Client, opening: dict, record: ClientImport) -> bool:
-    if db.session.execute(select(ClientOpening.id).where(ClientOpening.client_id == client.id)).first():
+def _add_opening(client: Client, opening: dict, record: ClientImport, new: bool, opened: set[int]) -> bool:
+    """Keep a row's summary as the client's opening balance; a client that has one
+    already (an earlier import, or an earlier row of this file) keeps it. A client the
+    import creates had none before it: no query for those."""
+    if client.id in opened or (not new and db.session.execute(
+            select(ClientOpening.id).where(ClientOpening.client_id == client.id)).first()):
         return False
+    opened.add(client.id)
     db.session.add(ClientOpening(
         client_id=client.id, import_id=record.id, purchases=opening["purchases"], period=opening["period"],
         first_purchase_on=date.fromisoformat(opening["first_on"]) if opening["first_on"] else None,
@@ -873,9 +878,11 @@ def run_import(record: ClientImport, user: User, business, today: date, choices:
             targets[row["n"]] = client
             merged += 1
         openings = 0
+        new_ids, opened = set(undo["clients"]), set()
         for row in rows:
             client = targets.get(row["n"])
-            if client is not None and row.get("opening") and _add_opening(client, row["opening"], record):
+            if client is not None and row.get("opening") and _add_opening(client, row["opening"], record,
+                                                                              client.id in new_ids, opened):
                 openings += 1
                 if client.id not in undo["clients"]:
                     undo["openings"].append(client.id)

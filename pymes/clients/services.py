@@ -137,7 +137,7 @@ def refresh_client(client: Client, today: date | None = None, actor: User | None
         select(func.coalesce(func.sum(Sale.amount), 0))
         .where(Sale.client_id == client.id, Sale.sold_on > window_start, Sale.sold_on <= today)
     ).scalar_one()
-    opening = db.session.execute(select(ClientOpening).where(ClientOpening.client_id == client.id)).scalar_one_or_none()
+    opening = _opening_of(client.id)
     imported = opening_purchases(opening, real)
     if opening is not None and opening.total_amount and imported:
         # the summary's total, shared evenly by the purchases it stands for
@@ -170,9 +170,12 @@ def opening_purchases(opening: ClientOpening | None, real_dates) -> list[date]:
 
 def purchase_history(client_id: int, real_dates) -> tuple[list[date], int]:
     """(every purchase date the ladder counts, how many of them come from an import)."""
-    opening = db.session.execute(select(ClientOpening).where(ClientOpening.client_id == client_id)).scalar_one_or_none()
-    imported = opening_purchases(opening, real_dates)
+    imported = opening_purchases(_opening_of(client_id), real_dates)
     return list(real_dates) + imported, len(imported)
+
+
+def _opening_of(client_id: int) -> ClientOpening | None:
+    return db.session.execute(select(ClientOpening).where(ClientOpening.client_id == client_id)).scalar_one_or_none()
 
 
 def loyalty_facts(client_id: int) -> tuple[int | None, int]:

@@ -68,6 +68,19 @@ def read_friend(name: str, contact: str, country: str, referrer: Client) -> Frie
     return friend
 
 
+def read_friends(form, country: str, client, errors: dict) -> list:
+    """The friends typed in the form's ``MAX_FRIENDS`` rows (the feedback page's and the
+    delivery visit's); their problems go into ``errors`` by field."""
+    friends = []
+    for i in range(MAX_FRIENDS):
+        friend = read_friend(form.get(f"friend_name_{i}", ""), form.get(f"friend_contact_{i}", ""), country, client)
+        for key, message in friend.errors.items():
+            errors[f"friend_{key}_{i}"] = message
+        if not friend.empty:
+            friends.append(friend)
+    return friends
+
+
 def responsible_seller(referrer: Client) -> int | None:
     """The referrer's seller, else the first seller of the referrer's territory."""
     if referrer.seller_id:
@@ -178,13 +191,7 @@ def from_feedback(response, client: Client, country: str, form) -> dict:
     text = (form.get("testimonial") or "").strip()
     if len(text) > TEXT_MAX:
         errors["testimonial"] = str(_l("Please keep it under %(max)d characters.", max=TEXT_MAX))
-    friends = []
-    for i in range(MAX_FRIENDS):
-        friend = read_friend(form.get(f"friend_name_{i}", ""), form.get(f"friend_contact_{i}", ""), country, client)
-        for key, message in friend.errors.items():
-            errors[f"friend_{key}_{i}"] = message
-        if not friend.empty:
-            friends.append(friend)
+    friends = read_friends(form, country, client, errors)
     consent = form.get("friend_consent") == "1"
     if friends and not consent:
         errors["friend_consent"] = str(_l("Tick this box: we only contact friends who agreed to it."))
@@ -561,13 +568,7 @@ def from_visit(activity, client: Client, country: str, form, actor_id: int) -> t
         db.session.commit()
         return [], {}
     errors: dict = {}
-    friends = []
-    for i in range(MAX_FRIENDS):
-        friend = read_friend(form.get(f"friend_name_{i}", ""), form.get(f"friend_contact_{i}", ""), country, client)
-        for key, message in friend.errors.items():
-            errors[f"friend_{key}_{i}"] = message
-        if not friend.empty:
-            friends.append(friend)
+    friends = read_friends(form, country, client, errors)
     if not friends and not errors:
         errors["friend_name_0"] = str(_l("Write a friend's name and phone or e-mail, or choose \"Nobody for now\"."))
     if friends and form.get("friend_consent") != "1":

@@ -237,3 +237,18 @@ def test_another_business_cannot_undo_an_import(app, shop, make):
     assert intruder.post(f"/clients/import/{iid}/columns", data={"csrf_token": token, "col-0": "ignore"}
                          ).status_code == 404
     assert set(clients(app, business)) == {"Ana"}
+
+
+def test_two_rows_of_one_client_with_purchase_figures_keep_the_first_ones(app, shop):
+    """The second row merged into a client this file creates does not give it a second
+    opening balance (the first row's figures stand)."""
+    business, owner = shop
+    http = logged(app, owner)
+    iid = import_id(upload(http, to_csv([["Nombre", "Correo", "Última compra", "N° compras"],
+                                         ["Ana", "ana@example.com", "20/11/2026", "12"],
+                                         ["Ana B.", "ana@example.com", "01/10/2026", "2"]])))
+    assert confirm(http, iid, **{"choice-3": "merge"}).status_code == 303
+    ana = clients(app, business)["Ana"]
+    assert ana.tier == "frequent" and ana.sales_count == 12
+    with app.app_context(), bound(business.id):
+        assert len(db.session.execute(select(ClientOpening)).scalars().all()) == 1
