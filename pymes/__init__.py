@@ -91,6 +91,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
+    # No Flask-Login "session protection": sessions live in the user_sessions table (revoked
+    # on log-out, expiring, hashed keys), which is the protection. Its "basic" mode also
+    # wrote `_fresh` into the cookie of every anonymous request that carried a CSRF token:
+    # the browser's /favicon.ico request, sent with the log-in page's cookie, answered
+    # after the log-in and replaced the new session cookie, so the user was logged out
+    # again at once (seen in CI; tests/accounts/test_session_cookie.py).
+    login_manager.session_protection = None
     from flask_babel import lazy_gettext
 
     login_manager.login_message = lazy_gettext("Log in to see this page.")
