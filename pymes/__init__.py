@@ -48,7 +48,20 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_cli(app)
     serve_static(app)
+    trust_proxies(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` reverse proxies, the client's address and scheme come
+    from the X-Forwarded-For/-Proto entries those proxies appended (werkzeug's ProxyFix
+    takes the n-th from the right, so a client cannot forge its way past them). Without
+    it every visitor behind nginx is 127.0.0.1 and shares one rate-limit bucket."""
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def warm_up(app: Flask) -> None:

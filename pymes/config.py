@@ -103,9 +103,19 @@ def load(overrides: dict | None = None) -> dict:
         "DEV_OUTBOX_PAGE": not production,
         "HSTS": production,
         "DB_APP_ROLE": os.environ.get("DB_APP_ROLE", ""),
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (the
+        # README's nginx set-up: 1). 0 trusts no forwarded header: the client address is
+        # the socket's. Rate limits key on the address this yields.
+        "TRUSTED_PROXIES": os.environ.get("TRUSTED_PROXIES", "0"),
     }
     if overrides:
         cfg.update(overrides)
+    try:
+        cfg["TRUSTED_PROXIES"] = int(str(cfg.get("TRUSTED_PROXIES") or 0).strip())
+    except ValueError:
+        raise ConfigError("TRUSTED_PROXIES must be a whole number: how many proxies sit in front of the app")
+    if not 0 <= cfg["TRUSTED_PROXIES"] <= 5:
+        raise ConfigError("TRUSTED_PROXIES must be between 0 and 5")
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         opts = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5, "pool_timeout": 5,
                 "connect_args": {"connect_timeout": 5}}
