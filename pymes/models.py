@@ -1,5 +1,5 @@
 """Every model, imported once so that the metadata (and Alembic) sees all tables."""
-from .accounts.models import Business, Invitation, Token, User, UserSession  # noqa: F401
+from .accounts.models import Business, Invitation, RecoveryCode, Token, User, UserSession  # noqa: F401
 from .clients.models import Client, ClientImport, ClientOpening, ClientSpecialist, LoyaltySettings, TierChange  # noqa: F401
 from .sales.models import Sale  # noqa: F401
 from .territories.models import Portfolio, PortfolioSeller, Territory, TerritorySeller  # noqa: F401

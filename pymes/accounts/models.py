@@ -92,6 +92,14 @@ class User(UserMixin, TenantScoped, TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Two-step log-in (pymes/accounts/mfa.py). The TOTP secret is stored encrypted
+    # (AES-GCM, key derived from SECRET_KEY); set and not enabled while enrolment waits
+    # for its first code. ``mfa_last_step`` is the time step of the last accepted code,
+    # so a code is never accepted twice. ``mfa_due_at``: owners must use it from then on.
+    mfa_secret: Mapped[str | None] = mapped_column(String(255))
+    mfa_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    mfa_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     business: Mapped[Business] = relationship(lazy="joined", innerjoin=True)
 
@@ -111,6 +119,23 @@ class User(UserMixin, TenantScoped, TimestampMixin, db.Model):
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
+
+
+class RecoveryCode(TenantScoped, db.Model):
+    """One of a user's ten single-use recovery codes for two-step log-in. Only the
+    SHA-256 of the code is kept (80 random bits: a fast hash cannot be reversed)."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (
+        UniqueConstraint("user_id", "code_hash"),
+        ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class UserSession(db.Model):
