@@ -27,6 +27,17 @@ def role_label(role: str) -> str:
     }.get(role, role))
 
 
+def login_address(value: str) -> str:
+    """An address in the one form accounts are stored and looked up in (email-validator's
+    normalisation, lower-cased); input it refuses comes back stripped and lower-cased
+    (it matches no account). The log-in limit keys on this too (AUTH-2)."""
+    value = (value or "").strip()
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return value.lower()
+
+
 class ValidEmail:
     """E-mail syntax checked by email-validator (no DNS look-up: forms must answer fast)."""
 

@@ -12,10 +12,10 @@ from ..htmx import hx_redirect, render
 from ..security import safe_next
 from ..tenancy import get_or_404
 from ..validation import apply_field_error
-from . import services
+from . import devices, services
 from .decorators import login_required, manager_required, owner_required
 from .forms import (AcceptInvitationForm, BusinessSettingsForm, ForgotPasswordForm, InviteForm, LoginForm,
-                    PasswordForm, ProfileForm, ResetPasswordForm, RoleForm, SignupForm)
+                    PasswordForm, ProfileForm, ResetPasswordForm, RoleForm, SignupForm, login_address)
 from ..extensions import db
 from .models import Business, Invitation, User
 
@@ -123,8 +123,26 @@ def resend_confirmation():
 
 # --- log-in and log-out -----------------------------------------------------------------
 
+def _login_address() -> str:
+    """The typed address as log-in looks it up (email-validator's normal form), so a
+    full-width letter or a capital opens no counter of its own (AUTH-2)."""
+    return login_address(request.form.get("email") or "")[:254]
+
+
 def _account_key() -> str:
-    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
+    return "login-account:" + _login_address()
+
+
+def _device_key() -> str:
+    return f"login-device:{devices.known_device(_login_address())}:{_login_address()}"
+
+
+def _on_known_device() -> bool:
+    return devices.known_device(_login_address()) is not None
+
+
+def _on_new_device() -> bool:
+    return not _on_known_device()
 
 
 def _login_failed(response) -> bool:
@@ -134,7 +152,9 @@ def _login_failed(response) -> bool:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 @limiter.limit("10 per 15 minutes;100 per hour", methods=["POST"], key_func=_account_key,
-               deduct_when=_login_failed)
+               deduct_when=_login_failed, exempt_when=_on_known_device)
+@limiter.limit("10 per 15 minutes;100 per hour", methods=["POST"], key_func=_device_key,
+               deduct_when=_login_failed, exempt_when=_on_new_device)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -146,7 +166,8 @@ def login():
         if user is not None:
             services.start_session(user)
             login_user(user, remember=bool(form.remember.data))
-            return redirect(safe_next(form.next.data) or url_for("main.home"), code=303)
+            return devices.remember(redirect(safe_next(form.next.data) or url_for("main.home"), code=303),
+                                    user.email)
         g.login_failed = True
         form.form_errors.append(_("Wrong e-mail or password."))
     elif request.method == "POST":
