@@ -198,6 +198,8 @@ def register_template_helpers(app: Flask) -> None:
     from .accounts.forms import role_label
 
     app.jinja_env.filters["money"] = i18n.money
+    app.jinja_env.filters["country_name"] = i18n.country_name
+    app.jinja_env.filters["tax_id_label"] = i18n.tax_id_label
     from .cache import cached_block
 
     app.jinja_env.globals["cached_block"] = cached_block

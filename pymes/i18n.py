@@ -13,6 +13,7 @@ from babel.core import get_global
 from babel.numbers import get_currency_precision, get_territory_currencies
 from flask import current_app, g, request, session
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 UI_LANGUAGES = ("es", "en")
@@ -95,6 +96,37 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 def language_choices() -> list[tuple[str, str]]:
     return [("es", "Español"), ("en", "English")]
+
+
+def country_name(code: str | None, language: str | None = None) -> str:
+    """The country's name in the reader's language, by CLDR ("Chile", "España", "Spain");
+    the code itself only for a code CLDR does not know."""
+    if not code:
+        return ""
+    names = Locale.parse(language or str(get_locale() or "es")).territories
+    return names.get(code.upper(), code)
+
+
+# What a tax id is called where the business is: the name a shop owner writes on an
+# invoice. Acronyms are proper names, the same in every UI language. Countries not here
+# get the generic "Tax id" of the catalogs ("Identificación fiscal").
+TAX_ID_NAMES = {
+    "CL": "RUT", "UY": "RUT", "ES": "NIF / CIF", "PT": "NIF", "MX": "RFC", "AR": "CUIT", "PE": "RUC", "EC": "RUC",
+    "PY": "RUC", "PA": "RUC", "NI": "RUC", "CO": "NIT", "BO": "NIT", "GT": "NIT", "SV": "NIT", "VE": "RIF",
+    "HN": "RTN", "DO": "RNC", "BR": "CNPJ / CPF",
+}
+
+
+def tax_id_label(country: str | None = None, optional: bool = False) -> str:
+    """The tax id's label for a business of ``country`` (the current business's by
+    default): "RUT" in Chile, "NIF / CIF" in Spain, "RFC" in Mexico…"""
+    if country is None:
+        business = g.get("business")
+        country = business.country if business is not None else None
+    name = TAX_ID_NAMES.get((country or "").upper())
+    if name is None:
+        return _("Tax id (optional)") if optional else _("Tax id")
+    return _("%(name)s (optional)", name=name) if optional else name
 
 
 def business_locale() -> str:

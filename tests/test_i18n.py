@@ -98,7 +98,7 @@ def test_every_message_is_translated(extracted, language):
     for source in extracted:
         if not source.id:
             continue
-        entry = catalog.get(source.id)
+        entry = catalog.get(source.id, context=source.context)
         if entry is None:
             problems.append(f"not in the catalog (run scripts/i18n extract): {_show(source.id)}")
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectChoice
@@ -22,9 +23,13 @@ def choices(pairs) -> list[SelectChoice]:
 
 
 def role_label(role: str) -> str:
-    return str({
-        "owner": _l("Owner"), "manager": _l("Manager"), "seller": _l("Seller"), "service": _l("Service / admin"),
-    }.get(role, role))
+    """A role's name. In the "role" context: "Seller" the role (es "Ventas") is not "Seller"
+    the column of who sold; Spanish names the roles without assuming a gender ("Titular",
+    not "Dueño")."""
+    return {
+        "owner": pgettext("role", "Owner"), "manager": pgettext("role", "Manager"),
+        "seller": pgettext("role", "Seller"), "service": pgettext("role", "Service / admin"),
+    }.get(role, role)
 
 
 def login_address(value: str) -> str:

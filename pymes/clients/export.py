@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from ..accounts.models import User
 from ..extensions import db
+from ..i18n import tax_id_label
 from ..tenancy import bound
 from ..territories.models import Portfolio, Territory
 from . import loyalty
@@ -45,8 +46,8 @@ def _inert(row: list) -> list:
     return [("'" + v) if type(v) is str and v and v[0] in _DANGEROUS else v for v in row]
 
 
-def headers() -> list[str]:
-    return [_("Name"), _("Company"), _("Tax id"), _("E-mail"), _("Phone"), _("WhatsApp"), _("Address"), _("Type"),
+def headers(country: str | None = None) -> list[str]:
+    return [_("Name"), _("Company"), tax_id_label(country), _("E-mail"), _("Phone"), _("WhatsApp"), _("Address"), _("Type"),
             _("Tier"), _("Key client"), _("Seller"), _("Territory"), _("Portfolio"), _("Sales"), _("Last sale"),
             _("Sales, 12 months"), _("Created")]
 
@@ -82,7 +83,7 @@ def _rows(user: User, filters: ClientFilters, business):
 
 def csv_chunks(user: User, filters: ClientFilters, business):
     """UTF-8 with a BOM (Excel then reads the accents right), written as it goes."""
-    return csv_stream(headers(), rows(user, filters, business))
+    return csv_stream(headers(business.country), rows(user, filters, business))
 
 
 def csv_stream(header: list[str], body):
@@ -104,7 +105,7 @@ def csv_stream(header: list[str], body):
 
 def xlsx_file(user: User, filters: ClientFilters, business):
     """A temporary .xlsx (write-only workbook: rows go to disk as they are added)."""
-    return xlsx_table(_("Clients"), headers(), rows(user, filters, business))
+    return xlsx_table(_("Clients"), headers(business.country), rows(user, filters, business))
 
 
 def xlsx_table(title: str, header: list[str], body):

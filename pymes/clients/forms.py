@@ -7,6 +7,7 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..accounts.forms import ValidEmail, choices
+from ..i18n import tax_id_label
 from .loyalty import TIER_LABELS
 
 CHANNEL_LABELS = {"whatsapp": _l("WhatsApp"), "phone": _l("Phone call"), "email": _l("E-mail"),
@@ -81,6 +82,7 @@ class ClientForm(FlaskForm):
     def __init__(self, *args, territories=(), portfolios=(), sellers=(), **kwargs):
         super().__init__(*args, **kwargs)
         none = str(_l("— none —"))
+        self.tax_id.label.text = tax_id_label(optional=True)  # RUT, NIF / CIF, RFC… by the business's country
         self.kind.choices = _options(KIND_LABELS)
         self.territory_id.choices = choices([("", none)] + [(t.id, t.name) for t in territories])
         self.portfolio_id.choices = choices([("", none)] + [(p.id, p.name) for p in portfolios])

@@ -266,7 +266,7 @@ def show(client_id: int):
             select(Complaint).where(Complaint.client_id == client.id).order_by(Complaint.opened_at.desc())
         ).scalars().all()
         from ..referrals.models import Referral, Testimonial
-        from ..referrals.services import NAME_DISPLAY_LABELS
+        from ..referrals.services import OWNER_NAME_DISPLAY_LABELS
 
         testimonials = db.session.execute(select(Testimonial).where(Testimonial.client_id == client.id)
                                           .order_by(Testimonial.id.desc())).scalars().all()
@@ -291,7 +291,7 @@ def show(client_id: int):
             specialist_form=SpecialistForm(formdata=None, sellers=_team()), timeline=timeline, plan_form=plan_form,
             activity_labels=dict(purpose=PURPOSE_LABELS, kind=KIND_LABELS, status=STATUS_LABELS),
             complaint_labels=dict(category=CATEGORY_LABELS, status=COMPLAINT_STATUS),
-            open_complaints=[c for c in complaints if c.status != "resolved"], name_displays=NAME_DISPLAY_LABELS,
+            open_complaints=[c for c in complaints if c.status != "resolved"], name_displays=OWNER_NAME_DISPLAY_LABELS,
             time_labels=TIME_LABELS, source_labels=SOURCE_LABELS, tier_labels=loyalty.TIER_LABELS,
             national=lambda n: services.national(n, g.business.country))
 

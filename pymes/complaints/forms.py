@@ -1,6 +1,7 @@
 """Complaint forms and the words for the case's fields."""
 from __future__ import annotations
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
@@ -46,7 +47,7 @@ class ComplaintForm(FlaskForm):
         self.severity.choices = choices(SEVERITY_LABELS.items())
         self.source.choices = choices((k, v) for k, v in SOURCE_LABELS.items() if k != "feedback")
         self.sale_id.choices = choices([("", str(_l("— no particular sale —")))] + [
-            (s.id, f"{s.sold_on.isoformat()} · {s.description} · {money(s.amount)}") for s in sales])
+            (s.id, f"{format_date(s.sold_on, 'medium')} · {s.description} · {money(s.amount)}") for s in sales])
         self.owner_id.choices = choices([("", str(_l("The client's responsible seller")))]
                                         + [(u.id, u.name) for u in team])
 

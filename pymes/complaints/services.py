@@ -592,7 +592,9 @@ def message_to_client(complaint: Complaint, client: Client, business: Business) 
     """(subject, text) telling the client what will be done, in their language."""
     from .forms import REMEDY_LABELS
 
-    first = client.name.split(" ")[0]
+    from ..contact import greeting_name
+
+    first = greeting_name(client)
     with force_locale(client_language(client, business)):
         remedy = str(REMEDY_LABELS.get(complaint.remedy or "", "")).lower()
         subject = str(_l("About your complaint to %(business)s", business=business.name))

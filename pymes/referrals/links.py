@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from ..accounts.decorators import login_required
 from ..accounts.models import Business
 from ..clients.models import Client
+from ..contact import greeting_name
 from ..extensions import db, limiter
 from ..htmx import render
 from ..tenancy import bind_tenant, get_or_404
@@ -35,7 +36,7 @@ def client_link(client_id: int):
     if code and client.whatsapp:
         with force_locale(g.business.language):
             text = _("Hello %(name)s! Do you have friends who would like %(business)s? Share this link with them: "
-                     "%(url)s", name=client.name.split(" ")[0], business=g.business.name, url=url)
+                     "%(url)s", name=greeting_name(client), business=g.business.name, url=url)
         whatsapp = f"https://wa.me/{client.whatsapp[1:]}?text={quote(text)}"
     return render("referrals/link.html", client=client, url=url, whatsapp=whatsapp,
                   qr=qr_data_uri(url, "svg") if code else "")
@@ -72,6 +73,6 @@ def friend(code: str):
                                             business.country, request.form.get("consent") == "1")
             done = not errors
     with force_locale(language):
-        return render_template("referrals/friend.html", business=business, referrer=referrer.name.split(" ")[0],
+        return render_template("referrals/friend.html", business=business, referrer=greeting_name(referrer),
                                language=language, values=values, errors=errors, done=done, stamp=form_stamp(),
                                code=code), (422 if errors else 200)

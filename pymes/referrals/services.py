@@ -22,6 +22,9 @@ MAX_FRIENDS = 3
 TEXT_MAX = 1000
 NAME_DISPLAY_LABELS = {"full": _l("My full name"), "first": _l("My first name only"), "initials": _l("My initials"),
                        "anonymous": _l("Anonymous")}
+# The same choice as the business's team reads it: the customer's "my name" is "their name" here.
+OWNER_NAME_DISPLAY_LABELS = {"full": _l("Their full name"), "first": _l("Their first name only"),
+                             "initials": _l("Their initials"), "anonymous": _l("Anonymous")}
 PUBLISH_PLACE_LABELS = {"both": _l("On the testimonial wall and the business's website"),
                         "wall": _l("Only on the testimonial wall"),
                         "website": _l("Only on the business's website")}

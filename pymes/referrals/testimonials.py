@@ -35,7 +35,7 @@ def _visible(testimonial: Testimonial) -> tuple[Testimonial, Client]:
 
 
 def _row_context() -> dict:
-    return dict(labels=STATUS_LABELS, name_displays=services.NAME_DISPLAY_LABELS, places=services.PUBLISH_PLACE_LABELS,
+    return dict(labels=STATUS_LABELS, name_displays=services.OWNER_NAME_DISPLAY_LABELS, places=services.PUBLISH_PLACE_LABELS,
                 reviewers=dict(db.session.execute(select(User.id, User.name)).all()),
                 can_review=current_user.has_role("owner", "manager"))
 
@@ -101,7 +101,7 @@ def new_testimonial(client_id: int):
             flash(_("Testimonial saved. A manager will review it before it is published."), "success")
             return redirect(url_for("clients.show", client_id=client.id) + "#timeline", code=303)
     return render("referrals/new_testimonial.html", status=422 if errors else 200, client=client, values=values,
-                  errors=errors, name_displays=services.NAME_DISPLAY_LABELS, places=services.PUBLISH_PLACE_LABELS,
+                  errors=errors, name_displays=services.OWNER_NAME_DISPLAY_LABELS, places=services.PUBLISH_PLACE_LABELS,
                   max_length=services.TEXT_MAX)
 
 

@@ -1,0 +1,246 @@
+"""Issue 19, words a shop owner reads: the tax id by its country's name, the country by
+its name, "Sin cartera", roles named without assuming a gender, the owner's view of a
+testimonial's name choice, a proper first name in greetings, no "usted" and no ISO
+dates on screen."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from sqlalchemy import select
+
+from pymes.clients.models import Client
+from pymes.db import utcnow
+from pymes.extensions import db
+from pymes.feedback import services as feedback
+from pymes.feedback.models import FeedbackLink, FeedbackResponse
+from pymes.tenancy import bound
+from pymes.territories.models import Portfolio
+
+from .factories import csrf_token, login
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _page(http, path: str) -> str:
+    response = http.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def _client(app, business, **fields) -> int:
+    with app.app_context(), bound(business.id):
+        client = Client(**fields)
+        db.session.add(client)
+        db.session.commit()
+        return client.id
+
+
+# --- the tax id is called what the business's country calls it ------------------------
+
+@pytest.mark.parametrize("country, currency, label", [
+    ("CL", "CLP", "RUT (opcional)"),
+    ("ES", "EUR", "NIF / CIF (opcional)"),
+    ("MX", "MXN", "RFC (opcional)"),
+    ("AR", "ARS", "CUIT (opcional)"),
+    ("PE", "PEN", "RUC (opcional)"),
+    ("CO", "COP", "NIT (opcional)"),
+    ("US", "USD", "Identificación fiscal (opcional)"),  # no local name known: the generic one
+])
+def test_the_client_form_names_the_tax_id_by_the_business_country(app, make, country, currency, label):
+    business = make.business(country=country, currency=currency, timezone="UTC")
+    owner = make.user(business)
+    http = app.test_client()
+    login(http, owner.email)
+    html = _page(http, "/clients/new")
+    field = re.search(r'<label[^>]*for="tax_id"[^>]*>\s*([^<]+?)\s*<', html)
+    assert field and field.group(1) == label
+    assert "RUT / n.º tributario" not in html
+
+
+def test_the_tax_id_shown_on_a_client_and_in_the_export_carries_its_name(app, make):
+    business = make.business(country="ES", currency="EUR", timezone="Europe/Madrid")
+    owner = make.user(business)
+    cid = _client(app, business, name="Talleres Soto SL", company="Talleres Soto SL", tax_id="B12345678")
+    http = app.test_client()
+    login(http, owner.email)
+    assert "NIF / CIF B12345678" in _page(http, f"/clients/{cid}")
+    csv = http.get("/clients/export.csv").get_data(as_text=True).lstrip("\ufeff")
+    assert csv.splitlines()[0].split(",")[:3] == ["Nombre", "Empresa", "NIF / CIF"]
+
+
+def test_an_english_reader_sees_the_local_name_too(app, make):
+    business = make.business(country="CL")
+    owner = make.user(business, language="en")
+    http = app.test_client()
+    login(http, owner.email)
+    assert re.search(r'for="tax_id"[^>]*>\s*RUT \(optional\)\s*<', _page(http, "/clients/new"))
+
+
+# --- the country by its name ---------------------------------------------------------
+
+@pytest.mark.parametrize("country, language, words", [
+    ("CL", "es", "País: Chile."), ("ES", "es", "País: España."), ("ES", "en", "Country: Spain."),
+    ("BR", "es", "País: Brasil."),
+])
+def test_business_settings_name_the_country(app, make, country, language, words):
+    business = make.business(country=country, currency="USD", timezone="UTC")
+    owner = make.user(business, language=language)
+    http = app.test_client()
+    login(http, owner.email)
+    html = _page(http, "/settings/business")
+    assert words in html
+    assert f"País: {country}." not in html and f"Country: {country}." not in html
+
+
+# --- "Sin cartera", not "Nadie" --------------------------------------------------------
+
+def test_the_feedback_inbox_calls_clients_without_a_portfolio_sin_cartera(app, make):
+    business, _owner, manager, seller = make.team()
+    with app.app_context(), bound(business.id):
+        portfolio = Portfolio(name="Talleres del sur")
+        db.session.add(portfolio)
+        db.session.flush()
+        inside = Client(name="Rosa Díaz", seller_id=seller.id, portfolio_id=portfolio.id)
+        outside = Client(name="Luis Paz")  # no portfolio, no seller
+        db.session.add_all([inside, outside])
+        db.session.commit()
+        for client in (inside, outside):
+            feedback.create_link(client, None)
+            link = db.session.execute(select(FeedbackLink).order_by(FeedbackLink.id.desc())).scalars().first()
+            db.session.add(FeedbackResponse(link_id=link.id, client_id=client.id, score=9, comment=""))
+        db.session.commit()
+    http = app.test_client()
+    login(http, manager.email)
+    html = _page(http, "/feedback")
+    portfolios = re.search(r'data-testid="by-portfolio">(.*?)</table>', html, re.S).group(1)
+    sellers = re.search(r'data-testid="by-seller">(.*?)</table>', html, re.S).group(1)
+    assert "<td>Sin cartera</td>" in portfolios and "<td>Talleres del sur</td>" in portfolios
+    assert "<td>Sin vendedor</td>" in sellers
+    assert "Nadie" not in portfolios + sellers
+
+
+# --- roles without assuming a gender -------------------------------------------------------
+
+def test_roles_are_named_without_assuming_a_gender(app, make):
+    business = make.business()
+    owner = make.user(business, name="Carolina Fuentes")
+    make.user(business, "seller", name="Marta Vendedora")
+    http = app.test_client()
+    login(http, owner.email)
+    team = _page(http, "/team")
+    assert "Titular" in team and "Ventas" in team
+    assert "Dueño" not in team and "Dueña" not in team
+    assert "Titular" in _page(http, "/")  # the home page's "name · role" line
+
+
+# --- the owner's view of the customer's name choice --------------------------------------
+
+def test_the_owner_reads_the_customers_name_choice_in_the_third_person(app, make):
+    from pymes.referrals.models import Testimonial
+
+    business, owner, _manager, seller = make.team()
+    cid = _client(app, business, name="Camila Rojas", seller_id=seller.id)
+    with app.app_context(), bound(business.id):
+        db.session.add(Testimonial(client_id=cid, text="Muy buena atención", name_display="first", may_publish=True,
+                                   status="pending", source="feedback", consent_at=utcnow()))
+        db.session.commit()
+    http = app.test_client()
+    login(http, owner.email)
+    for path in (f"/clients/{cid}", "/testimonials"):
+        html = _page(http, path)
+        assert "Solo su nombre" in html, path
+        assert "Solo mi nombre" not in html, path
+
+
+# --- greetings by a proper first name ----------------------------------------------------------
+
+def test_a_company_is_greeted_by_its_name_not_its_first_word(app, make, monkeypatch):
+    monkeypatch.setattr(feedback, "MIN_FILL_SECONDS", 0)
+    business, _owner, _manager, seller = make.team("Ferretería El Roble")
+    cid = _client(app, business, name="Taller Mecánico Soto", seller_id=seller.id, whatsapp="+56987654321")
+    http = app.test_client()
+    login(http, seller.email)
+    path = f"/clients/{cid}/referral-link"
+    page = http.post(path, data={"csrf_token": csrf_token(http, path)}).get_data(as_text=True)
+    assert "Taller%20Mec%C3%A1nico%20Soto" in page  # the WhatsApp text greets the workshop
+    friend_path = re.search(r'value="[^"]*(/r/[^"]+)"', page).group(1)
+    friend = _page(app.test_client(), friend_path)
+    assert "Taller Mecánico Soto recomienda Ferretería El Roble" in friend
+
+
+def test_the_complaint_message_greets_a_company_by_its_name(app, make):
+    from pymes.complaints.models import Complaint
+    from pymes.complaints.services import message_to_client
+
+    business = make.business("Ferretería El Roble")
+    with app.test_request_context(), bound(business.id):
+        client = Client(name="Taller Mecánico Soto")
+        _subject, text = message_to_client(Complaint(remedy="replace"), client, business)
+        assert text.startswith("Hola, Taller Mecánico Soto") or "Taller Mecánico Soto" in text.split(",")[0]
+        person = Client(name="Rosa María Díaz")
+        _subject, text = message_to_client(Complaint(remedy="replace"), person, business)
+        assert "Rosa" in text.split(",")[0] and "Díaz" not in text.split(",")[0]
+
+
+# --- "tú", never "usted" -------------------------------------------------------------------------
+
+# "usted" itself, and formal commands and possessives that never read as a third person
+# in our sentences ("hable con", "intente de nuevo"...). A new one of these in the
+# Spanish catalog is a slip from the "tú" the app speaks.
+USTED = re.compile(r"\busted\b|\b(?:hable|intente|inténtelo|ingrese|comuníquese|póngase|diríjase|"
+                   r"verifique|asegúrese|disculpe|escríbanos|llámenos|su cuenta|su negocio|su contraseña)\b",
+                   re.IGNORECASE)
+
+
+def _spanish_strings():
+    with (ROOT / "translations/es/LC_MESSAGES/messages.po").open("rb") as f:
+        catalog = read_po(f, locale="es")
+    for message in catalog:
+        if not message.id:
+            continue
+        for text in (message.string if isinstance(message.string, (list, tuple)) else (message.string,)):
+            yield message.id, text or ""
+
+
+def test_the_app_speaks_tu_never_usted():
+    slips = [(msgid, text) for msgid, text in _spanish_strings() if USTED.search(text)]
+    assert not slips, "\n".join(f"{m!r}: {t!r}" for m, t in slips)
+
+
+def test_the_usted_check_can_fail():
+    assert USTED.search("Si cree que es un error, hable con el dueño de su negocio.")
+    assert not USTED.search("Si crees que es un error, habla con quien tenga el rol de titular en tu negocio.")
+
+
+def test_the_403_page_speaks_tu(app, make):
+    business = make.business()
+    seller = make.user(business, "seller")
+    http = app.test_client()
+    login(http, seller.email)
+    response = http.get("/team")
+    assert response.status_code == 403
+    html = response.get_data(as_text=True)
+    assert not USTED.search(html) and "Si necesitas acceso" in html
+
+
+# --- dates on screen go through Babel ----------------------------------------------------------
+
+def test_the_sale_picker_of_a_complaint_shows_dates_as_people_write_them(app, make):
+    from pymes.sales.models import Sale
+
+    business, owner, _manager, seller = make.team()
+    cid = _client(app, business, name="Rosa Díaz", seller_id=seller.id)
+    with app.app_context(), bound(business.id):
+        db.session.add(Sale(client_id=cid, sold_on=date(2026, 3, 7), description="Bicicleta", amount=450000,
+                            seller_id=seller.id))
+        db.session.commit()
+    http = app.test_client()
+    login(http, owner.email)
+    html = _page(http, f"/clients/{cid}/complaints/new")
+    option = re.search(r'<option value="\d+"[^>]*>([^<]*Bicicleta[^<]*)</option>', html).group(1)
+    assert "2026-03-07" not in option
+    assert "7 mar 2026" in option
