@@ -10,6 +10,21 @@ from .demo import DEMO_BUSINESS, DEMO_EMAIL, DEMO_PASSWORD, DEMO_TEAM  # noqa: F
 pymes_cli = AppGroup("pymes", help="Fideliza commands.")
 
 
+def _each_business(job, report):
+    """Run a scheduled job; if some businesses failed (each one logged, the others done),
+    report what was done and exit 1 so cron and monitoring notice."""
+    from .jobs import JobIncomplete
+
+    try:
+        done = job()
+    except JobIncomplete as incomplete:
+        click.echo(report(incomplete.done))
+        click.echo(f"{len(incomplete.failed)} businesses failed (see the log): "
+                   f"{', '.join(map(str, incomplete.failed))}", err=True)
+        raise SystemExit(1)
+    click.echo(report(done))
+
+
 @pymes_cli.command("demo")
 @click.option("--fresh", is_flag=True, help="Delete the demo business first and build it again with today's dates.")
 def demo(fresh: bool) -> None:
@@ -60,8 +75,7 @@ def send_digests_command() -> None:
     """E-mail each seller today's visits and calls (run from cron or the worker; idempotent)."""
     from .visits.digest import send_digests
 
-    sent = send_digests(echo=click.echo)
-    click.echo(f"{sent} digests sent.")
+    _each_business(lambda: send_digests(echo=click.echo), lambda sent: f"{sent} digests sent.")
 
 
 @pymes_cli.command("escalate-complaints")
@@ -69,8 +83,7 @@ def escalate_complaints_command() -> None:
     """E-mail the managers about complaints that missed a target (once per target; run from cron)."""
     from .complaints.services import escalate_breaches
 
-    sent = escalate_breaches(echo=click.echo)
-    click.echo(f"{sent} escalations sent.")
+    _each_business(lambda: escalate_breaches(echo=click.echo), lambda sent: f"{sent} escalations sent.")
 
 
 @pymes_cli.command("send-followups")
@@ -78,8 +91,7 @@ def send_followups_command() -> None:
     """Ask resolved complaints' clients for feedback again on their day (idempotent; run from cron)."""
     from .complaints.services import send_followups
 
-    done = send_followups(echo=click.echo)
-    click.echo(f"{done} follow-ups sent.")
+    _each_business(lambda: send_followups(echo=click.echo), lambda done: f"{done} follow-ups sent.")
 
 
 @pymes_cli.command("send-feedback-requests")
@@ -88,8 +100,7 @@ def send_feedback_requests_command() -> None:
     that turned it on (once per sale; run daily from cron)."""
     from .feedback.services import send_after_delivery
 
-    sent = send_after_delivery(echo=click.echo)
-    click.echo(f"{sent} feedback links sent.")
+    _each_business(lambda: send_after_delivery(echo=click.echo), lambda sent: f"{sent} feedback links sent.")
 
 
 @pymes_cli.command("billing-sync")
@@ -116,6 +127,37 @@ def _analyze() -> None:
     analyze(db.engine)
 
 
+@pymes_cli.command("billing-check-prices")
+def billing_check_prices_command() -> None:
+    """Compare the price the landing page shows (PRICE_*) with the Stripe prices Checkout charges."""
+    from flask import current_app
+
+    from . import pricing
+    from .billing import stripe_api
+    from .config import billing_enabled
+
+    config = current_app.config
+    if not billing_enabled(config):
+        raise click.ClickException("Billing is off: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.")
+    prices = pricing.read(config)
+    if prices is None:
+        raise click.ClickException("PRICE_MONTHLY is not set: the landing page shows no price.")
+    try:
+        found = {plan: stripe_api.retrieve_price(config[f"STRIPE_PRICE_{plan.upper()}"])
+                 for plan in ("monthly", "yearly") if config.get(f"STRIPE_PRICE_{plan.upper()}")}
+    except stripe_api.StripeUnavailable as error:
+        raise click.ClickException(f"Stripe could not be read ({error}); nothing was checked.")
+    problems = pricing.compare_with_stripe(prices, found, config)
+    if prices.yearly is not None and "yearly" not in found:
+        problems.append("PRICE_YEARLY is shown but STRIPE_PRICE_YEARLY is not set: nobody can buy it")
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"The prices shown match Stripe: {prices.monthly_text('en')} a month"
+               + (f", {prices.yearly_text('en')} a year." if prices.yearly is not None else "."))
+
+
 @pymes_cli.command("analyze")
 def analyze_command() -> None:
     """Refresh the database planner's statistics (after a bulk load or a migration; daily from cron)."""
@@ -128,8 +170,7 @@ def purge_deleted_command() -> None:
     """Delete for good the businesses whose deletion grace period is over (run daily from cron)."""
     from .data.services import purge_due
 
-    purged = purge_due(echo=click.echo)
-    click.echo(f"{purged} businesses purged.")
+    _each_business(lambda: purge_due(echo=click.echo), lambda purged: f"{purged} businesses purged.")
 
 
 @pymes_cli.command("worker")

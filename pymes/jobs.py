@@ -5,6 +5,7 @@ If Redis is configured but down, the job runs inline instead of failing the requ
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 from flask import current_app
 
@@ -36,3 +37,49 @@ def run_worker() -> None:
 
     queue = _queue()
     Worker([queue], connection=queue.connection).work(with_scheduler=False)
+
+
+class JobIncomplete(Exception):
+    """A scheduled job went through every business but some failed (logged one by one):
+    the command exits non-zero so cron and monitoring notice."""
+
+    def __init__(self, job: str, done: int, failed: list[int]):
+        super().__init__(f"{job}: {len(failed)} businesses failed: {', '.join(map(str, failed))}")
+        self.job, self.done, self.failed = job, done, failed
+
+
+class EachTenant:
+    """Scheduled jobs (digests, escalations, follow-ups, feedback requests, billing sync,
+    purge) run business by business. One business's failure (a bad row, a mail error)
+    is rolled back and logged with the business's id, and the loop goes on: every later
+    business still gets its digest. ``finish`` then raises ``JobIncomplete`` if any
+    business failed (issue 20, finding 4).
+
+        run = EachTenant("send-digests")
+        for business_id in ids:
+            with run.tenant(business_id):
+                ...
+        return run.finish(sent)
+    """
+
+    def __init__(self, job: str):
+        self.job = job
+        self.failed: list[int] = []
+
+    @contextmanager
+    def tenant(self, business_id: int):
+        from .extensions import db
+        from .tenancy import bound
+
+        try:
+            with bound(business_id):
+                yield
+        except Exception:  # noqa: BLE001 - isolate the business, log it, go on with the next
+            db.session.rollback()
+            log.exception("%s failed for business=%s; going on with the next business", self.job, business_id)
+            self.failed.append(business_id)
+
+    def finish(self, done: int):
+        if self.failed:
+            raise JobIncomplete(self.job, done, self.failed)
+        return done

@@ -18,6 +18,7 @@ from flask import current_app, has_app_context, render_template
 from flask_babel import force_locale
 
 from . import jobs
+from .validation import single_line
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,9 @@ def send_email(to: str, subject: str, template: str, language: str = "es", **con
     recipient's language, not the sender's."""
     with force_locale(language):
         text = render_template(f"email/{template}.txt", **context)
-        subject_text = str(subject() if callable(subject) else subject)
+        # A header is one line: a client or business name with a line break (typed before
+        # forms cleaned them, or imported) must not break the message (issue 20, finding 4).
+        subject_text = " ".join(single_line(str(subject() if callable(subject) else subject)).split())
     message = {
         "to": to,
         "subject": subject_text,

@@ -19,3 +19,20 @@ def apply_field_error(form, error: FieldError) -> None:
         field.errors = list(field.errors) + [error.message]
     else:
         form.form_errors.append(error.message)
+
+
+_LINE_BREAKS = "\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+_SINGLE_LINE = {c: None for c in range(0x20)} | {0x7F: None} | {c: None for c in range(0x80, 0xA0)} \
+    | {ord(c): " " for c in _LINE_BREAKS}
+_MULTI_LINE = dict(_SINGLE_LINE) | {ord("\n"): "\n", ord("\t"): "\t", 0x2028: "\n", 0x2029: "\n"}
+
+
+def single_line(value: str) -> str:
+    """``value`` with no control characters: line breaks and tabs become a space, the
+    rest (NUL, escape, C1 controls…) go. For names, subjects, anything on one line."""
+    return value.replace("\r\n", "\n").translate(_SINGLE_LINE)
+
+
+def multi_line(value: str) -> str:
+    """``value`` with its line breaks (as LF) and tabs kept, other control characters gone."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").translate(_MULTI_LINE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
-from flask_wtf import FlaskForm
+from ..forms import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectChoice
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField

@@ -16,7 +16,7 @@ from ..accounts.models import Business
 from ..config import billing_enabled
 from ..db import utcnow
 from ..extensions import db
-from ..tenancy import bind_tenant, bound, identity_lookup
+from ..tenancy import bind_tenant, identity_lookup
 from . import stripe_api
 from .models import StripeEvent, Subscription
 
@@ -323,8 +323,11 @@ def sync_all(echo=lambda message: None) -> dict:
     repairs a webhook that never arrived. Safe to run as often as cron likes."""
     counts = {"checked": 0, "changed": 0, "failed": 0}
     business_ids = db.session.execute(select(Business.id).order_by(Business.id)).scalars().all()
+    from ..jobs import EachTenant
+
+    run = EachTenant("billing-sync")
     for business_id in business_ids:
-        with bound(business_id):
+        with run.tenant(business_id):
             row = db.session.execute(select(Subscription).with_for_update()).scalar_one_or_none()
             if row is None or not row.stripe_customer_id:
                 db.session.rollback()
@@ -345,4 +348,5 @@ def sync_all(echo=lambda message: None) -> dict:
                 counts["changed"] += 1
                 echo(f"business {business_id}: {before[0]} → {after[0]}")
             db.session.commit()
+    counts["failed"] += len(run.failed)
     return counts

@@ -19,7 +19,7 @@ from ..db import utcnow
 from ..extensions import db
 from ..i18n import business_today
 from ..sales.models import Sale
-from ..tenancy import bound, require_tenant
+from ..tenancy import require_tenant
 from ..validation import FieldError
 from . import economics
 from .models import MAX_COST, Complaint, ComplaintEvent, ComplaintSettings
@@ -498,12 +498,15 @@ def escalate_breaches(echo=lambda message: None) -> int:
     from ..accounts.services import external_url
     from ..notifications.services import notify
 
+    from ..jobs import EachTenant
+
+    run = EachTenant("escalate-complaints")
     sent = 0
     now = utcnow()
     from ..accounts.services import live_business_ids
 
     for business_id in live_business_ids():
-        with bound(business_id):
+        with run.tenant(business_id):
             business = db.session.get(Business, business_id)
             late = db.session.execute(select(Complaint).where(Complaint.status != "resolved", or_(
                 (Complaint.acknowledged_at.is_(None)) & (Complaint.ack_due_at < now) & Complaint.ack_escalated_at.is_(None),
@@ -535,7 +538,7 @@ def escalate_breaches(echo=lambda message: None) -> int:
                                         link=external_url("complaints.show", complaint_id=complaint.id))
                     sent += 1
                     echo(f"complaint {complaint.id} of business {business_id}: {kind} target missed, managers told")
-    return sent
+    return run.finish(sent)
 
 
 def send_followups(echo=lambda message: None) -> int:
@@ -543,13 +546,15 @@ def send_followups(echo=lambda message: None) -> int:
     the client has an address, otherwise a call in the owner's agenda to ask in person."""
     from ..accounts.services import external_url
     from ..feedback import services as feedback
+    from ..jobs import EachTenant
     from ..visits.models import Activity
 
+    run = EachTenant("send-followups")
     done = 0
     from ..accounts.services import live_business_ids
 
     for business_id in live_business_ids():
-        with bound(business_id):
+        with run.tenant(business_id):
             business = db.session.get(Business, business_id)
             today = business_today(business)
             due = db.session.execute(select(Complaint.id).where(
@@ -575,7 +580,7 @@ def send_followups(echo=lambda message: None) -> int:
                 db.session.commit()
                 done += 1
                 echo(f"complaint {complaint_id} of business {business_id}: follow-up sent")
-    return done
+    return run.finish(done)
 
 
 # --- telling the client ---------------------------------------------------------------------

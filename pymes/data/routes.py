@@ -10,7 +10,7 @@ from flask import (Blueprint, Response, flash, g, has_request_context, redirect,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from ..forms import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 

@@ -289,10 +289,14 @@ def purge_business(tenant_id: int, now: datetime | None = None) -> bool:
 
 def purge_due(now: datetime | None = None, echo=None) -> int:
     """Purge every business whose grace period is over (the ``purge-deleted`` command)."""
+    from ..jobs import EachTenant
+
+    run = EachTenant("purge-deleted")
     purged = 0
     for tenant_id in due_for_purge(now):
-        if purge_business(tenant_id, now):
-            purged += 1
-            if echo:
-                echo(f"business {tenant_id} purged")
-    return purged
+        with run.tenant(tenant_id):
+            if purge_business(tenant_id, now):
+                purged += 1
+                if echo:
+                    echo(f"business {tenant_id} purged")
+    return run.finish(purged)

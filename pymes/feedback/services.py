@@ -21,7 +21,7 @@ from ..clients.models import Client
 from ..db import utcnow
 from ..extensions import db
 from ..i18n import business_today
-from ..validation import FieldError
+from ..validation import FieldError, multi_line, single_line
 from ..visits.models import Activity
 from .models import FeedbackLink, FeedbackResponse, FeedbackSettings
 
@@ -215,7 +215,7 @@ def read_given_contact(channel: str, raw: str, country: str) -> str:
 
     from ..contact import MOBILE_TYPES, phone_example
 
-    field, raw = f"contact_{channel}", (raw or "").strip()
+    field, raw = f"contact_{channel}", single_line(raw or "").strip()
     if channel in ("whatsapp", "phone"):
         shown = phone_example(country)  # a mobile: what most people give, for a call too
         if not raw:
@@ -270,7 +270,7 @@ def answer(link: FeedbackLink, client: Client, *, score: int | None, comment: st
     customer's number or address, read in ``country``'s numbering)."""
     if score is None or not 0 <= score <= 10:
         raise FieldError("score", str(_l("Choose a number from 0 to 10.")))
-    comment = (comment or "").strip()
+    comment = multi_line(comment or "").strip()
     if len(comment) > COMMENT_MAX:
         raise FieldError("comment", str(_l("Please keep it under %(max)d characters.", max=COMMENT_MAX)))
     if callback and channel not in ("whatsapp", "phone", "email", "visit"):
@@ -440,13 +440,15 @@ def send_after_delivery(echo=lambda message: None, today=None) -> int:
     day or two (the job did not run) are still sent, within a week."""
     from ..accounts.services import external_url
     from ..sales.models import Sale
-    from ..tenancy import bound
 
     sent = 0
     from ..accounts.services import live_business_ids
 
+    from ..jobs import EachTenant
+
+    run = EachTenant("send-feedback-requests")
     for business_id in live_business_ids():
-        with bound(business_id):
+        with run.tenant(business_id):
             wanted = settings()
             if not wanted.auto_days:
                 continue
@@ -463,4 +465,4 @@ def send_after_delivery(echo=lambda message: None, today=None) -> int:
                 email_link(client, business, external_url("feedback.public", token=secret))
                 sent += 1
                 echo(f"business {business_id}: feedback link for sale {sale.id} e-mailed")
-    return sent
+    return run.finish(sent)

@@ -15,7 +15,7 @@ from ..clients.services import normalise_phone
 from ..db import utcnow
 from ..extensions import db
 from ..territories.models import TerritorySeller
-from ..validation import FieldError
+from ..validation import FieldError, single_line
 from .models import NAME_DISPLAYS, PUBLISH_PLACES, Referral, ReferralAsk, Testimonial
 
 MAX_FRIENDS = 3
@@ -48,7 +48,7 @@ class Friend:
 def read_friend(name: str, contact: str, country: str, referrer: Client) -> Friend:
     """One friend from the form: a name and one contact, an e-mail or a phone, told apart
     by the '@'. Problems are kept beside the friend's fields, with what was typed."""
-    friend = Friend(name=(name or "").strip()[:160], contact=(contact or "").strip()[:254])
+    friend = Friend(name=single_line(name or "").strip()[:160], contact=single_line(contact or "").strip()[:254])
     if friend.empty:
         return friend
     if not friend.name:

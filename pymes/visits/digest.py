@@ -13,7 +13,6 @@ from .. import mail
 from ..accounts.models import Business, User
 from ..db import utcnow
 from ..extensions import db
-from ..tenancy import bound
 from .forms import KIND_LABELS, PURPOSE_LABELS
 from .models import DigestLog
 from .services import agenda
@@ -43,9 +42,12 @@ def send_digests(echo=lambda message: None, now: datetime | None = None) -> int:
     sent = 0
     from ..accounts.services import live_business_ids
 
+    from ..jobs import EachTenant
+
+    run = EachTenant("send-digests")
     business_ids = live_business_ids()
     for business_id in business_ids:
-        with bound(business_id):
+        with run.tenant(business_id):
             business = db.session.get(Business, business_id)
             users = db.session.execute(select(User).where(User.active.is_(True), User.role != "service")
                                        .order_by(User.id)).scalars().all()
@@ -66,4 +68,4 @@ def send_digests(echo=lambda message: None, now: datetime | None = None) -> int:
                                 agenda_url=external_url("visits.agenda"))
                 sent += 1
                 echo(f"digest sent to user {user.id} of business {business_id}")
-    return sent
+    return run.finish(sent)
