@@ -163,11 +163,10 @@ def login():
         form.next.data = safe_next(request.args.get("next")) or ""
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
-        if user is not None:
-            services.start_session(user)
-            login_user(user, remember=bool(form.remember.data))
-            return devices.remember(redirect(safe_next(form.next.data) or url_for("main.home"), code=303),
-                                    user.email)
+        if user is not None:  # the session opens now, or after the two-step code (mfa_routes)
+            response = mfa_routes.password_ok(user, remember=bool(form.remember.data),
+                                              next_url=safe_next(form.next.data))
+            return devices.remember(response, user.email)
         g.login_failed = True
         form.form_errors.append(_("Wrong e-mail or password."))
     elif request.method == "POST":
@@ -430,3 +429,6 @@ def set_language():
         if current_user.is_authenticated:
             services.update_profile(current_user, name=current_user.name, language=lang)
     return hx_redirect(safe_next(request.form.get("next")) or url_for("main.home"))
+
+
+from . import mfa_routes  # noqa: E402  (two-step log-in routes, on this blueprint)

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..security import hash_password, hash_secret, new_secret, verify_password
 from ..tenancy import bind_tenant, identity_lookup, require_tenant
 from ..validation import FieldError
-from . import tokens
+from . import mfa, tokens
 from .models import Business, Invitation, Role, User, UserSession
 
 
@@ -67,6 +67,7 @@ def sign_up(*, business_name: str, name: str, email: str, password: str, country
     bind_tenant(business.id)
     user = User(email=email, name=name.strip(), password_hash=hash_password(password), role=Role.OWNER.value,
                 language=language)
+    mfa.start_grace(user)  # owners: two-step log-in required after the grace period
     db.session.add(user)
     try:
         db.session.flush()
@@ -296,6 +297,7 @@ def accept_invitation(secret: str, *, name: str, password: str, language: str) -
         return None, "used"
     user = User(email=invitation.email, name=name.strip(), password_hash=hash_password(password),
                 role=invitation.role, language=language, email_confirmed_at=utcnow())
+    mfa.start_grace(user)
     db.session.add(user)
     invitation.accepted_at = utcnow()
     try:
@@ -327,6 +329,7 @@ def change_role(actor: User, member: User, role: str) -> None:
     if member.role == Role.OWNER.value and role != Role.OWNER.value and _owners_left(member) == 0:
         raise FieldError("role", str(_l("A business needs at least one owner.")))
     member.role = role
+    mfa.start_grace(member)
     db.session.commit()
 
 
