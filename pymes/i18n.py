@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.core import get_global
-from babel.numbers import get_currency_precision, get_territory_currencies
+from babel.numbers import get_currency_precision, get_minus_sign_symbol, get_territory_currencies
 from flask import current_app, g, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -142,8 +142,17 @@ def money(minor_units: int | None, currency: str | None = None) -> str:
         return ""
     business = g.get("business")
     currency = currency or (business.currency if business is not None else "USD")
-    locale, pattern, digits = _currency_format(currency, business_locale())
-    return pattern.apply(Decimal(minor_units).scaleb(-digits), locale, currency=currency)
+    return format_money(minor_units, currency, business_locale())
+
+
+def format_money(minor_units: int, currency: str, locale_name: str) -> str:
+    """Babel's currency format for the locale; a negative amount is the positive one
+    with the locale's minus sign in front: "-$3.000" in Chile, "-30,00 €" in Spain.
+    CLDR's es-CL pattern puts the sign between the symbol and the digits ("$-3.000"),
+    which is not how a Chilean invoice or bank statement writes a debit."""
+    locale, pattern, digits = _currency_format(currency, locale_name)
+    shown = pattern.apply(abs(Decimal(minor_units)).scaleb(-digits), locale, currency=currency)
+    return shown if minor_units >= 0 else get_minus_sign_symbol(locale) + shown
 
 
 @lru_cache(maxsize=64)

@@ -1,7 +1,7 @@
 """Amounts stored in the minor unit read as Babel would format them, for currencies
 with no minor unit (CLP, JPY), two (EUR, USD, MXN) and three (BHD)."""
 import pytest
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, get_currency_precision, get_minus_sign_symbol
 from flask import g
 
 from pymes.i18n import money
@@ -19,7 +19,18 @@ def test_money_matches_babel_format_currency(app, currency, locale, minor):
     with app.test_request_context():
         g.business = _Business(currency, locale)
         digits = get_currency_precision(currency)
-        assert money(minor) == format_currency(minor / 10 ** digits, currency, locale=locale)
+        positive = format_currency(abs(minor) / 10 ** digits, currency, locale=locale)
+        assert money(minor) == (positive if minor >= 0 else get_minus_sign_symbol(locale) + positive)
+
+
+def test_a_negative_amount_puts_the_minus_sign_before_the_amount(app):
+    """Issue 19: "Pérdida $-3.000" read as a typo; the sign goes in front, where a Chilean
+    statement writes it, and where Spain's format already has it."""
+    with app.test_request_context():
+        g.business = _Business("CLP", "es_CL")
+        assert money(-3_000) == "-$3.000"
+        g.business = _Business("EUR", "es_ES")
+        assert money(-3_050) == "-30,50\xa0€"
 
 
 def test_clp_has_no_decimals_and_euros_have_cents(app):

@@ -23,6 +23,7 @@ from ..sales.services import parse_money
 from ..tenancy import get_or_404
 from ..validation import FieldError, apply_field_error
 from ..visits.models import Activity
+from . import economics as recovery_economics
 from . import services
 from .forms import (CATEGORY_LABELS, EVENT_LABELS, REMEDY_LABELS, SEVERITY_LABELS, SOURCE_LABELS, STATUS_LABELS,
                     AssignForm, ComplaintForm, RemedyForm, ReopenForm, ResolveForm, SeverityForm, TargetsForm,
@@ -153,6 +154,7 @@ def _page(complaint: Complaint, client: Client, status: int = 200, remedy_form=N
                   history=[_event_lines(e, names) for e in events],
                   told_form=ToldForm(formdata=None, data={"channel": client.preferred_channel or "whatsapp"}),
                   resolve_form=ResolveForm(formdata=None), econ=services.economics_for(complaint),
+                  article_example=_article_example(),
                   recovery=services.recovery(complaint), may_handle=services.may_handle(current_user, complaint),
                   ack_breached=services.ack_breached(complaint), resolve_breached=services.resolve_breached(complaint),
                   message_subject=subject, message_text=text,
@@ -348,7 +350,15 @@ def economics(complaint_id: int):
         cost, error = None, problem.message
     econ = services.economics_for(complaint, remedy_cost=cost)
     return render("complaints/_economics.html", "complaints/_economics.html", econ=econ, c=complaint,
-                  cost_error=error)
+                  cost_error=error, article_example=_article_example())
+
+
+def _article_example():
+    """Article 003's case ($10 a month, $3 of margin, a $10 replacement) in the
+    business's currency, computed by the same function as the page's figures."""
+    from babel.numbers import get_currency_precision
+
+    return recovery_economics.article_example(get_currency_precision(g.business.currency))
 
 
 @bp.post("/complaints/<id:complaint_id>/told")

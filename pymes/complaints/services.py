@@ -320,20 +320,58 @@ def reopen(complaint: Complaint, actor: User, reason: str) -> Complaint:
 # --- economics ----------------------------------------------------------------------------
 
 def sale_facts(client_id: int) -> list[economics.SaleFact]:
+    """The client's purchases for the economics: their sales, and the purchases an
+    imported opening balance (issue 17, ``ClientOpening``) still stands for.
+
+    Decision: the opening balance counts. It is the shop's own record of what the client
+    bought before Fideliza (how many purchases, the total, the last date), and a client
+    imported with twelve purchases last year is not a one-off buyer to the shop. The
+    purchases are the ladder's dates (``opening_purchases``: spread over the period
+    before the last one, replaced by real sales from the first real sale on), each worth
+    an equal share of the sheet's total, like the client's yearly revenue
+    (``clients.services.refresh_client``). The sheet records no margin: those purchases
+    count in the client's spend and rhythm, and the margin rate comes from the sales that
+    record one (none: nothing at stake, as for any sale without a margin). A sheet
+    without a total gives no amount to value, and is left out."""
+    from ..clients.services import _opening_of, opening_purchases
+
     rows = db.session.execute(select(Sale.sold_on, Sale.amount, Sale.margin).where(Sale.client_id == client_id)).all()
-    return [economics.SaleFact(*row) for row in rows]
+    facts = [economics.SaleFact(*row) for row in rows]
+    opening = _opening_of(client_id)
+    if opening is not None and opening.total_amount:
+        each = opening.total_amount // opening.purchases
+        facts += [economics.SaleFact(day, each, None, imported=True)
+                  for day in opening_purchases(opening, [f.sold_on for f in facts])]
+    return facts
+
+
+def referral_margin(client_id: int, as_of: date) -> int:
+    """The margin left in the 12 months before ``as_of`` by the clients this client
+    brought (recorded as referred by them, or a referral of theirs that converted)."""
+    from ..referrals.models import Referral
+
+    referred = select(Client.id).where(or_(
+        Client.referred_by_id == client_id,
+        Client.id.in_(select(Referral.prospect_id).where(Referral.referrer_id == client_id,
+                                                         Referral.status == "converted"))))
+    total = db.session.execute(select(func.coalesce(func.sum(Sale.margin), 0)).where(
+        Sale.client_id.in_(referred), Sale.client_id != client_id,
+        Sale.sold_on > as_of - timedelta(days=economics.WINDOW_DAYS), Sale.sold_on <= as_of)).scalar_one()
+    return int(total)
 
 
 def economics_for(complaint: Complaint, remedy_cost: int | None = None) -> economics.Economics:
-    """The economics as of the day the case was opened (what was at stake then)."""
+    """The economics as of the day the case was opened (what was at stake then).
+    ``remedy_cost`` is a cost being typed; without it, the one recorded (or none yet)."""
     business = _business(complaint.tenant_id)
     as_of = complaint.opened_at.astimezone(ZoneInfo(business.timezone)).date()
     sale_margin = None
     if complaint.sale_id:
         sale_margin = db.session.execute(select(Sale.margin).where(Sale.id == complaint.sale_id)).scalar_one_or_none()
     cost = complaint.remedy_cost if remedy_cost is None else remedy_cost
-    return economics.compute(sale_facts(complaint.client_id), as_of, remedy_cost=cost or 0, sale_margin=sale_margin,
-                             multiplier=settings().acquisition_multiplier)
+    return economics.compute(sale_facts(complaint.client_id), as_of, remedy_cost=cost, sale_margin=sale_margin,
+                             multiplier=settings().acquisition_multiplier,
+                             referral_margin=referral_margin(complaint.client_id, as_of))
 
 
 # --- recovery -----------------------------------------------------------------------------
