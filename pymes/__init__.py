@@ -200,6 +200,9 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = i18n.money
     app.jinja_env.filters["country_name"] = i18n.country_name
     app.jinja_env.filters["tax_id_label"] = i18n.tax_id_label
+    from . import pricing
+
+    app.jinja_env.globals["public_prices"] = pricing.read
     from .cache import cached_block
 
     app.jinja_env.globals["cached_block"] = cached_block

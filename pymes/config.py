@@ -68,6 +68,12 @@ def load(overrides: dict | None = None) -> dict:
         "STRIPE_PRICE_YEARLY": os.environ.get("STRIPE_PRICE_YEARLY", ""),
         "STRIPE_TIMEOUT": float(os.environ.get("STRIPE_TIMEOUT", "5")),
         "TRIAL_DAYS": int(os.environ.get("TRIAL_DAYS", "14")),
+        # The public price (issue 19): what the Stripe prices above charge, in major units;
+        # the landing page shows them, 'pymes billing-check-prices' compares them with Stripe.
+        # An empty PRICE_MONTHLY shows no price (self-hosted, no subscription).
+        "PRICE_CURRENCY": os.environ.get("PRICE_CURRENCY", "USD"),
+        "PRICE_MONTHLY": os.environ.get("PRICE_MONTHLY", "29"),
+        "PRICE_YEARLY": os.environ.get("PRICE_YEARLY", "290"),
         "TRIAL_WARNING_DAYS": int(os.environ.get("TRIAL_WARNING_DAYS", "5")),
         "BILLING_GRACE_DAYS": int(os.environ.get("BILLING_GRACE_DAYS", "7")),
         # Days between an owner asking to delete the business and the purge (DATA-3).
@@ -116,6 +122,11 @@ def load(overrides: dict | None = None) -> dict:
         raise ConfigError("TRUSTED_PROXIES must be a whole number: how many proxies sit in front of the app")
     if not 0 <= cfg["TRUSTED_PROXIES"] <= 5:
         raise ConfigError("TRUSTED_PROXIES must be between 0 and 5")
+    from .pricing import check as check_prices
+
+    price_problems = check_prices(cfg)
+    if price_problems:
+        raise ConfigError("; ".join(price_problems))
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         opts = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5, "pool_timeout": 5,
                 "connect_args": {"connect_timeout": 5}}
@@ -147,5 +158,8 @@ def check_production(cfg: dict) -> None:
         problems.append("MAIL_SERVER must be set: without it e-mail only reaches a local outbox")
     if cfg.get("STRIPE_SECRET_KEY") and not (cfg.get("STRIPE_WEBHOOK_SECRET") and cfg.get("STRIPE_PRICE_MONTHLY")):
         problems.append("STRIPE_WEBHOOK_SECRET and STRIPE_PRICE_MONTHLY must be set when STRIPE_SECRET_KEY is")
+    if cfg.get("STRIPE_SECRET_KEY") and "PRICE_MONTHLY" not in os.environ:
+        problems.append("PRICE_MONTHLY (with PRICE_CURRENCY and PRICE_YEARLY) must be set to what the Stripe prices "
+                        "charge: the landing page shows it (check with 'pymes billing-check-prices')")
     if problems:
         raise ConfigError("Fideliza cannot start in production:\n  - " + "\n  - ".join(problems))

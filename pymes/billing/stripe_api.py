@@ -127,6 +127,11 @@ def latest_subscription(customer: str):
     return page.data[0] if page.data else None
 
 
+def retrieve_price(price_id: str):
+    """A Price (unit_amount, currency, recurring.interval): what Checkout charges for it."""
+    return _call(lambda stripe_client: stripe_client.v1.prices.retrieve(price_id))
+
+
 def verify_event(payload: bytes, signature: str | None) -> stripe.Event:
     """PAY-1: raises ``stripe.SignatureVerificationError`` (or ``ValueError`` for a body
     that is not JSON) unless Stripe signed this exact body less than 300 s ago."""
