@@ -158,37 +158,6 @@ def billing_check_prices_command() -> None:
                + (f", {prices.yearly_text('en')} a year." if prices.yearly is not None else "."))
 
 
-@pymes_cli.command("billing-check-prices")
-def billing_check_prices_command() -> None:
-    """Compare the price the landing page shows (PRICE_*) with the Stripe prices Checkout charges."""
-    from flask import current_app
-
-    from . import pricing
-    from .billing import stripe_api
-    from .config import billing_enabled
-
-    config = current_app.config
-    if not billing_enabled(config):
-        raise click.ClickException("Billing is off: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.")
-    prices = pricing.read(config)
-    if prices is None:
-        raise click.ClickException("PRICE_MONTHLY is not set: the landing page shows no price.")
-    try:
-        found = {plan: stripe_api.retrieve_price(config[f"STRIPE_PRICE_{plan.upper()}"])
-                 for plan in ("monthly", "yearly") if config.get(f"STRIPE_PRICE_{plan.upper()}")}
-    except stripe_api.StripeUnavailable as error:
-        raise click.ClickException(f"Stripe could not be read ({error}); nothing was checked.")
-    problems = pricing.compare_with_stripe(prices, found, config)
-    if prices.yearly is not None and "yearly" not in found:
-        problems.append("PRICE_YEARLY is shown but STRIPE_PRICE_YEARLY is not set: nobody can buy it")
-    for problem in problems:
-        click.echo(problem, err=True)
-    if problems:
-        raise SystemExit(1)
-    click.echo(f"The prices shown match Stripe: {prices.monthly_text('en')} a month"
-               + (f", {prices.yearly_text('en')} a year." if prices.yearly is not None else "."))
-
-
 @pymes_cli.command("analyze")
 def analyze_command() -> None:
     """Refresh the database planner's statistics (after a bulk load or a migration; daily from cron)."""
