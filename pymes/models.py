@@ -7,5 +7,5 @@ from .visits.models import Activity, DigestLog, FollowUpSettings  # noqa: F401
 from .feedback.models import FeedbackLink, FeedbackResponse, FeedbackSettings  # noqa: F401
 from .complaints.models import Complaint, ComplaintEvent, ComplaintSettings  # noqa: F401
 from .referrals.models import Referral, ReferralAsk, ReferralCode, ReferralSettings, Testimonial  # noqa: F401
-from .billing.models import StripeEvent, Subscription  # noqa: F401
+from .billing.models import StripeEvent, StripeSubscription, Subscription  # noqa: F401
 from .notifications.models import Notification  # noqa: F401

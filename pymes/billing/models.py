@@ -61,3 +61,32 @@ class StripeEvent(TenantScoped, db.Model):
     event_id: Mapped[str] = mapped_column(String(255), unique=True)
     type: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StripeSubscription(TenantScoped, TimestampMixin, db.Model):
+    """Every Stripe subscription the business has had, as the newest event about it told
+    us (PAY-3). Stripe delivers events in any order, and an event about a subscription
+    that is not (yet) the business's current one still carries news: a cancellation
+    arriving before the ``created`` event of the same subscription must not be lost.
+    Each event updates only its own subscription's line here (never with older news;
+    a canceled one never comes back), and the business's ``Subscription`` row is then
+    derived from these lines, so the end state does not depend on the order."""
+
+    __tablename__ = "stripe_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "subscription_id"),
+        CheckConstraint("status IN (" + ", ".join(repr(s) for s in STATUSES) + ")", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(24))
+    # Stripe's ``created`` of the subscription (else the earliest event seen about it):
+    # of two live subscriptions, the later one is the business's.
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    price_id: Mapped[str | None] = mapped_column(String(255))
+    trial_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    current_period_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_at_period_end: Mapped[bool] = mapped_column(default=False)
+    past_due_since: Mapped[datetime | None] = mapped_column(UTCDateTime())

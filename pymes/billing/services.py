@@ -18,7 +18,7 @@ from ..db import utcnow
 from ..extensions import db
 from ..tenancy import bind_tenant, identity_lookup
 from . import stripe_api
-from .models import StripeEvent, Subscription
+from .models import StripeEvent, StripeSubscription, Subscription
 
 # Statuses that end a subscription for good (Stripe never revives them).
 TERMINAL = {"canceled", "incomplete_expired"}
@@ -225,38 +225,100 @@ def _price(obj: dict) -> str | None:
     return None
 
 
-def apply_subscription(row: Subscription, obj: dict, at: datetime) -> bool:
-    """Store a Stripe subscription object observed at ``at`` unless what is stored is
-    newer (PAY-3). Returns whether anything was applied."""
-    status = obj.get("status")
-    if status not in RANK:
+# Of a business's subscriptions, the one it is on: the most recently started live one;
+# without a live one, the most recently started of all (a Checkout waiting for its first
+# payment, or the last one that ended). An abandoned older Checkout never hides a newer
+# subscription's end, and another subscription's end never ends a live one.
+_LIVE = {"trialing", "active", "past_due", "unpaid", "paused"}
+
+
+def _standing_key(entry: StripeSubscription) -> tuple:
+    return entry.status in _LIVE, entry.started_at, entry.state_at, entry.subscription_id
+
+
+def _newer(entry: StripeSubscription, status: str, at: datetime) -> bool:
+    """Whether news of ``status`` observed at ``at`` replaces what ``entry`` holds."""
+    if entry.status in TERMINAL and status not in TERMINAL:
+        return False  # a canceled subscription never comes back, whatever the stamps say
+    return at > entry.state_at or (at == entry.state_at and RANK[status] > RANK.get(entry.status, 0))
+
+
+def _seed_ledger(row: Subscription) -> None:
+    """A row stored before the per-subscription lines existed (or by hand) joins them."""
+    if row.stripe_subscription_id and row.state_at and db.session.execute(
+            select(StripeSubscription.id).where(StripeSubscription.subscription_id == row.stripe_subscription_id)
+    ).first() is None:
+        db.session.add(StripeSubscription(
+            tenant_id=row.tenant_id, subscription_id=row.stripe_subscription_id, status=row.status,
+            started_at=row.state_at, state_at=row.state_at, price_id=row.price_id, trial_end=row.trial_end,
+            current_period_end=row.current_period_end, cancel_at_period_end=row.cancel_at_period_end,
+            past_due_since=row.past_due_since))
+        db.session.flush()
+
+
+def record_subscription(row: Subscription, obj: dict, at: datetime) -> bool:
+    """Keep what a Stripe subscription object observed at ``at`` says about that one
+    subscription, unless its line already holds newer news. Returns whether it did."""
+    status, sid = obj.get("status"), obj.get("id")
+    if status not in RANK or not isinstance(sid, str) or not sid:
         return False
-    sid = obj.get("id")
-    same = row.stripe_subscription_id == sid
-    if row.state_at is not None:
-        if at < row.state_at or (at == row.state_at and RANK[status] <= RANK.get(row.status, 0)):
-            return False
-    if same and row.status in TERMINAL and status not in TERMINAL:
-        return False  # a canceled subscription never comes back
-    if (not same and row.stripe_subscription_id and status in TERMINAL
-            and row.status not in TERMINAL):
-        return False  # another (older, duplicate) subscription ending does not end the current one
-    if status == "past_due":
-        if row.status != "past_due" or row.past_due_since is None:
-            row.past_due_since = at
+    sid = sid[:255]
+    _seed_ledger(row)
+    started = _ts(obj.get("created")) or at
+    entry = db.session.execute(select(StripeSubscription).where(StripeSubscription.subscription_id == sid)
+                               ).scalar_one_or_none()
+    if entry is None:
+        entry = StripeSubscription(tenant_id=row.tenant_id, subscription_id=sid, status=status, started_at=started,
+                                   state_at=at, past_due_since=at if status == "past_due" else None)
+        db.session.add(entry)
     else:
-        row.past_due_since = None
-    row.status = status
-    row.stripe_subscription_id = sid
-    row.price_id = _price(obj) or row.price_id
-    row.current_period_end = _period_end(obj)
+        entry.started_at = min(entry.started_at, started)
+        if not _newer(entry, status, at):
+            db.session.flush()
+            return False
+        if status != "past_due":
+            entry.past_due_since = None
+        elif entry.status != "past_due" or entry.past_due_since is None:
+            entry.past_due_since = at
+        entry.status, entry.state_at = status, at
+    entry.price_id = _price(obj) or entry.price_id
+    entry.current_period_end = _period_end(obj)
     if obj.get("trial_end"):
-        row.trial_end = _ts(obj["trial_end"])
-    row.cancel_at_period_end = bool(obj.get("cancel_at_period_end") or obj.get("cancel_at"))
-    row.state_at = at
-    if status not in ("incomplete",):
-        row.checkout_session_id = row.checkout_url = row.checkout_price_id = row.checkout_expires_at = None
+        entry.trial_end = _ts(obj["trial_end"])
+    entry.cancel_at_period_end = bool(obj.get("cancel_at_period_end") or obj.get("cancel_at"))
+    db.session.flush()
     return True
+
+
+def apply_subscription(row: Subscription, obj: dict, at: datetime) -> bool:
+    """Apply a Stripe subscription object observed at ``at`` (PAY-3): record it on its
+    subscription's own line (``record_subscription``), then set the business's row from
+    the subscription the business is on. Nothing a delivery says is dropped because it
+    came "too early": a cancellation delivered before its subscription's ``created``
+    event is kept on that subscription's line and wins once the others arrive; an older
+    event never overrides a newer one; a deleted subscription is never revived. Every
+    order of the same events therefore ends in the same row. Returns whether the row
+    changed."""
+    if not record_subscription(row, obj, at):
+        return False
+    entries = db.session.execute(select(StripeSubscription)).scalars().all()
+    current = max(entries, key=_standing_key)
+    before = (row.status, row.stripe_subscription_id, row.state_at, row.current_period_end, row.price_id,
+              row.cancel_at_period_end, row.past_due_since, row.trial_end)
+    row.status = current.status
+    row.stripe_subscription_id = current.subscription_id
+    row.state_at = current.state_at
+    row.price_id = current.price_id or row.price_id
+    row.current_period_end = current.current_period_end
+    row.cancel_at_period_end = current.cancel_at_period_end
+    row.past_due_since = current.past_due_since
+    if current.trial_end:
+        row.trial_end = current.trial_end
+    after = (row.status, row.stripe_subscription_id, row.state_at, row.current_period_end, row.price_id,
+             row.cancel_at_period_end, row.past_due_since, row.trial_end)
+    if after != before and row.status != "incomplete":
+        row.checkout_session_id = row.checkout_url = row.checkout_price_id = row.checkout_expires_at = None
+    return after != before
 
 
 def apply_paid_invoice(row: Subscription, obj: dict, at: datetime) -> bool:

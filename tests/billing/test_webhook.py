@@ -165,6 +165,9 @@ def test_every_ordering_of_the_lifecycle_ends_canceled(app, client, customer):
         with app.app_context(), bound(business.id):
             from pymes.billing.models import Subscription
 
+            from pymes.billing.models import StripeSubscription
+
+            db.session.execute(StripeSubscription.__table__.delete())  # each ordering starts afresh
             row = db.session.execute(select(Subscription)).scalar_one()
             row.status, row.stripe_subscription_id, row.state_at = "trialing", None, None
             row.last_paid_at = row.past_due_since = row.current_period_end = None

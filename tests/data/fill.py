@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from pymes.accounts.models import Business, Invitation, RecoveryCode, Token, User, UserSession
-from pymes.billing.models import StripeEvent, Subscription
+from pymes.billing.models import StripeEvent, StripeSubscription, Subscription
 from pymes.clients.models import Client, ClientImport, ClientOpening, ClientSpecialist, LoyaltySettings, TierChange
 from pymes.complaints.models import Complaint, ComplaintEvent, ComplaintSettings
 from pymes.db import utcnow
@@ -71,6 +71,7 @@ def filled_business(app, make, tag: str):
             Testimonial(client_id=client.id, text=f"Muy bien {tag}", consent_at=now),
             Subscription(stripe_customer_id=f"cus_{tag}", checkout_url=f"https://checkout.stripe.test/{tag}"),
             StripeEvent(event_id=f"evt_{tag}", type="customer.subscription.updated"),
+            StripeSubscription(subscription_id=f"sub_{tag}", status="active", started_at=now, state_at=now),
         ])
         db.session.flush()
         db.session.add(ComplaintEvent(complaint_id=complaint.id, kind="opened", created_at=now))
