@@ -106,7 +106,9 @@ def load(overrides: dict | None = None) -> dict:
         "RESET_TOKEN_MINUTES": 30,
         "CONFIRM_TOKEN_HOURS": 48,
         "INVITATION_DAYS": 7,
-        "DEV_OUTBOX_PAGE": not production,
+        # /dev/outbox shows every e-mail, reset links included: local development only
+        # (and only to the machine itself, pymes/main/routes.py), never staging.
+        "DEV_OUTBOX_PAGE": env == "development",
         "HSTS": production,
         "DB_APP_ROLE": os.environ.get("DB_APP_ROLE", ""),
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (the

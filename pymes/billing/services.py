@@ -38,7 +38,10 @@ def enabled() -> bool:
 
 
 def _ts(value) -> datetime | None:
-    return datetime.fromtimestamp(int(value), timezone.utc) if value else None
+    try:
+        return datetime.fromtimestamp(int(value), timezone.utc) if value else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 # --- standing -----------------------------------------------------------------------
@@ -346,7 +349,10 @@ def handle_event(event: dict) -> str:
     kind = event.get("type", "")
     if kind not in SUBSCRIPTION_EVENTS | PAID_EVENTS:
         return "ignored"
-    obj = (event.get("data") or {}).get("object") or {}
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        return "ignored"
     customer = obj.get("customer")
     if isinstance(customer, dict):
         customer = customer.get("id")

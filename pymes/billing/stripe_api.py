@@ -22,6 +22,7 @@ a local server with ``STRIPE_API_BASE`` (as one would at stripe-mock); nothing h
 about tests."""
 from __future__ import annotations
 
+import json
 import time
 from typing import Callable, TypeVar
 
@@ -134,6 +135,13 @@ def retrieve_price(price_id: str):
 
 def verify_event(payload: bytes, signature: str | None) -> stripe.Event:
     """PAY-1: raises ``stripe.SignatureVerificationError`` (or ``ValueError`` for a body
-    that is not JSON) unless Stripe signed this exact body less than 300 s ago."""
+    that is not a JSON object) unless Stripe signed this exact body less than 300 s ago.
+    The signature is checked before the body is read: Stripe's ``construct_event`` fails
+    with an AttributeError on a signed JSON array (a 500, issue 20, finding 16)."""
+    text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
+    stripe.WebhookSignature.verify_header(text, signature or "", current_app.config["STRIPE_WEBHOOK_SECRET"],
+                                          tolerance=300)
+    if not isinstance(json.loads(text), dict):
+        raise ValueError("a Stripe event is a JSON object")
     return stripe.Webhook.construct_event(payload, signature, current_app.config["STRIPE_WEBHOOK_SECRET"],
                                           tolerance=300, api_key=current_app.config["STRIPE_SECRET_KEY"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, g, jsonify, render_template
+from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -63,8 +63,20 @@ def healthz():
 
 
 def _outbox_enabled() -> None:
-    if not current_app.config.get("DEV_OUTBOX_PAGE"):
+    """The outbox holds every e-mail, reset and invitation links included: only with
+    ``PYMES_ENV=development`` and only to the machine itself (a loopback address; behind
+    a trusted proxy, the visitor's address), whatever else the server runs."""
+    import ipaddress
+
+    if not current_app.config.get("DEV_OUTBOX_PAGE") or current_app.config.get("PYMES_ENV") != "development":
         abort(404)
+    try:
+        local = ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        local = False
+    if not local:
+        abort(404)
+    g.no_store = True
 
 
 @bp.get("/dev/outbox")
