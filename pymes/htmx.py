@@ -40,7 +40,11 @@ def hx_redirect(url: str):
     from flask import redirect
 
     if is_htmx():
+        from werkzeug.urls import iri_to_uri
+
         response = make_response("", 200)
-        response.headers["HX-Redirect"] = url
+        # A header is Latin-1: a path with "ñ" or Cyrillic goes percent-encoded, as the
+        # Location of a normal redirect does (issue 20, finding 13: it was a 500).
+        response.headers["HX-Redirect"] = iri_to_uri(url)
         return response
     return redirect(url, code=303)
