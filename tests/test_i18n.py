@@ -56,7 +56,7 @@ def _extract(tmp_path: Path):
     (keep the options in step with it)."""
     pot = tmp_path / "messages.pot"
     CommandLineInterface().run([
-        "pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
+        "pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_pgettext:1c,2",
         "--ignore-dirs", ".* ._ __pycache__ node_modules",
         "--no-location", "--sort-output", "-o", str(pot), str(ROOT),
     ])

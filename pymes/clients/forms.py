@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from ..forms import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
@@ -11,7 +12,7 @@ from ..i18n import tax_id_label
 from .loyalty import TIER_LABELS
 
 CHANNEL_LABELS = {"whatsapp": _l("WhatsApp"), "phone": _l("Phone call"), "email": _l("E-mail"),
-                  "visit": _l("Visit")}
+                  "visit": lazy_pgettext("channel", "Visit")}
 TIME_LABELS = {"morning": _l("Morning (9–12)"), "midday": _l("Midday (12–15)"),
                "afternoon": _l("Afternoon (15–19)"), "evening": _l("Evening (19–21)"), "any": _l("Any time")}
 SOURCE_LABELS = {"walk_in": _l("Came to the shop"), "referral": _l("Referred by a client"), "web": _l("Website"),

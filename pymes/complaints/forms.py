@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from ..forms import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -16,11 +17,11 @@ CATEGORY_LABELS = {"late_delivery": _l("Late delivery"), "wrong_product": _l("Wr
 SEVERITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
 SOURCE_LABELS = {"feedback": _l("Feedback answer"), "call": _l("During a call"), "visit": _l("During a visit"),
                  "message": _l("A message from the client"), "manual": _l("Written by hand")}
-STATUS_LABELS = {"open": _l("Open"), "acknowledged": _l("Acknowledged"), "resolved": _l("Resolved")}
+STATUS_LABELS = {"open": lazy_pgettext("complaint", "Open"), "acknowledged": _l("Acknowledged"), "resolved": _l("Resolved")}
 REMEDY_LABELS = {"apology": _l("Apology"), "replacement": _l("Replacement"), "repair": _l("Repair"),
                  "refund": _l("Refund"), "discount": _l("Discount"),
                  "explanation": _l("Explanation of the correct use")}
-EVENT_LABELS = {"opened": _l("Opened"), "acknowledged": _l("Acknowledged"), "assigned": _l("Given to"),
+EVENT_LABELS = {"opened": lazy_pgettext("complaint event", "Opened"), "acknowledged": _l("Acknowledged"), "assigned": _l("Given to"),
                 "remedy": _l("Remedy recorded"), "told": _l("Client told"), "resolved": _l("Resolved"),
                 "escalated": _l("Late: managers told"), "followup": _l("Follow-up sent"),
                 "severity": _l("Severity changed"), "reopened": _l("The problem is back"),

@@ -9,6 +9,7 @@ from flask import Blueprint, request
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from flask_login import current_user
 
 from ..accounts.decorators import manager_required, roles_required
@@ -126,7 +127,7 @@ def chart(name: str):
         rows = [(month(m.month), _percent(m.rate), m.part, m.total) for m in figures.response_trend(today, zone, f)]
         config = _config("line", [r[0] for r in rows], [_line(_("Response rate (%)"), [r[1] for r in rows], BLUE)],
                          {"min": 0, "max": 100})
-        head = (_("Month"), _("Response rate (%)"), _("Answered"), _("Links sent"))
+        head = (_("Month"), _("Response rate (%)"), pgettext("number of links", "Answered"), _("Links sent"))
         caption = _("Feedback links answered, of those sent each month")
     elif name == "tiers":
         counts = figures.tier_distribution(f)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from sqlalchemy import case, func, select
 
@@ -23,7 +24,7 @@ from .models import Referral
 
 bp = Blueprint("referrals", __name__)
 
-STATUS_LABELS = {"new": _l("New"), "contacted": _l("Contacted"), "meeting": _l("Meeting"),
+STATUS_LABELS = {"new": lazy_pgettext("referral", "New"), "contacted": _l("Contacted"), "meeting": _l("Meeting"),
                  "converted": _l("Became a client"), "lost": _l("Lost")}
 SOURCE_LABELS = {"feedback": _l("Feedback page"), "visit": _l("During a visit"), "call": _l("During a call"),
                  "manual": _l("Written by hand"), "link": _l("Referral link")}

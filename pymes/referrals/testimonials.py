@@ -7,6 +7,7 @@ from flask import Response, abort, current_app, flash, g, redirect, render_templ
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -22,7 +23,8 @@ from . import services
 from .models import Testimonial
 from .routes import bp
 
-STATUS_LABELS = {"pending": _l("Waiting for approval"), "approved": _l("Approved"), "rejected": _l("Rejected")}
+STATUS_LABELS = {"pending": _l("Waiting for approval"), "approved": lazy_pgettext("testimonial", "Approved"),
+                 "rejected": lazy_pgettext("testimonial", "Rejected")}
 
 
 def _visible(testimonial: Testimonial) -> tuple[Testimonial, Client]:

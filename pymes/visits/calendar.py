@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import select
 
 from ..accounts import tokens
@@ -92,7 +93,7 @@ def build(user: User, today) -> bytes:
             lines = [line for line in (national(client.phone, business.country), client.address, activity.notes)
                      if line]
             if activity.status == "done":
-                lines.insert(0, _("Done"))
+                lines.insert(0, pgettext("contact status", "Done"))
             event.add("description", "\n".join(lines))
             if client.address and activity.kind == "visit":
                 event.add("location", client.address)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from ..forms import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -9,12 +10,12 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..accounts.forms import choices
 from ..clients.forms import OneOfOrEmpty, optional_int, whole_number
 
-STATUS_LABELS = {"done": _l("Done"), "no_answer": _l("No answer"), "rescheduled": _l("Rescheduled"),
-                 "cancelled": _l("Cancelled")}
+STATUS_LABELS = {"done": lazy_pgettext("contact status", "Done"), "no_answer": _l("No answer"),
+                 "rescheduled": _l("Rescheduled"), "cancelled": lazy_pgettext("contact status", "Cancelled")}
 PURPOSE_LABELS = {"delivery": _l("Delivery visit"), "follow_up": _l("Follow-up call"), "check_in": _l("Check-in"),
-                  "callback": _l("Callback requested"), "other": _l("Contact")}
-KIND_LABELS = {"visit": _l("Visit"), "call": _l("Call")}
-SATISFACTION_LABELS = {"5": _l("Very satisfied"), "4": _l("Satisfied"), "3": _l("So-so"), "2": _l("Unhappy"),
+                  "callback": _l("Callback requested"), "other": lazy_pgettext("purpose of a contact", "Contact")}
+KIND_LABELS = {"visit": lazy_pgettext("kind of contact", "Visit"), "call": lazy_pgettext("kind of contact", "Call")}
+SATISFACTION_LABELS = {"5": _l("Very satisfied"), "4": lazy_pgettext("how the client seemed", "Satisfied"), "3": _l("So-so"), "2": _l("Unhappy"),
                        "1": _l("Very unhappy")}
 
 
@@ -38,7 +39,7 @@ class OutcomeForm(FlaskForm):
 
 
 class PlanForm(FlaskForm):
-    kind = SelectField(_l("Contact"), default="call")
+    kind = SelectField(lazy_pgettext("kind of contact, field", "Contact"), default="call")
     due_on = DateField(_l("Date"), validators=[DataRequired(message=_l("Write a valid date."))])
     seller_id = SelectField(_l("Who"), coerce=optional_int, validate_choice=False, validators=[OneOfOrEmpty()])
     notes = TextAreaField(_l("What about"), validators=[Length(max=5000)])
