@@ -46,6 +46,11 @@ def load(overrides: dict | None = None) -> dict:
         # json (production default) or text: pymes/logs.py
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "").strip().lower(),
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET),
+        # Earlier keys, comma-separated, still accepted when reading (Flask's cookies and the
+        # two-step log-in secrets, pymes/accounts/mfa.py) after SECRET_KEY is rotated.
+        "SECRET_KEY_FALLBACKS": [k.strip() for k in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()],
+        # Days an owner may log in without two-step verification (sign-up, promotion).
+        "MFA_GRACE_DAYS": int(os.environ.get("MFA_GRACE_DAYS", "14")),
         "SQLALCHEMY_DATABASE_URI": _normalise_db_url(
             os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'pymes.sqlite3'}")
         ),

@@ -200,7 +200,7 @@ def test_sellers_log_in_without_it_and_may_turn_it_on(app, client, make, clock):
     assert login(client, seller.email).headers["Location"].endswith("/")
     assert logged_in(client)
     page = client.get("/settings/security").get_data(as_text=True)
-    assert "Activar la verificación en dos pasos" in page and "Los dueños deben" not in page
+    assert "Activar la verificación en dos pasos" in page and "obligatoria" not in page
     secret, _ = turn_on(client, clock)
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     clock.advance(30)
