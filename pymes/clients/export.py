@@ -1,7 +1,8 @@
 """Client exports, CSV and XLSX, with the list's filters.
 
 EXP-1: a text cell that a spreadsheet would read as a formula (= + - @, tab, CR, LF,
-NUL first) gets a leading apostrophe; numbers stay numbers. EXP-2: rows are read from
+NUL first) gets a leading apostrophe, and so does such a character right after a ";"
+(Excel's separator in Chile and Spain); numbers stay numbers. EXP-2: rows are read from
 the database in batches (``yield_per``) and written as they come, so memory stays flat
 whatever the count; XLSX goes through openpyxl's write-only mode and a temporary file."""
 from __future__ import annotations
@@ -31,19 +32,27 @@ EXPORT_COLUMNS = (Client.name, Client.company, Client.tax_id, Client.email, Clie
                   Client.portfolio_id, Client.sales_count, Client.last_sale_on, Client.revenue_12m, Client.created_at)
 DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 _DANGEROUS = frozenset(DANGEROUS_FIRST)
+# Excel set to ";" as its list separator (the default in Chile and Spain) reads this
+# comma file splitting on ";", quotes or not: in "ACME;=2+3;" the "=2+3" begins a cell
+# and runs. So a dangerous character right after a ";" (spaces between allowed) gets
+# the apostrophe too (issue 20, finding 12; OWASP: mind the field separators).
+_AFTER_SEMICOLON = re.compile(r";( *)(?=[=+\-@\t\r\n\0])")
 BATCH = 1000
 
 
 def neutralise(value):
     """EXP-1 (OWASP "CSV injection"): text that starts like a formula becomes inert text."""
-    if isinstance(value, str) and value.startswith(DANGEROUS_FIRST):
-        return "'" + value
+    if isinstance(value, str):
+        if ";" in value:
+            value = _AFTER_SEMICOLON.sub(r";\1'", value)
+        if value.startswith(DANGEROUS_FIRST):
+            return "'" + value
     return value
 
 
 def _inert(row: list) -> list:
     """``neutralise`` over a row, inlined: exports call it for every cell."""
-    return [("'" + v) if type(v) is str and v and v[0] in _DANGEROUS else v for v in row]
+    return [neutralise(v) if type(v) is str and v and (v[0] in _DANGEROUS or ";" in v) else v for v in row]
 
 
 def headers(country: str | None = None) -> list[str]:
