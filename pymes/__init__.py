@@ -100,6 +100,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    babel.domain_instance = i18n.RegionalDomain()  # es_ES words on top of es for a business in Spain
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

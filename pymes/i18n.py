@@ -5,14 +5,15 @@ visitor sees the language they picked, else the browser's best match, else Spani
 Dates and money follow the *business's* locale (language + country) and time zone."""
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from functools import lru_cache
 
-from babel import Locale
+from babel import Locale, support
 from babel.core import get_global
 from babel.numbers import get_currency_precision, get_minus_sign_symbol, get_territory_currencies
 from flask import current_app, g, request, session
-from flask_babel import get_locale
+from flask_babel import Domain, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -38,6 +39,70 @@ def select_locale() -> str:
     if chosen in UI_LANGUAGES:
         return chosen
     return request.accept_languages.best_match(UI_LANGUAGES) or "es"
+
+
+# Regional catalogs: a small catalog of only the words that differ in a country
+# (translations/regional/es_ES: "reclamación" for "reclamo", "móvil" for "celular"), read on top
+# of the language's own catalog when the business is in that country. The UI locale
+# stays the language ("es"): dates, numbers and the language menu do not change.
+REGIONAL_CATALOGS = {("es", "ES"): "es_ES"}
+
+
+def regional_catalog(language: str) -> str | None:
+    """The regional catalog for ``language`` where the current business is (the
+    logged-in user's, or the one a message is written for, see ``in_country``)."""
+    country = g.get("region_country") if g else None
+    if country is None and g:
+        business = g.get("business")
+        country = business.country if business is not None else None
+    return REGIONAL_CATALOGS.get((language.split("_")[0], (country or "").upper()))
+
+
+class in_country:
+    """``with in_country(business.country):`` words for that country's regional catalog,
+    for a message written outside the business's own request (a job, a public page)."""
+
+    def __init__(self, country: str | None):
+        self.country = country
+
+    def __enter__(self):
+        self.previous = g.get("region_country")
+        g.region_country = self.country
+        return self
+
+    def __exit__(self, *exc):
+        g.region_country = self.previous
+        return False
+
+
+class RegionalDomain(Domain):
+    """Flask-Babel's message domain, plus the regional catalog of the business's country
+    merged over the language's catalog (a msgid the regional catalog lacks reads as in
+    the language's). Cached per (regional catalog) like Flask-Babel caches per locale."""
+
+    def get_translations(self):
+        base = super().get_translations()
+        locale = get_locale()
+        if locale is None or not isinstance(base, support.Translations):
+            return base
+        regional = regional_catalog(str(locale))
+        if regional is None:
+            return base
+        cache = self.get_translations_cache(None)
+        key = (regional, self.domain[0], "regional")
+        merged = cache.get(key)
+        if merged is None:
+            merged = support.Translations()
+            merged.merge(base)
+            for dirname in self.translation_directories:
+                # A folder of its own: beside translations/es, an es_ES folder would be what
+                # gettext finds for plain "es" (it normalises "es" to "es_ES" first).
+                overlay = support.Translations.load(os.path.join(dirname, "regional"), [regional], self.domain[0])
+                if getattr(overlay, "files", None) and any(regional in f for f in overlay.files):
+                    merged.merge(overlay)
+            merged.plural = base.plural
+            cache[key] = merged
+        return merged
 
 
 def select_timezone() -> str | None:

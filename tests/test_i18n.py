@@ -4,7 +4,12 @@ msgids are English in the source. Every string extracted from pymes/ and templat
 must have a non-fuzzy translation in translations/es and translations/en with the
 same %-placeholders. When this fails after you added a string: run
 ``scripts/i18n extract``, translate the new ``msgstr ""`` entries in
-translations/es/LC_MESSAGES/messages.po, then ``scripts/i18n compile``."""
+translations/es/LC_MESSAGES/messages.po, then ``scripts/i18n compile``.
+
+A regional catalog (translations/regional/es_ES) is the exception: it holds only the words a
+country says differently ("reclamación" in Spain for "reclamo") and is read on top of
+its language's catalog for a business in that country, so it is never complete; the
+rule for it is that it only overrides (see the regional tests at the end)."""
 from __future__ import annotations
 
 import os
@@ -32,7 +37,7 @@ PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[
 def _compile_if_stale() -> None:
     """scripts/setup compiles the catalogs for everyone; this keeps the module working
     right after a clone, or after a .po file was edited without recompiling."""
-    for po in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
+    for po in sorted([*TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"), *TRANSLATIONS.glob("regional/*/LC_MESSAGES/messages.po")]):
         mo = po.with_suffix(".mo")
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
@@ -220,3 +225,85 @@ def test_emails_are_written_in_the_recipient_language(app, outbox):
         send_email("ana@example.com", "x", "account_exists", "es", user=user, login_url="L", reset_url="R")
     body = outbox.last("ana@example.com").get_body(preferencelist=("plain",)).get_content()
     assert "Hola, Ana:" in body and "Iniciar sesión:" in body
+
+
+# --- regional catalogs: only the words a country says differently ------------------------
+
+def _regional_catalogs():
+    """translations/regional/<language>_<COUNTRY>/: es_ES ("reclamación", "móvil", "importe")."""
+    return sorted(p.parent.parent.name for p in TRANSLATIONS.glob("regional/*/LC_MESSAGES/messages.po"))
+
+
+def test_there_is_a_regional_catalog_for_spain():
+    assert "es_ES" in _regional_catalogs()
+
+
+@pytest.mark.parametrize("regional", _regional_catalogs())
+def test_a_regional_catalog_only_overrides_its_language(extracted, regional):
+    """Not complete on purpose: every entry overrides a msgid the source still uses and
+    the language's catalog translates, with the same placeholders and different words
+    (a copy would be dead weight that goes stale)."""
+    language = regional.split("_")[0]
+    base = _catalog(language)
+    with (TRANSLATIONS / "regional" / regional / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalog = read_po(f, locale=regional)
+    problems = []
+    entries = [m for m in catalog if m.id]
+    assert entries, f"{regional} is empty"
+    assert len(entries) < len(base) / 4, f"{regional} should hold only the words that differ"
+    for message in entries:
+        source = extracted.get(message.id, context=message.context)
+        under = base.get(message.id, context=message.context)
+        if source is None:
+            problems.append(f"no longer in the source: {_show(message.id)}")
+            continue
+        if message.fuzzy or not all(message.string if isinstance(message.string, (list, tuple)) else [message.string]):
+            problems.append(f"fuzzy or empty: {_show(message.id)}")
+            continue
+        if under is not None and under.string == message.string:
+            problems.append(f"same as {language}, drop it: {_show(message.id)}")
+        ids = message.id if isinstance(message.id, (list, tuple)) else (message.id,)
+        expected = set().union(*(_placeholders(i) for i in ids))
+        for form in (message.string if isinstance(message.string, (list, tuple)) else (message.string,)):
+            if set(_placeholders(form)) != expected:
+                problems.append(f"placeholders differ: {_show(message.id)} -> {form!r}")
+    assert not problems, f"translations/{regional}: {len(problems)} problem(s):\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("country, currency, zone, expected, absent", [
+    ("ES", "EUR", "Europe/Madrid", "Reclamaciones", "Reclamos"),
+    ("CL", "CLP", "America/Santiago", "Reclamos", "Reclamaciones"),
+    ("MX", "MXN", "America/Mexico_City", "Reclamos", "Reclamaciones"),
+])
+def test_the_business_country_picks_the_regional_words(client, make, country, currency, zone, expected, absent):
+    user = make.user(make.business(country=country, currency=currency, timezone=zone), language="es")
+    login(client, user.email)
+    html = _html(client.get("/complaints"))
+    assert '<html lang="es">' in html  # the UI language stays Spanish; only the words change
+    assert expected in html and absent not in html
+
+
+def test_words_spain_does_not_override_read_as_in_spanish(client, make):
+    user = make.user(make.business(country="ES", currency="EUR", timezone="Europe/Madrid"), language="es")
+    login(client, user.email)
+    html = _html(client.get("/"))
+    assert "Cerrar sesión" in html  # in es, not in es_ES: falls back to the Spanish catalog
+
+
+def test_an_english_user_of_a_spanish_business_reads_english(client, make):
+    user = make.user(make.business(country="ES", currency="EUR", timezone="Europe/Madrid"), language="en")
+    login(client, user.email)
+    html = _html(client.get("/complaints"))
+    assert "Complaints" in html and "Reclamaciones" not in html
+
+
+def test_a_message_written_for_a_business_in_spain_uses_its_words(app, make):
+    from pymes.clients.models import Client
+    from pymes.complaints.models import Complaint
+    from pymes.complaints.services import message_to_client
+    from pymes.tenancy import bound
+
+    business = make.business(country="ES", currency="EUR", timezone="Europe/Madrid")
+    with app.test_request_context(), bound(business.id):  # a job: no logged-in business
+        subject, _text = message_to_client(Complaint(remedy="replacement"), Client(name="Rosa Díaz"), business)
+    assert subject == f"Sobre tu reclamación a {business.name}"

@@ -47,7 +47,7 @@ ONE_MEANING = frozenset({
     "Deactivated", "Delete", "E-mail", "Edit", "Everyone", "Feedback", "Home", "Margin", "Month", "Monthly",
     "Name", "Next", "Notes", "Older", "Other", "Overdue", "Period", "Phone", "Planned", "Portfolio", "Prefers",
     "Previous", "Prospect", "Prospects", "Referrals", "Sales", "Save", "Seller", "Send", "Show", "Status",
-    "Team", "Territories", "Territory", "Testimonials", "Tier", "Today", "Type", "Yearly",
+    "Team", "Territories", "Territory", "Testimonials", "Tier", "Today", "Type", "Who", "Yearly",
 })
 
 

@@ -17,7 +17,7 @@ from ..accounts.models import Business, Role, User
 from ..clients.models import Client
 from ..db import utcnow
 from ..extensions import db
-from ..i18n import business_today
+from ..i18n import business_today, in_country
 from ..sales.models import Sale
 from ..tenancy import require_tenant
 from ..validation import FieldError
@@ -638,7 +638,7 @@ def message_to_client(complaint: Complaint, client: Client, business: Business) 
     from ..contact import greeting_name
 
     first = greeting_name(client)
-    with force_locale(client_language(client, business)):
+    with force_locale(client_language(client, business)), in_country(business.country):
         remedy = str(REMEDY_LABELS.get(complaint.remedy or "", "")).lower()
         subject = str(_l("About your complaint to %(business)s", business=business.name))
         text = str(_l("Hello %(name)s, this is %(business)s. We are sorry about the problem you told us about. "
