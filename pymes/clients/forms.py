@@ -145,10 +145,19 @@ class LoyaltySettingsForm(FlaskForm):
     frequent_max_gap_days = whole_number(_l("…buying at least every (days)"), 1, 365)
     lapsed_after_days = whole_number(_l("Days without buying before a client falls back to one-off buyer"), 30, 3650)
     apostle_min_score = whole_number(_l("Satisfaction score (0–10) an apostle gives at least"), 0, 10)
-    apostle_min_referrals = IntegerField(_l("Referrals that became clients, at least"), validators=[
+    apostle_min_referrals = IntegerField(
+        _l("Referrals that became clients or testimonials published, at least"), validators=[
+            Optional(), NumberRange(min=0, max=100, message=_l("Use a number between %(min)d and %(max)d.", min=0,
+                                                                 max=100))], default=1)
+    rhythm_min_purchases = whole_number(_l("…or by their own rhythm: purchases over a year or more"), 2, 50)
+    rhythm_tolerance_percent = IntegerField(_l("Steady: each gap within this percentage of their average"), validators=[
         Optional(), NumberRange(min=0, max=100, message=_l("Use a number between %(min)d and %(max)d.", min=0,
-                                                             max=100))], default=1)
+                                                             max=100))], default=25)
     sellers_see_only_own = BooleanField(_l("Sellers see only their own clients"))
+
+    def validate_rhythm_tolerance_percent(self, field):
+        if field.data is None:
+            field.data = 0
 
     def validate_apostle_min_referrals(self, field):
         if field.data is None:

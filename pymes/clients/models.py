@@ -134,6 +134,8 @@ class LoyaltySettings(TenantScoped, db.Model):
         CheckConstraint("sporadic_min_purchases >= 2 AND frequent_min_purchases >= 2 AND "
                         "frequent_max_gap_days >= 1 AND lapsed_after_days >= 30 AND "
                         "apostle_min_score BETWEEN 0 AND 10 AND apostle_min_referrals >= 0", name="sane"),
+        CheckConstraint("rhythm_min_purchases BETWEEN 2 AND 50 AND rhythm_tolerance_percent BETWEEN 0 AND 100",
+                        name="rhythm"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -143,6 +145,9 @@ class LoyaltySettings(TenantScoped, db.Model):
     lapsed_after_days: Mapped[int] = mapped_column(Integer, default=365)
     apostle_min_score: Mapped[int] = mapped_column(Integer, default=9)
     apostle_min_referrals: Mapped[int] = mapped_column(Integer, default=1)
+    # the client's own rhythm (loyalty.own_rhythm): purchases over a year or more, steady within a tolerance
+    rhythm_min_purchases: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    rhythm_tolerance_percent: Mapped[int] = mapped_column(Integer, default=25, server_default="25")
 
 
 IMPORT_STATUSES = ("preview", "imported")

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from .. import audit
 from ..accounts.decorators import login_required, manager_required
 from ..accounts.models import User
 from ..extensions import db
@@ -235,7 +236,8 @@ def show(client_id: int):
         score, converted = services.loyalty_facts(client.id)
         dates, imported = services.purchase_history(client.id, [s.sold_on for s in sales])
         result = loyalty.compute_tier(dates, today, score=score, converted_referrals=converted,
-                                      rules=services.rules(), imported=imported)
+                                      rules=services.rules(), imported=imported,
+                                      testimonials=services.published_testimonials(client.id))
         total = _business_revenue_12m(today)
         share = (client.revenue_12m / total) if total else 0
         names = {u.id: u.name for u in _team()}
@@ -304,6 +306,7 @@ def show(client_id: int):
 def delete(client_id: int):
     client = get_or_404(Client, client_id)
     services.soft_delete(client)
+    audit.record("client_deleted", client.name)
     flash(_("%(name)s was deleted.", name=client.name), "undo:" + url_for(".restore", client_id=client.id))
     return redirect(url_for(".index"), code=303)
 
@@ -313,6 +316,7 @@ def delete(client_id: int):
 def restore(client_id: int):
     client = get_or_404(Client, client_id)
     services.restore(client)
+    audit.record("client_restored", client.name)
     flash(_("%(name)s is back in your client book.", name=client.name), "success")
     return redirect(url_for(".show", client_id=client.id), code=303)
 
@@ -376,6 +380,7 @@ def delete_sale(client_id: int, sale_id: int):
 
         abort(404)
     sales_services.delete_sale(sale, client, current_user)
+    audit.record("sale_deleted", client.name, amount=sale.amount, sold_on=sale.sold_on.isoformat())
     flash(_("Sale deleted."), "info")
     return redirect(url_for(".show", client_id=client.id), code=303)
 
@@ -502,6 +507,7 @@ def export(extension: str):
     from . import export as exporter
 
     f, business = _filters(), g.business
+    audit.record("export", what="clients", format=extension)
     return exporter.download(extension, exporter.file_name(business, extension), exporter.headers(),
                              exporter.rows(current_user, f, business), _("Clients"))
 

@@ -153,7 +153,7 @@ def refresh_client(client: Client, today: date | None = None, actor: User | None
         _convert_referrals(client, today, actor)
     score, converted = loyalty_facts(client.id)
     result = loyalty.compute_tier(dates, today, score=score, converted_referrals=converted, rules=rules(),
-                                  imported=len(imported))
+                                  imported=len(imported), testimonials=published_testimonials(client.id))
     client.computed_tier = result.tier
     _set_tier(client, client.tier_override or result.tier, "computed", "", actor)
     return result
@@ -190,6 +190,17 @@ def loyalty_facts(client_id: int) -> tuple[int | None, int]:
     converted = db.session.execute(select(func.count()).select_from(Referral).where(
         Referral.referrer_id == client_id, Referral.status == "converted")).scalar_one()
     return score, int(converted)
+
+
+def published_testimonials(client_id: int) -> int:
+    """The client's testimonials published with their consent (approved by a manager,
+    allowed to be published, not revoked): article 001's apostle "gives testimony", and
+    each counts on the ladder like a referral who became a client."""
+    from ..referrals.models import Testimonial
+
+    return int(db.session.execute(select(func.count()).select_from(Testimonial).where(
+        Testimonial.client_id == client_id, Testimonial.status == "approved", Testimonial.may_publish.is_(True),
+        Testimonial.revoked_at.is_(None))).scalar_one())
 
 
 def _convert_referrals(client: Client, today: date, actor: User | None) -> None:

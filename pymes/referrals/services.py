@@ -164,9 +164,12 @@ def save_testimonial(client: Client, text: str, name_display: str, may_publish: 
     testimonial.consent_at = utcnow()
     testimonial.reviewed_at = testimonial.reviewed_by_id = None
     newly_waiting = existing is None or existing.status != "pending"
+    was_approved = existing is not None and existing.status == "approved"
     testimonial.status = "pending"
     if existing is None:
         db.session.add(testimonial)
+    if was_approved:  # a corrected testimonial waits for approval again: off the ladder meanwhile
+        _rerank(client.id, actor_id)
     if newly_waiting:
         from ..notifications.services import notify_team, path_for
 
@@ -347,13 +350,29 @@ def review(testimonial: Testimonial, decision: str, reviewer_id: int) -> None:
     testimonial.status = decision
     testimonial.reviewed_by_id = reviewer_id
     testimonial.reviewed_at = utcnow()
+    _rerank(testimonial.client_id, reviewer_id)
     db.session.commit()
+
+
+def _rerank(client_id: int, actor_id: int | None = None) -> None:
+    """A testimonial published (or no longer) counts on the client's ladder like a
+    converted referral: recompute the tier, which writes the history. The caller commits."""
+    from ..accounts.models import Business, User
+    from ..clients.services import refresh_client
+    from ..i18n import business_today
+
+    db.session.flush()
+    client = db.session.get(Client, client_id)
+    if client is not None and client.deleted_at is None:
+        today = business_today(db.session.get(Business, client.tenant_id))
+        refresh_client(client, today, db.session.get(User, actor_id) if actor_id else None)
 
 
 def revoke(testimonial: Testimonial) -> None:
     """The client took their consent back: off the wall at once, for good."""
     if testimonial.revoked_at is None:
         testimonial.revoked_at = utcnow()
+        _rerank(testimonial.client_id)
         db.session.commit()
 
 

@@ -65,9 +65,10 @@ def test_facts_used_are_reported():
     (ago(0, 121, 242, 363), None, 0, "4 purchases, 4 in the last 12 months, not yet regular. To become frequent: "
                                      "buying about every 120 days (now every 121)."),
     (ago(10, 100, 190, 280), None, 0, "4 purchases in the last 12 months, every 90 days on average. To become an "
-                                      "apostle: a satisfaction score of 9 or more and 1 referral who becomes a client."),
+                                      "apostle: a satisfaction score of 9 or more and 1 referral who becomes a client or "
+                                      "testimonial published with consent."),
     (ago(10, 100, 190, 280), 9, 0, "4 purchases in the last 12 months, every 90 days on average. To become an "
-                                   "apostle: 1 referral who becomes a client."),
+                                   "apostle: 1 referral who becomes a client or testimonial published with consent."),
     (ago(10, 40, 70, 100), 10, 2, "4 purchases in the last 12 months, every 30 days on average, a satisfaction "
                                   "score of 10 and 2 referrals converted: the top of the ladder."),
 ])
@@ -109,3 +110,90 @@ def test_no_credit_is_mentioned_without_converted_referrals(app):
 def test_a_drop_is_detected():
     assert dropped(FREQUENT, SPORADIC) and dropped(APOSTLE, BUYER)
     assert not dropped(SPORADIC, FREQUENT) and not dropped(None, BUYER) and not dropped(BUYER, BUYER)
+
+
+# --- issue 19, point 2: article 001 as it is written ------------------------------------------
+
+YEARLY = [date(2024, 11, 4), date(2025, 10, 31), date(2026, 11, 12)]  # a workshop renewing its tools each year
+
+
+@pytest.mark.parametrize("name, dates, score, referrals, testimonials, tier", [
+    ("a published testimonial counts like a converted referral", ago(10, 40, 70, 100), 9, 0, 1, APOSTLE),
+    ("two testimonials, no referral", ago(10, 40, 70, 100), 10, 0, 2, APOSTLE),
+    ("a testimonial without the score is not enough", ago(10, 40, 70, 100), 8, 0, 1, FREQUENT),
+    ("a testimonial does not make a sporadic client an apostle", ago(10, 200), 10, 0, 1, SPORADIC),
+])
+def test_a_published_testimonial_counts_toward_apostle(name, dates, score, referrals, testimonials, tier):
+    result = compute_tier(dates, TODAY, score, referrals, RULES, testimonials=testimonials)
+    assert result.tier == tier, name
+
+
+def test_with_two_recommendations_required_a_referral_and_a_testimonial_make_them():
+    rules = TierRules(apostle_min_referrals=2)
+    four = ago(10, 40, 70, 100)
+    assert compute_tier(four, TODAY, 9, 1, rules).tier == FREQUENT
+    assert compute_tier(four, TODAY, 9, 1, rules, testimonials=1).tier == APOSTLE
+
+
+def test_a_yearly_buyer_of_three_years_is_frequent_by_their_own_rhythm():
+    # gaps 361 and 377 days, average 738 / 2 = 369; 25 % slack: 92 days; today is 13 days after the last purchase
+    result = compute_tier(YEARLY, TODAY, None, 0, RULES)
+    assert (result.tier, result.reason, result.regular_by, result.rhythm_days) == (FREQUENT, "frequent", "own", 369)
+    # by the business's thresholds alone they never would: one purchase in 12 months
+    assert result.purchases_12m == 1
+
+
+def test_the_yearly_buyer_is_not_lapsed_until_their_rhythm_is_overdue():
+    # 369 × 1.25 = 461 days after the last purchase (12 Nov 2026)
+    due = date(2026, 11, 12) + timedelta(days=461)
+    assert compute_tier(YEARLY, due, rules=RULES).tier == FREQUENT
+    late = compute_tier(YEARLY, due + timedelta(days=1), rules=RULES)
+    assert (late.tier, late.reason) == (BUYER, "lapsed")  # and past 365 days, the business's lapse
+    # between 365 and 461 days they are not lapsed by the business's rule: their rhythm says wait
+    assert compute_tier(YEARLY, date(2026, 11, 12) + timedelta(days=400), rules=RULES).tier == FREQUENT
+
+
+@pytest.mark.parametrize("name, dates, tier", [
+    ("two yearly purchases are no rhythm yet", YEARLY[1:], SPORADIC),
+    ("three purchases within a year prove nothing", ago(10, 100, 200), SPORADIC),
+    # gaps 546 and 195 days against an average of 370.5: 175 days off, more than 25 % (92.6)
+    ("an unsteady gap breaks the rhythm", [date(2024, 11, 1), date(2026, 5, 1), date(2026, 11, 12)], SPORADIC),
+])
+def test_what_is_not_an_own_rhythm(name, dates, tier):
+    assert compute_tier(dates, TODAY, rules=RULES).tier == tier, name
+
+
+def test_the_own_rhythm_thresholds_are_editable():
+    assert compute_tier(YEARLY, TODAY, rules=TierRules(rhythm_min_purchases=4)).tier == SPORADIC
+    # gaps 361 and 377 against an average of 369: 8 days off, 2.2 %; a 2 % slack refuses it
+    assert compute_tier(YEARLY, TODAY, rules=TierRules(rhythm_tolerance_percent=2)).tier == SPORADIC
+    assert compute_tier(YEARLY, TODAY, rules=TierRules(rhythm_tolerance_percent=3)).tier == FREQUENT
+
+
+@pytest.mark.parametrize("dates, score, referrals, testimonials, sentence", [
+    (YEARLY, None, 0, 0, "3 purchases, steadily about every 369 days: their own rhythm. To become an apostle: a "
+                         "satisfaction score of 9 or more and 1 referral who becomes a client or testimonial "
+                         "published with consent."),
+    (ago(10, 40, 70, 100), 9, 0, 1, "4 purchases in the last 12 months, every 30 days on average, a satisfaction "
+                                    "score of 9 and 1 testimonial published: the top of the ladder."),
+    (ago(10, 40, 70, 100), 10, 1, 2, "4 purchases in the last 12 months, every 30 days on average, a satisfaction "
+                                     "score of 10 and 1 referral converted and 2 testimonials published: the top of "
+                                     "the ladder."),
+    (ago(10, 300), None, 0, 1, "2 purchases, 2 in the last 12 months, not yet regular. To become frequent: 2 more "
+                               "purchases in 12 months, about every 120 days. 1 testimonial published so far."),
+])
+def test_the_why_sentence_names_what_was_used(app, dates, score, referrals, testimonials, sentence):
+    with app.test_request_context(), force_locale("en"):
+        assert explain(compute_tier(dates, TODAY, score, referrals, testimonials=testimonials)) == sentence
+
+
+def test_an_overdue_rhythm_is_explained_by_the_rhythm(app):
+    # every 200 days (span 400: over a year), due by 250 days after the last; it has been 300,
+    # which is not yet the business's lapse (365)
+    every_200 = ago(700, 500, 300)
+    result = compute_tier(every_200, TODAY, rules=RULES)
+    assert (result.tier, result.reason, result.rhythm_days) == (SPORADIC, "not_recent", 200)
+    with app.test_request_context(), force_locale("en"):
+        assert explain(result) == ("3 purchases, 1 in the last 12 months, not yet regular. To become frequent: "
+                                   "buying again: by their own rhythm (about every 200 days) the next purchase was "
+                                   "due by day 250, and it has been 300 days.")
