@@ -254,3 +254,66 @@ def test_no_role_is_named_with_a_gender_in_spanish():
     gendered = re.compile(r"\bdueñ[oa]s?\b|\bpropietari[oa]s?\b", re.IGNORECASE)
     slips = [(msgid, text) for msgid, text in _spanish_strings() if gendered.search(text)]
     assert not slips, "\n".join(f"{m!r}: {t!r}" for m, t in slips)
+
+
+# --- Portuguese as Brazil writes it; Russian without assuming a gender -------------------------
+
+def _strings(language: str):
+    with (ROOT / f"translations/{language}/LC_MESSAGES/messages.po").open("rb") as f:
+        catalog = read_po(f, locale=language)
+    for message in catalog:
+        if not message.id:
+            continue
+        for text in (message.string if isinstance(message.string, (list, tuple)) else (message.string,)):
+            if text:
+                yield message.id, text
+
+
+# European Portuguese words and constructions a Brazilian customer reads as foreign
+# ("morada" for endereço, "partilhar", "consigo" for você, "escrever-lhe", "está a
+# correr"), and object pronouns that make the customer a man ("contatá-lo").
+EUROPEAN_PT = re.compile(r"\b(?:contacto|contactar|contactá|morada|telemóvel|partilh\w*|consigo|equipa|ficheiro|"
+                         r"utilizador\w*|registo|ecrã|facto)\b|\w+-lhe\b|\best(?:á|ão|ou) a \w+r\b", re.IGNORECASE)
+MASCULINE_YOU_PT = re.compile(r"\b(?:contatá|contactá|atendê|visitá|ajudá|avisá|chamá|lembrá|informá)-lo\b|"
+                              r"\bo podemos\b|\bsatisfeito\b|\bser contatado\b", re.IGNORECASE)  # "usá-lo": a thing
+
+
+def test_portuguese_is_brazilian_throughout():
+    slips = [(m, t) for m, t in _strings("pt") if EUROPEAN_PT.search(t) or MASCULINE_YOU_PT.search(t)]
+    assert not slips, "\n".join(f"{m!r}: {t!r}" for m, t in slips)
+
+
+def test_the_portuguese_check_can_fail():
+    assert EUROPEAN_PT.search("Escreva a morada onde o podemos visitar.")
+    assert EUROPEAN_PT.search("Como está a correr com a sua compra?") and EUROPEAN_PT.search("ligar-lhe")
+    assert MASCULINE_YOU_PT.search("para podermos contatá-lo") and MASCULINE_YOU_PT.search("Quero ser contatado")
+    assert not EUROPEAN_PT.search("Escreva o endereço onde podemos visitar você.")
+
+
+# A first person or a past tense that names a gender: "Я согласен" (a man agrees),
+# "связался" (the business as a man). Present and future tenses have none.
+GENDERED_RU = re.compile(r"\bсоглас(?:ен|на)\b|\bсвязал(?:ся|ась)\b|\bдовол(?:ен|ьна)\b|\bрад(?:а)?\b(?! ,)|"
+                         r"\bсамого\b|\bсотрудник\b|\bдруга\b", re.IGNORECASE)
+
+
+def test_russian_does_not_assume_a_gender():
+    slips = [(m, t) for m, t in _strings("ru") if GENDERED_RU.search(t)]
+    assert not slips, "\n".join(f"{m!r}: {t!r}" for m, t in slips)
+
+
+def test_the_russian_check_can_fail():
+    assert GENDERED_RU.search("Я согласен, чтобы %(business)s связался со мной по этому поводу.")
+    assert not GENDERED_RU.search("Даю согласие: %(business)s может связаться со мной по этому поводу.")
+    assert not GENDERED_RU.search("Рады, что вы довольны.")  # plural: no gender
+
+
+def test_the_public_page_in_portuguese_and_russian_reads_as_reviewed(app, make):
+    business = make.business("Padaria Boa Vista")
+    cid = _client(app, business, name="Ana Souza", email="ana@example.com")
+    with app.test_request_context(), bound(business.id):
+        secret = feedback.create_link(db.session.get(Client, cid), None)
+    http = app.test_client()
+    pt = _page(http, f"/f/{secret}?lang=pt")
+    assert "Quero que entrem em contato comigo" in pt and "contatado" not in pt
+    ru = _page(http, f"/f/{secret}?lang=ru")
+    assert "друзьям или знакомым" in ru

@@ -100,7 +100,7 @@ def test_after_the_window_the_promise_and_the_call_are_for_tomorrow(app, shop, m
 @pytest.mark.parametrize("lang, empty, wrong", [
     ("es", "Escribe tu número de WhatsApp para que podamos escribirte.", "no parece un número de celular"),
     ("ru", "Напишите свой номер WhatsApp, чтобы мы могли вам написать.", "не похоже на номер мобильного"),
-    ("pt", "Escreva o seu número de WhatsApp para podermos escrever-lhe.", "não parece um número de celular"),
+    ("pt", "Escreva seu número de WhatsApp para a gente mandar mensagem para você.", "não parece um número de celular"),
 ])
 def test_a_whatsapp_callback_without_a_number_asks_for_one_in_the_customer_s_language(app, shop, monkeypatch, lang,
                                                                                       empty, wrong):
