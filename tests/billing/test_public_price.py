@@ -5,6 +5,7 @@ charge something else than the page shows."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -77,3 +78,15 @@ def test_the_price_check_fails_when_stripe_charges_something_else(app):
 def test_the_price_check_says_when_stripe_cannot_be_read(app):
     result = _check(app, {})  # Stripe answers 404 for both prices
     assert result.exit_code != 0 and "nothing was checked" in result.output
+
+
+def test_the_billing_page_shows_the_same_price_on_its_buttons(app, client, make, stripe_http):
+    from ..factories import login
+
+    business = make.business()
+    owner = make.user(business)
+    login(client, owner.email)
+    html = client.get("/billing").get_data(as_text=True).replace("\xa0", " ")
+    monthly = re.search(r'data-testid="checkout-monthly">([^<]+)<', html).group(1)
+    yearly = re.search(r'data-testid="checkout-yearly">([^<]+)<', html).group(1)
+    assert monthly.endswith("· 29 US$") and yearly.endswith("· 290 US$")
