@@ -317,3 +317,15 @@ def test_the_public_page_in_portuguese_and_russian_reads_as_reviewed(app, make):
     assert "Quero que entrem em contato comigo" in pt and "contatado" not in pt
     ru = _page(http, f"/f/{secret}?lang=ru")
     assert "друзьям или знакомым" in ru
+
+
+def test_a_wrong_phone_names_the_country(app, make):
+    from pymes.clients.services import normalise_phone
+    from pymes.validation import FieldError
+
+    with app.test_request_context():
+        from flask_babel import force_locale
+
+        with force_locale("es"), pytest.raises(FieldError) as error:
+            normalise_phone("12", "CL")
+    assert "para Chile" in error.value.message and "para CL" not in error.value.message

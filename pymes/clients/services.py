@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from ..accounts.models import Role, User
 from ..db import utcnow
 from ..extensions import db
+from ..i18n import country_name
 from ..validation import FieldError
 from . import loyalty
 from .models import Client, ClientOpening, LoyaltySettings, TierChange
@@ -33,7 +34,7 @@ def normalise_phone(raw: str | None, country: str, field_name: str = "phone") ->
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         raise FieldError(field_name, str(_l("This is not a valid phone number for %(country)s (or start with +"
-                                            " and the country code).", country=country)))
+                                            " and the country code).", country=country_name(country))))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
