@@ -69,11 +69,41 @@ def _email_field(label=None):
                       render_kw={"autocomplete": "email"})
 
 
+class NotGuessable:
+    """Not a common password, not made of the e-mail or business name, not trivially
+    guessable (``passwords.problem``; issue 20, finding 15). The form's
+    ``password_words()`` names the e-mail and business name it knows."""
+
+    def __call__(self, form, field):
+        from . import passwords
+
+        if not field.data or len(field.data) < PASSWORD_MIN:
+            return  # the length message says it first
+        words = form.password_words() if hasattr(form, "password_words") else []
+        message = passwords.problem(field.data, words)
+        if message:
+            raise ValidationError(message)
+
+
+class _KnowsPasswordWords:
+    """A form with a new password that knows whose it is: ``known=(email, business name)``."""
+
+    def __init__(self, *args, known=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._known = known
+
+    def password_words(self) -> list[str]:
+        from .passwords import known_words
+
+        return known_words(*self._known)
+
+
 def _new_password_field(label=None):
     return PasswordField(label or _l("Password"), validators=[
         _required(),
         Length(min=PASSWORD_MIN, max=PASSWORD_MAX,
                message=_l("Use at least %(min)d characters (a short sentence works well).", min=PASSWORD_MIN)),
+        NotGuessable(),
     ], render_kw={"autocomplete": "new-password", "minlength": PASSWORD_MIN})
 
 
@@ -99,6 +129,11 @@ class SignupForm(FlaskForm):
         if self.email.data and field.data and field.data.strip().lower() == (self.email.data or "").lower():
             raise ValidationError(_l("Your password cannot be your e-mail."))
 
+    def password_words(self) -> list[str]:
+        from .passwords import known_words
+
+        return known_words(self.email.data, self.business_name.data)
+
 
 class LoginForm(FlaskForm):
     email = _email_field()
@@ -112,14 +147,14 @@ class ForgotPasswordForm(FlaskForm):
     email = _email_field()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(_KnowsPasswordWords, FlaskForm):
     password = _new_password_field(_l("New password"))
     confirm = PasswordField(_l("Repeat the new password"), validators=[
         _required(), EqualTo("password", message=_l("The two passwords are different."))],
         render_kw={"autocomplete": "new-password"})
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(_KnowsPasswordWords, FlaskForm):
     name = StringField(_l("Your name"), validators=[_required(), _length(120)], render_kw={"autocomplete": "name"})
     password = _new_password_field()
     language = SelectField(_l("Language"), validators=[_required()])
@@ -184,7 +219,7 @@ class ProfileForm(FlaskForm):
             self.timezone.data = ""  # the business's zone: shown as the selected first option
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(_KnowsPasswordWords, FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[_required(), _length(PASSWORD_MAX)],
                                      render_kw={"autocomplete": "current-password"})
     password = _new_password_field(_l("New password"))

@@ -191,8 +191,8 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
-        return redirect(url_for(".check_email", kind="reset"), code=303)
+        return services.request_password_reset_after(redirect(url_for(".check_email", kind="reset"), code=303),
+                                                     form.email.data)
     return render("accounts/forgot.html", status=_status(form), form=form)
 
 
@@ -205,7 +205,8 @@ def reset_password(token: str):
     found, reason = tokens.check(token, tokens.RESET_PASSWORD)
     if found is None:
         return _link_problem(reason, "reset")
-    form = ResetPasswordForm()
+    owner = db.session.get(User, found.subject_id)
+    form = ResetPasswordForm(known=(owner.email, owner.business.name) if owner is not None else ())
     if form.validate_on_submit():
         user, reason = services.reset_password(token, form.password.data)
         if user is None:
@@ -227,7 +228,7 @@ def accept_invitation(token: str):
     if invitation is None:
         return _link_problem(reason, "invitation")
     business = db.session.get(Business, invitation.tenant_id)
-    form = AcceptInvitationForm()
+    form = AcceptInvitationForm(known=(invitation.email, business.name))
     if request.method == "GET":
         form.name.data = invitation.name
         form.language.data = business.language
@@ -408,7 +409,7 @@ def profile():
 @limiter.limit("10 per hour")
 def change_password():
     form = ProfileForm(obj=current_user, prefix="profile", business_zone=g.business.timezone)
-    password_form = PasswordForm(prefix="password")
+    password_form = PasswordForm(prefix="password", known=(current_user.email, g.business.name))
     if password_form.validate_on_submit():
         try:
             services.change_password(current_user, password_form.current_password.data, password_form.password.data)

@@ -13,7 +13,9 @@ from ..factories import csrf_token, login
 def ask_reset(client, email, base_url="http://localhost"):
     page = client.get("/password/forgot", base_url=base_url).get_data(as_text=True)
     token = page.split('name="csrf-token" content="')[1].split('"')[0]
-    return client.post("/password/forgot", data={"csrf_token": token, "email": email}, base_url=base_url)
+    response = client.post("/password/forgot", data={"csrf_token": token, "email": email}, base_url=base_url)
+    response.close()  # as the server does once the answer is sent: the e-mail goes out then
+    return response
 
 
 def reset(client, path, password="my new long password"):
