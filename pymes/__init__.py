@@ -123,6 +123,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .accounts.routes import bp as accounts_bp
+    from .audit.routes import bp as audit_bp
     from .clients.routes import bp as clients_bp
     from .complaints.routes import bp as complaints_bp
     from .referrals.routes import bp as referrals_bp
@@ -145,6 +146,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(territories_bp)
     app.register_blueprint(data_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(audit_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

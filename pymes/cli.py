@@ -173,6 +173,14 @@ def purge_deleted_command() -> None:
     _each_business(lambda: purge_due(echo=click.echo), lambda purged: f"{purged} businesses purged.")
 
 
+@pymes_cli.command("prune-activity")
+def prune_activity_command() -> None:
+    """Delete activity-log entries older than AUDIT_RETENTION_DAYS (365; run daily from cron)."""
+    from .audit import prune
+
+    _each_business(prune, lambda removed: f"{removed} activity entries older than the retention period removed.")
+
+
 @pymes_cli.command("worker")
 def worker() -> None:
     """Run the RQ worker (needs REDIS_URL)."""

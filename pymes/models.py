@@ -9,3 +9,4 @@ from .complaints.models import Complaint, ComplaintEvent, ComplaintSettings  # n
 from .referrals.models import Referral, ReferralAsk, ReferralCode, ReferralSettings, Testimonial  # noqa: F401
 from .billing.models import StripeEvent, StripeSubscription, Subscription  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
+from .audit.models import AuditEvent  # noqa: F401

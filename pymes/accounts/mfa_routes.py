@@ -15,11 +15,12 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
-from flask_wtf import FlaskForm
+from ..forms import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..db import utcnow
+from .. import audit
 from ..extensions import db, limiter
 from ..htmx import hx_redirect, render
 from ..security import safe_next
@@ -79,9 +80,10 @@ def password_ok(user: User, *, remember: bool, next_url: str | None):
     return redirect(url_for(".login_code" if mfa.enabled(user) else ".login_setup"), code=303)
 
 
-def _open_session(user: User, remember: bool, next_url: str | None):
+def _open_session(user: User, remember: bool, next_url: str | None, how: str = "password"):
     services.start_session(user)
     login_user(user, remember=remember)
+    audit.record("login", user.email, user=user, **{"with": how})
     due = mfa.due_soon(user)
     if due is not None:
         flash(_("Owners must use two-step verification from %(date)s. Turn it on now in Security.",
@@ -107,7 +109,7 @@ def _restart():
     return redirect(url_for(".login"), code=303)
 
 
-def _finish(token, user: User):
+def _finish(token, user: User, how: str):
     """The code was right: use the pending token (once) and open the session."""
     if not tokens.use(token):
         db.session.rollback()
@@ -115,7 +117,7 @@ def _finish(token, user: User):
     remember, next_url = bool(session.get("mfa_remember")), safe_next(session.get("mfa_next"))
     for key in _PENDING_KEYS:
         session.pop(key, None)
-    return _open_session(user, remember, next_url)
+    return _open_session(user, remember, next_url, how)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -135,12 +137,13 @@ def login_code():
         kind = mfa.check_code(user, form.code.data)
         if kind is not None:
             left = mfa.recovery_codes_left(user) if kind == "recovery" else None
-            response = _finish(token, user)
+            response = _finish(token, user, "recovery" if kind == "recovery" else "code")
             if left is not None:
                 flash(_("You used a recovery code: %(left)d left. Make new ones in Security if you lost your "
                         "phone.", left=left), "warning")
             return response
         form.code.errors = [_("That code is not right, or it was already used.")]
+        audit.record("login_failed", user.email, user=user, step="code")
     if request.method == "POST":
         g.code_failed = True
     return render("accounts/login_code.html", status=422 if form.errors else 200, form=form)
@@ -166,7 +169,8 @@ def login_setup():
         except FieldError as error:
             apply_field_error(form, error)
         else:
-            response = _finish(token, user)
+            audit.record("mfa_on", user=user)
+            response = _finish(token, user, "code")
             if not current_user.is_authenticated:
                 return response
             return render_template("accounts/recovery_codes.html", codes=codes, next_url=response.location,
@@ -212,6 +216,7 @@ def mfa_setup():
         except FieldError as error:
             apply_field_error(form, error)
         else:
+            audit.record("mfa_on")
             return render_template("accounts/recovery_codes.html", codes=codes, next_url=url_for(".security"),
                                    first=True)
     if request.method == "POST":
@@ -236,6 +241,7 @@ def mfa_recovery_codes():
         except FieldError as error:
             apply_field_error(form, error)
         else:
+            audit.record("recovery_codes")
             return render_template("accounts/recovery_codes.html", codes=codes, next_url=url_for(".security"),
                                    first=False)
     g.code_failed = True
@@ -255,6 +261,7 @@ def mfa_disable():
         except FieldError as error:
             apply_field_error(form, error)
         else:
+            audit.record("mfa_off")
             flash(_("Two-step verification is off."), "info")
             return redirect(url_for(".security"), code=303)
     g.code_failed = True

@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from .. import i18n
+from .. import audit, i18n
 from ..extensions import limiter
 from ..htmx import hx_redirect, render
 from ..security import safe_next
@@ -168,6 +168,7 @@ def login():
                                               next_url=safe_next(form.next.data))
             return devices.remember(response, user.email)
         g.login_failed = True
+        audit.failed_login(form.email.data)  # written after the answer: no timing difference (AUTH-3)
         form.form_errors.append(_("Wrong e-mail or password."))
     elif request.method == "POST":
         g.login_failed = True
@@ -213,6 +214,7 @@ def reset_password(token: str):
             return _link_problem(reason, "reset")
         if current_user.is_authenticated:
             logout_user()
+        audit.record("password_reset", user.email, user=user)
         flash(_("Your password is changed. Log in with the new one."), "success")
         return redirect(url_for(".login"), code=303)
     return render("accounts/reset.html", status=_status(form), form=form)
@@ -246,6 +248,7 @@ def accept_invitation(token: str):
                 logout_user()
             services.start_session(user)
             login_user(user)
+            audit.record("invitation_accepted", user.email, user=user, role=user.role)
             flash(_("Welcome to %(business)s!", business=user.business.name), "success")
             return redirect(url_for("main.home"), code=303)
     return render("accounts/accept_invitation.html", status=_status(form), form=form, invitation=invitation,
@@ -279,6 +282,7 @@ def invite():
         except services.FieldError as error:
             apply_field_error(form, error)
         else:
+            audit.record("invitation_sent", form.email.data, role=form.role.data)
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return _team_page()
     return _team_page(form, status=422)
@@ -289,6 +293,7 @@ def invite():
 def revoke_invitation(invitation_id: int):
     invitation = get_or_404(Invitation, invitation_id)
     services.revoke_invitation(invitation)
+    audit.record("invitation_revoked", invitation.email, role=invitation.role)
     flash(_("The invitation to %(email)s is cancelled.", email=invitation.email), "info")
     return _team_page()
 
@@ -303,6 +308,7 @@ def resend_invitation(invitation_id: int):
     except services.FieldError as error:
         flash(error.message, "error")
     else:
+        audit.record("invitation_sent", invitation.email, role=invitation.role)
         flash(_("Invitation sent again to %(email)s.", email=invitation.email), "success")
     return _team_page()
 
@@ -314,10 +320,13 @@ def change_role(user_id: int):
     form = RoleForm()
     if form.validate_on_submit():
         try:
+            old_role = member.role
             services.change_role(current_user, member, form.role.data)
         except services.FieldError as error:
             flash(error.message, "error")
         else:
+            if old_role != member.role:
+                audit.record("role_changed", member.name, **{"from": old_role, "to": member.role})
             flash(_("%(name)s is now: %(role)s.", name=member.name, role=_role(member.role)), "success")
     else:
         flash(_("Choose a valid role."), "error")
@@ -343,6 +352,7 @@ def _set_active(user_id: int, active: bool):
     except services.FieldError as error:
         flash(error.message, "error")
     else:
+        audit.record("member_reactivated" if active else "member_deactivated", member.name)
         flash(_("%(name)s can log in again.", name=member.name) if active
               else _("%(name)s can no longer log in.", name=member.name), "success")
     return _team_page()
@@ -416,6 +426,7 @@ def change_password():
         except services.FieldError as error:
             apply_field_error(password_form, error)
         else:
+            audit.record("password_changed")
             flash(_("Your password is changed. Your other sessions were closed."), "success")
             return redirect(url_for(".profile"), code=303)
     return render("accounts/profile.html", status=422, form=form, password_form=password_form)

@@ -15,6 +15,9 @@ ALLOWED_WRITES = {
     "accounts.logout",
     "accounts.set_language",
     "accounts.change_password",
+    "accounts.mfa_setup",  # two-step log-in: an owner past the grace period must be able to set it up
+    "accounts.mfa_recovery_codes",
+    "accounts.mfa_disable",
     "feedback.public",
     "feedback.share",
     "referrals.friend",

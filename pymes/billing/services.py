@@ -372,6 +372,7 @@ def handle_event(event: dict) -> str:
         return "duplicate"
     row = db.session.execute(select(Subscription).with_for_update()).scalar_one()
     at = _ts(event.get("created")) or utcnow()
+    status_before = row.status
     if kind in SUBSCRIPTION_EVENTS:
         apply_subscription(row, obj, at)
     else:
@@ -381,6 +382,10 @@ def handle_event(event: dict) -> str:
     except IntegrityError:
         db.session.rollback()
         return "duplicate"
+    if row.status != status_before:  # the owner's activity log (pymes/audit)
+        from .. import audit
+
+        audit.record("billing", "Stripe", tenant_id=tenant_id, status=row.status, was=status_before)
     return "applied"
 
 

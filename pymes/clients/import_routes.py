@@ -14,6 +14,7 @@ from phonenumbers import NumberParseException
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .. import audit
 from ..accounts.decorators import manager_required
 from ..errors import _page as error_page
 from ..extensions import db
@@ -173,6 +174,7 @@ def import_confirm(import_id: int):
     except importing.ImportFailed as failure:
         record = get_or_404(ClientImport, import_id)
         return _preview_page(record, 409, failure.message)
+    audit.record("import", record.file_name, created=summary["created"], merged=summary["merged"])
     flash(_("Import finished: %(created)d new clients, %(merged)d merged, %(sales)d sales recorded.",
             created=summary["created"], merged=summary["merged"], sales=summary["sales_recorded"]), "success")
     return redirect(url_for(".import_preview", import_id=record.id), code=303)
@@ -210,6 +212,7 @@ def import_undo(import_id: int):
     except importing.ImportFailed as failure:
         record = get_or_404(ClientImport, import_id)
         return _preview_page(record, 409, failure.message)
+    audit.record("import_undone", record.file_name, removed=result["removed"])
     message = _("Import undone: %(removed)d clients removed, %(restored)d merged clients put back as they were.",
                 removed=result["removed"], restored=result["restored"])
     if result["kept"]:

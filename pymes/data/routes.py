@@ -14,6 +14,7 @@ from ..forms import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 
+from .. import audit
 from ..accounts.decorators import owner_required
 from ..htmx import render
 from ..validation import FieldError, apply_field_error
@@ -93,6 +94,7 @@ def page():
 @owner_required
 def export():
     business = g.business
+    audit.record("export", what="all_data", format="zip")
     response = Response(stream_with_context(services.export_archive(business)), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{services.archive_name(business)}"'
     response.headers["Cache-Control"] = "no-store"
@@ -111,6 +113,7 @@ def request_deletion():
         else:
             from flask_babel import format_date
 
+            audit.record("deletion_requested", g.business.name)
             flash(_("%(name)s will be deleted on %(date)s. We sent you an e-mail; until then you can cancel here.",
                     name=g.business.name, date=format_date(when, "long")), "success")
             return redirect(url_for(".page"), code=303)
@@ -123,5 +126,6 @@ def cancel_deletion():
     form = CancelForm()
     if form.validate_on_submit():
         services.cancel_deletion(g.business, current_user)
+        audit.record("deletion_cancelled", g.business.name)
         flash(_("The deletion is cancelled: your business stays as it was."), "success")
     return redirect(url_for(".page"), code=303)

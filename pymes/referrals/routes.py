@@ -9,6 +9,7 @@ from flask_babel import lazy_pgettext
 from flask_login import current_user
 from sqlalchemy import case, func, select
 
+from .. import audit
 from ..accounts.decorators import login_required, manager_required
 from ..accounts.models import User
 from ..clients.models import Client
@@ -209,6 +210,7 @@ def export(extension: str):
     f, errors = _filters()
     if errors:  # the list says what is wrong with the period, beside the fields
         return redirect(url_for(".index", **{k: v for k, v in request.args.items() if k in FILTER_ARGS}), code=303)
+    audit.record("export", what="referrals", format=extension)
     return exporter.download(extension, exporter.file_name(business, extension, "referidos"), header,
                              _export_rows(current_user, f, business), _("Referrals"))
 REWARD_LABELS = {"none": _l("No reward"), "discount": _l("A discount"), "gift": _l("A gift"),

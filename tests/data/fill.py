@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from pymes.accounts.models import Business, Invitation, RecoveryCode, Token, User, UserSession
+from pymes.audit.models import AuditEvent
 from pymes.billing.models import StripeEvent, StripeSubscription, Subscription
 from pymes.clients.models import Client, ClientImport, ClientOpening, ClientSpecialist, LoyaltySettings, TierChange
 from pymes.complaints.models import Complaint, ComplaintEvent, ComplaintSettings
@@ -58,6 +59,8 @@ def filled_business(app, make, tag: str):
                   subject_id=owner.id, expires_at=now + timedelta(hours=1)),
             UserSession(user_id=owner.id, key_hash=f"secret-session-hash-{tag}", expires_at=now + timedelta(days=1)),
             RecoveryCode(user_id=owner.id, code_hash=f"secret-recovery-hash-{tag}"),
+            AuditEvent(action="login", actor_id=owner.id, actor_name=owner.name, subject=f"owner-{tag.lower()}@example.com",
+                       ip="10.9.8.7", device="Firefox · Linux"),
             Notification(user_id=owner.id, kind="test", params={"tag": tag}),
             Activity(client_id=client.id, seller_id=seller.id, kind="call", purpose="follow_up", due_on=santiago_today()),
             DigestLog(user_id=seller.id, day=santiago_today(), sent_at=now),

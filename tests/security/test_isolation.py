@@ -111,6 +111,10 @@ def test_canary_crawl_finds_nothing_of_the_other_tenant(app, make, outbox, two_t
 
         db.session.add(Client(name=f"{canary} cliente", company=canary, email=f"{canary.lower()}.c@example.com",
                               notes=canary))
+        from pymes.audit.models import AuditEvent
+
+        db.session.add(AuditEvent(action="login", actor_name=f"{canary} dueño", subject=f"{canary.lower()}@example.com",
+                                  ip="10.9.9.9", device=canary))
         db.session.commit()
 
     http = app.test_client()
@@ -150,6 +154,7 @@ def test_canary_crawl_finds_nothing_of_the_other_tenant(app, make, outbox, two_t
                 queue.append(link.replace("&amp;", "&"))
     assert pages > 20
     assert any(p.startswith("/clients/export.csv") for p in seen) and any(".xlsx" in p for p in seen)
+    assert {"/settings/activity", "/settings/activity/export.csv"} <= seen  # the activity log and its export
     for message in outbox.messages():
         assert canary.lower() not in message.as_string().lower()
 
