@@ -51,6 +51,8 @@ def load(overrides: dict | None = None) -> dict:
         "SECRET_KEY_FALLBACKS": [k.strip() for k in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()],
         # Days an owner may log in without two-step verification (sign-up, promotion).
         "MFA_GRACE_DAYS": int(os.environ.get("MFA_GRACE_DAYS", "14")),
+        # How long the owner's activity log keeps an entry (pymes prune-activity removes older ones).
+        "AUDIT_RETENTION_DAYS": int(os.environ.get("AUDIT_RETENTION_DAYS", "365")),
         "SQLALCHEMY_DATABASE_URI": _normalise_db_url(
             os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'pymes.sqlite3'}")
         ),

@@ -316,3 +316,26 @@ def test_an_old_secret_key_still_opens_the_secret(app):
         app.config["SECRET_KEY_FALLBACKS"] = []
         with pytest.raises(ValueError):
             mfa.decrypt_secret(sealed)
+
+
+def test_an_owner_of_a_read_only_business_can_still_set_it_up_and_turn_it_off(app, make, clock):
+    """A business scheduled for deletion is read-only (so is a lapsed one: the same list of
+    allowed writes), but keeping the account secure stays possible."""
+    from pymes.db import utcnow
+
+    business = make.business(deletion_requested_at=utcnow())
+    owner = make.user(business, "owner", mfa_due_at=clock.now - timedelta(days=1))
+    client = app.test_client()
+    assert login(client, owner.email).headers["Location"].endswith("/login/setup")
+    html = client.get("/login/setup").get_data(as_text=True)
+    secret = re.search(r'data-testid="mfa-secret">([^<]+)<', html).group(1).replace(" ", "")
+    done = client.post("/login/setup", data={"csrf_token": csrf_token(client, "/login/setup"),
+                                             "code": clock.code(secret)})
+    assert done.status_code == 200 and logged_in(client)
+    assert client.post("/settings/profile", data={"csrf_token": csrf_token(client, "/settings/profile"),
+                                                   "profile-name": "X", "profile-language": "es"}).status_code == 403
+    clock.advance(30)
+    off = client.post("/settings/security/disable", data={
+        "csrf_token": csrf_token(client, "/settings/security"), "off-password": PASSWORD,
+        "off-code": clock.code(secret)})
+    assert off.status_code == 303

@@ -13,6 +13,8 @@ from pymes.accounts import mfa
 from ..factories import PASSWORD
 
 pytestmark = pytest.mark.browser
+PHONE = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/131.0.0.0 Mobile Safari/537.36")
 
 
 def fits_the_phone(page) -> None:
@@ -28,7 +30,7 @@ def test_owner_turns_on_two_step_and_logs_in_with_a_code_on_a_phone(browser, liv
     owner = make.user(business, "owner", email="ana@example.com", name="Ana",
                       mfa_due_at=now["t"] + timedelta(days=9, hours=1))
     context = browser.new_context(locale="es-CL", viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True)
+                                  has_touch=True, user_agent=PHONE)
     page = context.new_page()
 
     page.goto(f"{live_server}/login")
@@ -80,6 +82,16 @@ def test_owner_turns_on_two_step_and_logs_in_with_a_code_on_a_phone(browser, liv
     page.fill("#code", pyotp.TOTP(secret).at(now["t"]))
     page.get_by_role("button", name="Verificar").click()
     expect(page.get_by_test_id("business-name")).to_have_text("Ferretería El Roble")
+
+    # The activity log (Settings → Business → Activity) shows those log-ins, from this phone.
+    page.goto(f"{live_server}/settings/business")
+    page.get_by_test_id("activity-link").click()
+    log = page.get_by_test_id("activity")
+    expect(log.locator('[data-action="login"]').first).to_contain_text("contraseña y código de la app")
+    expect(log.locator('[data-action="login"]').first).to_contain_text("Chrome · Android · 127.0.0.1")
+    expect(log.locator('[data-action="mfa_on"]')).to_have_count(1)
+    fits_the_phone(page)
+    shoot(page, "two-step", "activity")
 
     # A recovery code, from the fold-out form, works once.
     page.get_by_text("Ana").first.click()
