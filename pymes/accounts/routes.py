@@ -12,7 +12,7 @@ from ..htmx import hx_redirect, render
 from ..security import safe_next
 from ..tenancy import get_or_404
 from ..validation import apply_field_error
-from . import devices, services
+from . import devices, mfa, services
 from .decorators import login_required, manager_required, owner_required
 from .forms import (AcceptInvitationForm, BusinessSettingsForm, ForgotPasswordForm, InviteForm, LoginForm,
                     PasswordForm, ProfileForm, ResetPasswordForm, RoleForm, SignupForm, login_address)
@@ -106,6 +106,9 @@ def confirm_email(token: str):
     user, reason = services.confirm_email(token)
     if user is None:
         return _link_problem(reason, "confirm")
+    if mfa.enabled(user) or mfa.required(user):  # an e-mailed link is no second factor
+        flash(_("Your e-mail is confirmed. Log in to go on."), "success")
+        return redirect(url_for(".login"), code=303)
     services.start_session(user)
     login_user(user)
     flash(_("Your e-mail is confirmed. Welcome to Fideliza!"), "success")

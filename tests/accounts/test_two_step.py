@@ -339,3 +339,21 @@ def test_an_owner_of_a_read_only_business_can_still_set_it_up_and_turn_it_off(ap
         "csrf_token": csrf_token(client, "/settings/security"), "off-password": PASSWORD,
         "off-code": clock.code(secret)})
     assert off.status_code == 303
+
+
+def test_an_emailed_confirmation_link_is_no_second_factor(app, make, clock, outbox):
+    """Confirming the address logs a user in, except one with two-step verification:
+    the link proves the mailbox, not the phone."""
+    business = make.business()
+    owner = make.user(business, "owner", confirmed=False)
+    client = app.test_client()
+    login(client, owner.email)
+    turn_on(client, clock)
+    client.post("/confirm/resend", data={"csrf_token": csrf_token(client, "/")})
+    path = outbox.link(owner.email, "/confirm/").removeprefix("http://fideliza.test")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    confirmed = client.post(path, data={"csrf_token": csrf_token(client, path)})
+    assert confirmed.status_code == 303 and confirmed.headers["Location"].endswith("/login")
+    assert not logged_in(client)
+    with app.app_context(), bound(business.id):
+        assert db.session.get(User, owner.id).email_confirmed
