@@ -329,3 +329,57 @@ def test_a_wrong_phone_names_the_country(app, make):
         with force_locale("es"), pytest.raises(FieldError) as error:
             normalise_phone("12", "CL")
     assert "para Chile" in error.value.message and "para CL" not in error.value.message
+
+
+# --- no ISO date on any screen -------------------------------------------------------------------
+
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+# Not a date shown to a person but an example of what a file may hold: the import page
+# names the date formats it reads (2025-03-31 among them).
+EXAMPLES_OF_FILE_CONTENT = {("/clients/import", "2025-03-31")}
+
+
+def _visible_text(html: str) -> str:
+    """What a person reads: no script or style, no tags (so no attribute: an <input
+    type="date"> keeps its ISO value, which the browser shows in the person's format)."""
+    html = re.sub(r"<(script|style|template)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_no_page_shows_an_iso_date(app, make):
+    """Every page a logged-in owner can open, with one object of each kind (sales,
+    visits, complaints, referrals… with their dates), in Spanish and in English: dates
+    go through Babel ("7 mar 2026"), never "2026-03-07"."""
+    from .security import routes
+
+    business = make.business()
+    owner = make.user(business)
+    ids = {arg: factory(app, business, owner) for arg, factory in routes.registry(make).items()}
+    for language in ("es", "en"):
+        with app.app_context(), bound(business.id):
+            from pymes.accounts.models import User
+
+            db.session.get(User, owner.id).language = language
+            db.session.commit()
+        http = app.test_client()
+        login(http, owner.email)
+        paths = ["/"] + [r.rule for r in routes.rules(app) if "GET" in r.methods and not r.arguments]
+        paths += [routes.build(r, ids) for r in routes.id_rules(app) if "GET" in r.methods]
+        seen, problems = 0, []
+        for path in dict.fromkeys(paths):
+            if "logout" in path or path.startswith(("/static", "/dev")):
+                continue
+            response = http.get(path)
+            if response.status_code != 200 or response.mimetype != "text/html":
+                continue
+            seen += 1
+            for found in ISO_DATE.findall(_visible_text(response.get_data(as_text=True))):
+                if (path, found) not in EXAMPLES_OF_FILE_CONTENT:
+                    problems.append(f"{path}: {found}")
+        assert seen > 20
+        assert not problems, f"ISO dates on screen ({language}):\n  " + "\n  ".join(problems)
+
+
+def test_the_iso_date_check_can_fail():
+    assert ISO_DATE.search(_visible_text("<option>2026-03-07 · Bicicleta</option>"))
+    assert not ISO_DATE.search(_visible_text('<input type="date" value="2026-03-07"> 7 mar 2026'))
