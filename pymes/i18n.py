@@ -12,7 +12,7 @@ from functools import lru_cache
 from babel import Locale, support
 from babel.core import get_global
 from babel.numbers import get_currency_precision, get_minus_sign_symbol, get_territory_currencies
-from flask import current_app, g, request, session
+from flask import current_app, g, has_app_context, request, session
 from flask_babel import Domain, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -66,12 +66,15 @@ class in_country:
         self.country = country
 
     def __enter__(self):
-        self.previous = g.get("region_country")
-        g.region_country = self.country
+        self.active = has_app_context()  # a worker outside any app context: nothing to set
+        if self.active:
+            self.previous = g.get("region_country")
+            g.region_country = self.country
         return self
 
     def __exit__(self, *exc):
-        g.region_country = self.previous
+        if self.active:
+            g.region_country = self.previous
         return False
 
 

@@ -68,12 +68,17 @@ class EachTenant:
 
     @contextmanager
     def tenant(self, business_id: int):
+        from .accounts.models import Business
         from .extensions import db
+        from .i18n import in_country
         from .tenancy import bound
 
         try:
             with bound(business_id):
-                yield
+                business = db.session.get(Business, business_id)
+                # e-mails written here use the words of the business's country (es_ES)
+                with in_country(business.country if business is not None else None):
+                    yield
         except Exception:  # noqa: BLE001 - isolate the business, log it, go on with the next
             db.session.rollback()
             log.exception("%s failed for business=%s; going on with the next business", self.job, business_id)

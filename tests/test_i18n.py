@@ -307,3 +307,22 @@ def test_a_message_written_for_a_business_in_spain_uses_its_words(app, make):
     with app.test_request_context(), bound(business.id):  # a job: no logged-in business
         subject, _text = message_to_client(Complaint(remedy="replacement"), Client(name="Rosa Díaz"), business)
     assert subject == f"Sobre tu reclamación a {business.name}"
+
+
+def test_a_scheduled_job_writes_in_the_words_of_each_business_country(app, make):
+    """Jobs run outside any request (no logged-in business): EachTenant gives each
+    business's e-mails its country's words."""
+    from flask_babel import force_locale, gettext
+
+    from pymes.jobs import EachTenant
+
+    spain = make.business(country="ES", currency="EUR", timezone="Europe/Madrid")
+    chile = make.business(country="CL")
+    seen = {}
+    with app.app_context():
+        run = EachTenant("test")
+        for business in (spain, chile):
+            with run.tenant(business.id), force_locale("es"):
+                seen[business.country] = gettext("Complaints")
+        assert run.finish(2) == 2
+    assert seen == {"ES": "Reclamaciones", "CL": "Reclamos"}
