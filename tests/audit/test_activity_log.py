@@ -201,3 +201,37 @@ def test_device_labels():
                               "Firefox/133.0") == "Firefox · Mac"
     assert audit.device_label("curl/8.5.0") == "curl/8.5.0"
     assert audit.device_label(None) == ""
+
+
+def test_imports_and_their_undo_and_wrong_codes_are_recorded(app, client, make):
+    import re
+
+    import pyotp
+
+    business, owner, _m, _s = make.team()
+    login(client, owner.email)
+    token = csrf_token(client, "/clients/import")
+    uploaded = client.post("/clients/import", data={"csrf_token": token, "file": (
+        io.BytesIO("Nombre,Correo\nAna Pérez,ana.perez@example.com\n".encode()), "clientes.csv")},
+        content_type="multipart/form-data")
+    iid = int(re.search(r"/clients/import/(\d+)$", uploaded.headers["Location"]).group(1))
+    assert client.post(f"/clients/import/{iid}", data={
+        "csrf_token": csrf_token(client, f"/clients/import/{iid}")}).status_code == 303
+    assert client.post(f"/clients/import/{iid}/undo", data={
+        "csrf_token": csrf_token(client, f"/clients/import/{iid}")}).status_code == 303
+    logged = rows(app, business)
+    assert [(r.action, r.subject) for r in logged[-2:]] == [("import", "clientes.csv"), ("import_undone", "clientes.csv")]
+    assert logged[-2].details == {"created": 1, "merged": 0} and logged[-1].details == {"removed": 1}
+
+    # A wrong two-step code is a failed log-in too.
+    page = client.get("/settings/security/setup").get_data(as_text=True)
+    secret = re.search(r'data-testid="mfa-secret">([^<]+)<', page).group(1).replace(" ", "")
+    client.post("/settings/security/setup", data={"csrf_token": csrf_token(client, "/settings/security/setup"),
+                                                   "code": pyotp.TOTP(secret).now()})
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, owner.email)
+    wrong = "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"
+    client.post("/login/code", data={"csrf_token": csrf_token(client, "/login/code"), "code": wrong})
+    last = rows(app, business)[-1]
+    assert (last.action, last.details) == ("login_failed", {"step": "code"})
+    assert "mfa_on" in actions(app, business)
