@@ -376,6 +376,34 @@ def set_active(actor: User, member: User, active: bool) -> None:
 
 LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
 LOGO_MAX_BYTES = 300 * 1024
+LOGO_MAX_SIDE = 2000  # pixels, each side: plenty for a header and an e-mail at 3x
+
+
+def logo_problem(data: bytes, mime: str) -> str | None:
+    """The image's own header, decoded by Pillow without decoding its pixels: a 14 KB
+    PNG may declare 60000 x 60000 (3.6 billion pixels, gigabytes in any browser that
+    shows the business's page). Refused above ``LOGO_MAX_SIDE`` on a side, or when the
+    file is not the image its first bytes claim (issue 20, finding 14)."""
+    import io
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    formats = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+    too_big = str(_l("The logo must be at most %(max)d × %(max)d pixels.", max=LOGO_MAX_SIDE))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[formats[mime]]) as image:
+                width, height = image.size
+                if width > LOGO_MAX_SIDE or height > LOGO_MAX_SIDE:
+                    return too_big
+                image.verify()  # the file's structure and checksums, still without the pixels
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        return too_big  # Pillow's own limit (tens of millions of pixels) came first
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return str(_l("The logo could not be read as an image. Save it again as PNG, JPEG or WebP."))
+    return None
 
 
 def sniff_logo(data: bytes) -> str | None:
@@ -401,6 +429,9 @@ def update_business(business: Business, *, name: str, currency: str, timezone: s
             raise FieldError("logo", str(_l("The logo must be a PNG, JPEG or WebP image.")))
         if len(logo) > LOGO_MAX_BYTES:
             raise FieldError("logo", str(_l("The logo must be at most 300 KB.")))
+        problem = logo_problem(logo, mime)
+        if problem:
+            raise FieldError("logo", problem)
         business.logo, business.logo_mime = logo, mime
     db.session.commit()
 
