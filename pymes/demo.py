@@ -412,7 +412,7 @@ class Builder:
 
         link = FeedbackLink(client_id=client.id, sale_id=sale.id if sale else None, created_by_id=by.id if by else None,
                             sent_by=sent_by, expires_at=self.at(day, 10) + timedelta(days=30),
-                            created_at=self.at(day, 10))
+                            created_at=self.at(day, 10), sent_at=self.at(day, 10))  # the demo's links all went out
         db.session.add(link)
         db.session.flush()
         return link

@@ -97,8 +97,10 @@ class Feedback:
 @cached("figures.feedback")
 def feedback(today: date, zone: ZoneInfo, f: Filters) -> Feedback:
     """NPS of the answers given in the period, and the response rate of the links sent
-    in it (answered links / links sent). Two aggregates."""
-    from ..feedback.models import FeedbackLink, FeedbackResponse
+    in it (answered links / links sent; sent by ``link_was_sent``: e-mailed, handed over,
+    shared from the phone, opened or answered; a link made and never sent is not counted).
+    Two aggregates."""
+    from ..feedback.models import FeedbackLink, FeedbackResponse, link_was_sent
 
     since = _midnight(today - timedelta(days=f.days), zone)
     answers, promoters, detractors = db.session.execute(scoped(
@@ -109,7 +111,8 @@ def feedback(today: date, zone: ZoneInfo, f: Filters) -> Feedback:
     links, answered = db.session.execute(scoped(
         select(func.count(FeedbackLink.id), func.count(FeedbackResponse.id)).select_from(FeedbackLink)
         .outerjoin(FeedbackResponse, FeedbackResponse.link_id == FeedbackLink.id)
-        .where(FeedbackLink.created_at >= since), f, FeedbackLink.client_id)).one()
+        .where(FeedbackLink.created_at >= since, link_was_sent(FeedbackResponse.id)), f,
+        FeedbackLink.client_id)).one()
     return Feedback(int(answers), int(promoters), int(detractors), int(links), int(answered))
 
 
@@ -332,15 +335,16 @@ class Month:
 
 @cached("figures.response_trend")
 def response_trend(today: date, zone: ZoneInfo, f: Filters) -> list[Month]:
-    """Per month: links sent, and how many of them were answered."""
-    from ..feedback.models import FeedbackLink, FeedbackResponse
+    """Per month: links sent (``link_was_sent``), and how many of them were answered."""
+    from ..feedback.models import FeedbackLink, FeedbackResponse, link_was_sent
 
     firsts, since = _since(today, zone)
     buckets = {m: Month(m) for m in firsts}
     for created_at, response_id in db.session.execute(scoped(
             select(FeedbackLink.created_at, FeedbackResponse.id).select_from(FeedbackLink)
             .outerjoin(FeedbackResponse, FeedbackResponse.link_id == FeedbackLink.id)
-            .where(FeedbackLink.created_at >= since), f, FeedbackLink.client_id)).all():
+            .where(FeedbackLink.created_at >= since, link_was_sent(FeedbackResponse.id)), f,
+            FeedbackLink.client_id)).all():
         bucket = buckets.get(_month_of(created_at, zone))
         if bucket is not None:
             bucket.total += 1

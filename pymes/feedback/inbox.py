@@ -12,7 +12,7 @@ from ..accounts.models import User
 from ..clients.models import Client
 from ..db import utcnow
 from ..extensions import db
-from .models import FeedbackLink, FeedbackResponse
+from .models import FeedbackLink, FeedbackResponse, link_was_sent
 
 PERIODS = (30, 90, 365)
 PAGE_SIZE = 50
@@ -60,7 +60,8 @@ def _scope(stmt, user: User, f: Filters):
 
 
 def figures(user: User, f: Filters, group=None) -> dict[int | None, Score]:
-    """Figures over the links sent in the period and their answers, optionally grouped
+    """Figures over the links sent in the period (``link_was_sent``: a link made and
+    never sent does not count) and their answers, optionally grouped
     by ``Client.seller_id`` or ``Client.portfolio_id`` (one query for each half)."""
     since = utcnow() - timedelta(days=f.days)
     key = group if group is not None else literal(0)
@@ -74,7 +75,7 @@ def figures(user: User, f: Filters, group=None) -> dict[int | None, Score]:
         .select_from(FeedbackLink)
         .join(Client, Client.id == FeedbackLink.client_id)
         .outerjoin(FeedbackResponse, FeedbackResponse.link_id == FeedbackLink.id)
-        .where(FeedbackLink.created_at >= since), user, f)
+        .where(FeedbackLink.created_at >= since, link_was_sent(FeedbackResponse.id)), user, f)
     if group is not None:
         stmt = stmt.group_by(group)
     rows = db.session.execute(stmt).all()

@@ -31,6 +31,21 @@ class FeedbackLink(TenantScoped, TimestampMixin, db.Model):
     sent_by: Mapped[str] = mapped_column(String(16), default="link")
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # when it left: e-mailed (by a person or a job), handed over at the delivery (kiosk), or
+    # sent from the seller's phone (WhatsApp, copy, share sheet); None: made, maybe never sent
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the customer first opened the page
+
+
+def link_was_sent(answer_id):
+    """The rule every "links sent" figure follows: a link counts as sent when it was
+    e-mailed, handed over or shared from the seller's phone (``sent_at``), when the
+    customer opened it (``opened_at``) or when it was answered (``answer_id`` is the
+    joined ``FeedbackResponse.id``). A link made and never shared is not "sent": it
+    cannot lower the response rate."""
+    from sqlalchemy import or_
+
+    return or_(FeedbackLink.sent_at.is_not(None), FeedbackLink.opened_at.is_not(None), answer_id.is_not(None))
 
 
 class FeedbackResponse(TenantScoped, TimestampMixin, db.Model):

@@ -7,6 +7,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..accounts import tokens
 from ..accounts.decorators import confirmed_required, login_required, manager_required
 from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
 from ..clients.models import Client
@@ -35,6 +36,13 @@ def _opened_language(opened) -> str:
         return _public_language()
     _link, client, business, _answer = opened
     return _public_language(services.client_language(client, business))
+
+
+def _team_member_of(link) -> bool:
+    """A logged-in member of the link's business opening it (trying it before sending)
+    is not the customer: the link is not "opened" by that."""
+    return bool(getattr(current_user, "is_authenticated", False)
+                and getattr(current_user, "tenant_id", None) == link.tenant_id)
 
 
 def _private() -> None:
@@ -78,6 +86,8 @@ def public(token: str):
     link, client, business, existing = opened
     from ..contact import greeting_name
 
+    if request.method == "GET" and not _team_member_of(link):
+        services.mark_opened(link)  # it reached the customer: among the links sent from now on
     first_name = greeting_name(client)
     errors, values = {}, {}
     if request.method == "POST":
@@ -198,7 +208,9 @@ def _send(client: Client, secret: str, send: str, replaced: bool = False):
         return redirect(url_for("clients.show", client_id=client.id), code=303)
     g.no_store = True
     number = whatsapp_number(client)
+    token, _reason = tokens.check(secret, services.FEEDBACK)
     return render_template("feedback/created.html", client=client, url=url, message=message,
+                           sent_url=url_for(".mark_sent", client_id=client.id, link_id=token.subject_id),
                            whatsapp=wa_url(number, message), wa_base=wa_url(number) + "?text=" if number else "",
                            replaced=replaced, back=_back(client),
                            qr_svg=services.qr_data_uri(url, "svg"), qr_png=services.qr_data_uri(url, "png"),
@@ -210,6 +222,19 @@ def _back(client: Client) -> str:
     if request.form.get("back") == "agenda":
         return url_for("visits.agenda")
     return url_for("clients.show", client_id=client.id)
+
+
+@bp.post("/clients/<id:client_id>/feedback-links/<id:link_id>/sent")
+@confirmed_required
+def mark_sent(client_id: int, link_id: int):
+    """The seller pressed WhatsApp, copy or share on the link's page (send.js): the link
+    counts among the links sent. 204, nothing to show; another business's ids are a 404."""
+    client = get_or_404(Client, client_id)
+    link = get_or_404(FeedbackLink, link_id)
+    if link.client_id != client.id:
+        abort(404)
+    services.mark_sent(link)
+    return "", 204
 
 
 @bp.post("/clients/<id:client_id>/feedback-links/<id:link_id>/again")

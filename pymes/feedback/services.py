@@ -11,7 +11,7 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import mail
@@ -70,12 +70,20 @@ def save_settings(link_days: int, auto_days: int) -> None:
     db.session.commit()
 
 
+# Ways a link leaves the moment it is made: e-mailed by a person or a job, handed over on
+# the seller's phone at the delivery (the kiosk). A "share" link is only shown to the
+# seller; it is sent when they press WhatsApp, copy or share (``mark_sent``), or when the
+# customer opens it (``mark_opened``).
+SENT_ON_CREATION = ("email", "auto", "kiosk")
+
+
 def create_link(client: Client, actor: User | None, sent_by: str = "link", sale_id: int | None = None) -> str:
     """A new feedback link for a client (``actor`` None: sent by a scheduled job);
     returns the secret (only its hash is kept). It lives as long as the business says."""
     lifetime = timedelta(days=settings().link_days)
+    now = utcnow()
     link = FeedbackLink(client_id=client.id, created_by_id=actor.id if actor else None, sent_by=sent_by, sale_id=sale_id,
-                        expires_at=utcnow() + lifetime)
+                        expires_at=now + lifetime, sent_at=now if sent_by in SENT_ON_CREATION else None)
     db.session.add(link)
     db.session.flush()
     secret = tokens.issue(FEEDBACK, client.tenant_id, link.id, lifetime)
@@ -140,6 +148,23 @@ def links_of(client: Client) -> list[tuple[FeedbackLink, str]]:
         .where(FeedbackLink.client_id == client.id).order_by(FeedbackLink.id.desc()).limit(LINKS_SHOWN)).all()
     now = utcnow()
     return [(link, link_status(link, answer_id is not None, now)) for link, answer_id in rows]
+
+
+def mark_sent(link: FeedbackLink) -> None:
+    """The seller sent the link from their phone (WhatsApp, copy, share sheet): from now
+    on it counts among the links sent. The first time only."""
+    if link.sent_at is None:
+        link.sent_at = utcnow()
+        db.session.commit()
+
+
+def mark_opened(link: FeedbackLink) -> None:
+    """The customer opened the page: the link reached them, whoever sent it and however.
+    One conditional UPDATE the first time; later visits write nothing."""
+    if link.opened_at is None:
+        db.session.execute(update(FeedbackLink).where(FeedbackLink.id == link.id, FeedbackLink.opened_at.is_(None))
+                           .values(opened_at=utcnow()))
+        db.session.commit()
 
 
 def revoke(link: FeedbackLink) -> None:

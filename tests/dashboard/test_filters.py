@@ -51,8 +51,14 @@ def book(app, make):
     return ids
 
 
-def link(client_id, sent, score=None, answered=None):
-    row = FeedbackLink(client_id=client_id, expires_at=sent + timedelta(days=30), created_at=sent)
+def link(client_id, sent, score=None, answered=None, how="email"):
+    """A feedback link made at ``sent``: e-mailed (sent then), "shared" from the seller's
+    phone, "opened" by the customer without the seller marking it, or "unshared": shown to
+    the seller and never sent (issue 19: not among the links sent unless answered)."""
+    row = FeedbackLink(client_id=client_id, expires_at=sent + timedelta(days=30), created_at=sent,
+                       sent_by="email" if how == "email" else "share",
+                       sent_at=sent + timedelta(minutes=1) if how in ("email", "shared") else None,
+                       opened_at=sent + timedelta(hours=1) if how == "opened" else None)
     db.session.add(row)
     db.session.flush()
     if score is not None:
@@ -63,12 +69,16 @@ def link(client_id, sent, score=None, answered=None):
 def test_nps_and_response_rate_under_each_filter(app, book):
     k = book
     with app.app_context(), bound(k["business"]):
-        # sent on 10 November: a twice (one answered 10), b (answered 3), c (unanswered), d (answered 9)
+        # sent on 10 November: a twice (one e-mailed, answered 10; one shared from the phone),
+        # b (never marked as shared, but answered 3: it reached them), c (opened, unanswered),
+        # d (answered 9); and two links made for b and c and never sent, which do not count
         link(k["a"], utc(2026, 11, 10), 10)
-        link(k["a"], utc(2026, 11, 10))
-        link(k["b"], utc(2026, 11, 10), 3)
-        link(k["c"], utc(2026, 11, 10))
+        link(k["a"], utc(2026, 11, 10), how="shared")
+        link(k["b"], utc(2026, 11, 10), 3, how="unshared")
+        link(k["c"], utc(2026, 11, 10), how="opened")
         link(k["d"], utc(2026, 11, 10), 9)
+        link(k["b"], utc(2026, 11, 10), how="unshared")
+        link(k["c"], utc(2026, 11, 10), how="unshared")
         link(k["c"], utc(2026, 7, 1), 8)            # July: only in the 365 days
         db.session.commit()
 
@@ -76,7 +86,8 @@ def test_nps_and_response_rate_under_each_filter(app, book):
             return figures.feedback(TODAY, SANTIAGO, Filters(**kw))
 
         month = fb(days=30)
-        # answers 10, 3, 9: 2 promoters - 1 detractor of 3 → 33; links 5, answered 3 → 60 %
+        # answers 10, 3, 9: 2 promoters - 1 detractor of 3 → 33; links sent 5 (7 made, 2 never
+        # sent), answered 3 → 60 % (counting every link made would have said 3 of 7, 43 %)
         assert (month.answers, month.nps, month.links, month.answered) == (3, 33, 5, 3)
         assert month.response_rate == pytest.approx(0.6)
         year = fb(days=365)                         # + the 8 (passive): (2 - 1) / 4 → 25; 4 of 6 links
@@ -238,6 +249,7 @@ def test_each_trend_is_one_statement_and_buckets_by_the_business_s_months(app, b
         link(k["a"], utc(2026, 11, 10), 10)
         link(k["b"], utc(2026, 11, 11), 6)
         link(k["c"], utc(2026, 11, 12))
+        link(k["c"], utc(2026, 11, 12), how="unshared")  # made, never sent: not in the total
         link(k["d"], utc(2026, 11, 1, 1), 9, answered=utc(2026, 11, 1, 1))  # 31 October, 22:00 in Santiago
         link(k["d"], utc(2025, 11, 20), 9)          # 13 months ago: outside the trend
         for client, old, new, when in (("a", "buyer", "sporadic", utc(2026, 11, 3)),

@@ -313,10 +313,12 @@ def test_the_inbox_figures_by_portfolio_and_by_period(app, shop):
         db.session.add(other)
         db.session.commit()
         north_id, south_id, other_id = north.id, south.id, other.id
-        # north: 10 and 6 now, a 9 two hundred days ago; south: 3 now, one more link unanswered
+        # north: 10 and 6 now, a 9 two hundred days ago; south: 3 now, one more link e-mailed and
+        # unanswered, and one shown to the seller and never sent (not among the links sent)
+        services.create_link(db.session.get(Client, other_id), None, sent_by="share")
         for client_id, score, days_ago in ((cid, 10, 1), (cid, 6, 2), (cid, 9, 200), (other_id, 3, 5),
                                            (other_id, None, 3)):
-            services.create_link(db.session.get(Client, client_id), None)
+            services.create_link(db.session.get(Client, client_id), None, sent_by="email")
             link = db.session.execute(select(FeedbackLink).order_by(FeedbackLink.id.desc())).scalars().first()
             when = datetime.now(ZoneInfo("UTC")) - timedelta(days=days_ago)
             link.created_at = when

@@ -248,7 +248,8 @@ def test_the_inbox_shows_nps_response_rate_and_comments(app, shop, make):
             link = db.session.execute(select(FeedbackLink).order_by(FeedbackLink.id.desc())).scalars().first()
             db.session.add(FeedbackResponse(link_id=link.id, client_id=client_id, score=score, comment=comment))
             db.session.commit()
-    new_link(app, business, cid)  # sent, not answered
+    new_link(app, business, cid, sent_by="email")  # sent, not answered
+    new_link(app, business, cid, sent_by="share")  # shown to the seller, never sent: not counted
     http = app.test_client()
     login(http, manager.email)
     page = http.get("/feedback").get_data(as_text=True)
