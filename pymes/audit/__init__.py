@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from flask import after_this_request, current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
@@ -39,8 +40,8 @@ ACTIONS = {
     "invitation_sent": _l("Invitation sent"),
     "invitation_revoked": _l("Invitation cancelled"),
     "invitation_accepted": _l("Invitation accepted"),
-    "export": _l("Export"),
-    "import": _l("Import"),
+    "export": lazy_pgettext("activity", "Export"),  # the event, not the button ("Exportar")
+    "import": lazy_pgettext("activity", "Import"),
     "import_undone": _l("Import undone"),
     "client_deleted": _l("Client deleted"),
     "client_restored": _l("Client restored"),

@@ -7,6 +7,7 @@ from datetime import date
 from flask import Blueprint, g, request
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from ..accounts.decorators import owner_required
 from ..htmx import render
@@ -77,7 +78,7 @@ def export():
     action = _action_filter()
     business = g.business
     record("export", what="activity", format="csv")
-    header = [_("Date"), _("Who"), _("What"), _("About"), _("Details"), _("Device"), _("Address")]
+    header = [_("Date"), _("Who"), _("What"), _("About"), _("Details"), _("Device"), pgettext("network address", "Address")]
 
     def rows():
         with bound(business.id):  # a streamed body is read after the request's teardown unbound the tenant
