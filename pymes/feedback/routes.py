@@ -65,7 +65,7 @@ def _thanks(business, language: str, score, token: str | None = None, *, closed:
                                and score >= services.SHARE_MIN,
                                share_values=share_values or {}, share_errors=share_errors or {},
                                name_displays=NAME_DISPLAY_LABELS, max_friends=MAX_FRIENDS,
-                               stamp=services.form_stamp()), status
+                               stamp=services.form_stamp(token or "")), status
 
 
 def _gone(language: str):
@@ -92,12 +92,16 @@ def public(token: str):
     errors, values = {}, {}
     if request.method == "POST":
         values = request.form
-        if services.looks_like_a_bot(request.form.get("stamp", ""), request.form.get("website", "")):
+        verdict = services.stamp_verdict(request.form.get("stamp", ""), request.form.get("website", ""), token)
+        if verdict == "bot":
             return _thanks(business, language, None)  # dropped silently: a bot learns nothing
         if existing is not None and not services.can_correct(existing):
             return _thanks(business, language, existing.score, closed=True)
         score = request.form.get("score", "")
         try:
+            if verdict == "stale":  # the page sat open for a day: shown again with the answer kept
+                with force_locale(language):
+                    raise FieldError("stamp", services.stale_message())
             with force_locale(language):
                 channel = request.form.get("callback_channel") or None
                 saved = services.answer(link, client, score=int(score) if score.isdigit() else None,
@@ -120,7 +124,7 @@ def public(token: str):
         values = {"score": request.args["score"]}  # a one-click score from the e-mail: chosen, not yet sent
     with force_locale(language):
         return render_template("feedback/public.html", business=business, first_name=first_name, values=values,
-                               errors=errors, stamp=services.form_stamp(), language=language, token=token,
+                               errors=errors, stamp=services.form_stamp(token), language=language, token=token,
                                correcting=existing is not None, channels=CHANNEL_LABELS, windows=TIME_LABELS,
                                languages=PUBLIC_LANGUAGES, missing=services.missing_contact(client),
                                examples=_contact_examples(business.country)), (422 if errors else 200)
@@ -149,9 +153,13 @@ def share(token: str):
         return redirect(url_for(".public", token=token, lang=language), code=303)
     if not services.can_correct(existing):
         return _thanks(business, language, existing.score, closed=True)
-    if existing.score < services.SHARE_MIN or services.looks_like_a_bot(request.form.get("stamp", ""),
-                                                                        request.form.get("website", "")):
+    verdict = services.stamp_verdict(request.form.get("stamp", ""), request.form.get("website", ""), token)
+    if existing.score < services.SHARE_MIN or verdict == "bot":
         return _thanks(business, language, existing.score, shared=True)
+    if verdict == "stale":
+        with force_locale(language):
+            return _thanks(business, language, existing.score, token, status=422, share_values=request.form,
+                           share_errors={"stamp": services.stale_message()})
     with force_locale(language):
         errors = from_feedback(existing, client, business.country, request.form)
     if errors:

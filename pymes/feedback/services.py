@@ -200,19 +200,52 @@ def _open_statement():
             .execution_options(pymes_static=True))
 
 
-def form_stamp() -> str:
-    """A signed time stamp put in the form, to drop bots that answer too fast (TOK-3)."""
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="feedback-form").dumps(int(time.time()))
+STAMP_MAX_AGE = 24 * 3600  # a page left open longer asks to send again, with what was typed
 
 
-def looks_like_a_bot(stamp: str, honeypot: str) -> bool:
+def _stamp_scope(link_secret: str) -> str:
+    import hashlib
+
+    return hashlib.sha256((link_secret or "").encode()).hexdigest()[:16]
+
+
+def form_stamp(link_secret: str = "") -> str:
+    """A signed time stamp put in a public form, to drop bots that answer too fast
+    (TOK-3). It is bound to the link it was issued on (a hash of the link's secret) and
+    lasts ``STAMP_MAX_AGE``: one stamp fetched once cannot be replayed on every link,
+    or a day later, to skip the minimum fill time (issue 20, finding 9)."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="feedback-form").dumps(
+        [int(time.time()), _stamp_scope(link_secret)])
+
+
+def stamp_verdict(stamp: str, honeypot: str, link_secret: str = "") -> str:
+    """"ok"; "bot" (honeypot filled, a forged or another link's stamp, sent too fast:
+    dropped silently); or "stale" (a real page left open too long: shown again)."""
     if honeypot:
-        return True
+        return "bot"
     try:
-        issued = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="feedback-form").loads(stamp or "")
+        data = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="feedback-form").loads(stamp or "")
     except BadSignature:
-        return True
-    return time.time() - int(issued) < MIN_FILL_SECONDS
+        return "bot"
+    if isinstance(data, int):
+        return "stale"  # a page served before stamps named their link
+    if not (isinstance(data, list) and len(data) == 2 and isinstance(data[0], int)):
+        return "bot"
+    issued, scope = data
+    if scope != _stamp_scope(link_secret):
+        return "bot"
+    age = time.time() - issued
+    if age < MIN_FILL_SECONDS:
+        return "bot"
+    return "stale" if age > STAMP_MAX_AGE else "ok"
+
+
+def looks_like_a_bot(stamp: str, honeypot: str, link_secret: str = "") -> bool:
+    return stamp_verdict(stamp, honeypot, link_secret) != "ok"
+
+
+def stale_message() -> str:
+    return str(_l("This page was open for a long time. Check your answer and send it again."))
 
 
 def can_correct(answer: FeedbackResponse) -> bool:

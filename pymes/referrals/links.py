@@ -47,7 +47,7 @@ def client_link(client_id: int):
 @limiter.limit("10 per minute", methods=["POST"])
 def friend(code: str):
     """The friend's page: no log-in, their own contact and their own consent."""
-    from ..feedback.services import form_stamp, looks_like_a_bot
+    from ..feedback.services import form_stamp, stale_message, stamp_verdict
 
     g.no_store, g.referrer_policy = True, "no-referrer"
     language = request.values.get("lang") if request.values.get("lang") in ("es", "en", "pt", "ru") else (
@@ -65,8 +65,12 @@ def friend(code: str):
     errors, values, done = {}, {}, False
     if request.method == "POST":
         values = request.form
-        if looks_like_a_bot(request.form.get("stamp", ""), request.form.get("website", "")):
+        verdict = stamp_verdict(request.form.get("stamp", ""), request.form.get("website", ""), code)
+        if verdict == "bot":
             done = True  # dropped silently
+        elif verdict == "stale":  # the page sat open for a day: shown again with what was typed
+            with force_locale(language):
+                errors = {"stamp": stale_message()}
         else:
             with force_locale(language):
                 errors = services.from_link(referrer, request.form.get("name", ""), request.form.get("contact", ""),
@@ -74,5 +78,5 @@ def friend(code: str):
             done = not errors
     with force_locale(language):
         return render_template("referrals/friend.html", business=business, referrer=greeting_name(referrer),
-                               language=language, values=values, errors=errors, done=done, stamp=form_stamp(),
+                               language=language, values=values, errors=errors, done=done, stamp=form_stamp(code),
                                code=code), (422 if errors else 200)
