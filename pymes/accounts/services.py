@@ -369,7 +369,17 @@ def set_active(actor: User, member: User, active: bool) -> None:
     member.active = active
     if not active:
         end_other_sessions(member)
+        _hand_over(member)
     db.session.commit()
+
+
+def _hand_over(member: User) -> None:
+    """Rule 10: the clients of a seller who leaves get a new responsible seller and, when
+    they were mostly served by them, a handover visit (``visits.handover``)."""
+    from ..i18n import business_today
+    from ..visits.handover import after_deactivation
+
+    after_deactivation(member, business_today(db.session.get(Business, member.tenant_id)))
 
 
 # --- settings ------------------------------------------------------------------------------

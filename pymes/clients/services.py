@@ -110,10 +110,23 @@ def save_client(client: Client | None, values: dict, country: str) -> Client:
         client = Client(**values)
         db.session.add(client)
     else:
+        old_seller = client.seller_id
         for key, value in values.items():
             setattr(client, key, value)
+        if client.seller_id != old_seller:
+            _hand_over(client, old_seller)
     db.session.commit()
     return client
+
+
+def _hand_over(client: Client, old_seller_id: int | None) -> None:
+    """Rule 10: a client who changes hands, mostly served by the seller they lose, gets a
+    handover visit with the new one (``visits.handover``)."""
+    from ..accounts.models import Business
+    from ..i18n import business_today
+    from ..visits.handover import after_reassignment
+
+    after_reassignment(client, old_seller_id, business_today(db.session.get(Business, client.tenant_id)))
 
 
 def soft_delete(client: Client) -> None:

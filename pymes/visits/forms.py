@@ -13,7 +13,8 @@ from ..clients.forms import OneOfOrEmpty, optional_int, whole_number
 STATUS_LABELS = {"done": lazy_pgettext("contact status", "Done"), "no_answer": _l("No answer"),
                  "rescheduled": _l("Rescheduled"), "cancelled": lazy_pgettext("contact status", "Cancelled")}
 PURPOSE_LABELS = {"delivery": _l("Delivery visit"), "follow_up": _l("Follow-up call"), "check_in": _l("Check-in"),
-                  "callback": _l("Callback requested"), "other": lazy_pgettext("purpose of a contact", "Contact")}
+                  "callback": _l("Callback requested"), "handover": _l("Handover visit"),
+                  "other": lazy_pgettext("purpose of a contact", "Contact")}
 KIND_LABELS = {"visit": lazy_pgettext("kind of contact", "Visit"), "call": lazy_pgettext("kind of contact", "Call")}
 SATISFACTION_LABELS = {"5": _l("Very satisfied"), "4": lazy_pgettext("how the client seemed", "Satisfied"), "3": _l("So-so"), "2": _l("Unhappy"),
                        "1": _l("Very unhappy")}

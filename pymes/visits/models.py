@@ -13,7 +13,7 @@ from ..extensions import db
 from ..tenancy import TenantScoped
 
 KINDS = ("visit", "call")
-PURPOSES = ("delivery", "follow_up", "check_in", "callback", "other")
+PURPOSES = ("delivery", "follow_up", "check_in", "callback", "handover", "other")
 STATUSES = ("planned", "done", "no_answer", "rescheduled", "cancelled")
 REAL_CONTACT = ("done",)
 
@@ -26,7 +26,8 @@ class Activity(TenantScoped, TimestampMixin, db.Model):
         ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"),
         ForeignKeyConstraint(["tenant_id", "seller_id"], ["users.tenant_id", "users.id"]),
         CheckConstraint("kind IN ('visit', 'call')", name="kind"),
-        CheckConstraint("purpose IN ('delivery', 'follow_up', 'check_in', 'callback', 'other')", name="purpose"),
+        CheckConstraint("purpose IN ('delivery', 'follow_up', 'check_in', 'callback', 'handover', 'other')",
+                        name="purpose"),
         CheckConstraint("status IN ('planned', 'done', 'no_answer', 'rescheduled', 'cancelled')", name="status"),
         CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="satisfaction"),
         CheckConstraint("channel IS NULL OR channel IN ('whatsapp', 'phone', 'email', 'visit')", name="channel"),
