@@ -183,6 +183,8 @@ def open_link(secret: str):
     if row is None or row[0].revoked_at is not None:
         return None
     link, client, business, answer = row
+    if client.deleted_at is not None:
+        return None  # a deleted client's links are dead while it is deleted (issue 20, finding 11)
     return link, client, business, answer
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import abort, current_app, g, render_template, request, url_for
+from flask import current_app, g, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -53,15 +53,16 @@ def friend(code: str):
     language = request.values.get("lang") if request.values.get("lang") in ("es", "en", "pt", "ru") else (
         request.accept_languages.best_match(("es", "en", "pt", "ru")) or "es")
     found = services.owner_of_code(code)
-    if found is None:
+    referrer = None
+    if found is not None:
+        tenant_id, referrer_id = found
+        bind_tenant(tenant_id)
+        business = db.session.get(Business, tenant_id)
+        referrer = db.session.get(Client, referrer_id)
+    if referrer is None or referrer.deleted_at is not None:
+        # A deleted client's code answers exactly like an unknown one (issue 20, finding 11).
         with force_locale(language):
             return render_template("referrals/wall_missing.html", language=language), 404
-    tenant_id, referrer_id = found
-    bind_tenant(tenant_id)
-    business = db.session.get(Business, tenant_id)
-    referrer = db.session.get(Client, referrer_id)
-    if referrer is None or referrer.deleted_at is not None:
-        abort(404)
     errors, values, done = {}, {}, False
     if request.method == "POST":
         values = request.form
