@@ -169,3 +169,15 @@ def test_imported_purchases_count_in_the_spend_at_the_rate_of_the_real_sales():
     # 11 months (January to November), 5 purchases: a rhythm. 60.000 / 11 × 12 × 25 % = 16.363,6 → 16.364
     assert econ.basis == RHYTHM and econ.imported == 4 and econ.purchases == 5
     assert econ.annual_margin == 16_364
+
+
+def test_a_negative_value_kept_reads_with_the_minus_sign_in_front_in_chile_and_spain():
+    """A remedy above the budget: 36.000 at stake − (50.000 − 3.000) = −11.000 kept."""
+    from pymes.i18n import format_money
+
+    pesos = compute(monthly(10_000, 3_000), date(2026, 11, 20), remedy_cost=50_000, sale_margin=3_000)
+    assert pesos.value_kept == -11_000
+    assert format_money(pesos.value_kept, "CLP", "es_CL") == "-$11.000"      # not "$-11.000"
+    cents = compute(monthly(1000, 300), date(2026, 11, 20), remedy_cost=5000, sale_margin=300)
+    assert cents.value_kept == 3600 - 4700 == -1100
+    assert format_money(cents.value_kept, "EUR", "es_ES") == "-11,00\xa0€"
