@@ -45,6 +45,13 @@ def add_client(app, business, seller, **fields) -> int:
         return c.id
 
 
+def sent_at(app, business):
+    from pymes.feedback.models import FeedbackLink
+
+    with app.app_context(), bound(business.id):
+        return db.session.execute(db.select(FeedbackLink.sent_at).order_by(FeedbackLink.id.desc())).scalars().first()
+
+
 def wa_text(href: str) -> tuple[str, str]:
     parts = urlsplit(href)
     assert parts.scheme == "https" and parts.netloc == "wa.me", href
@@ -80,8 +87,14 @@ def test_send_by_whatsapp_copy_and_send_again(browser, live_server, app, make, s
     assert edited == text + " 🙂"
 
     # the copy buttons put the link and the message on the clipboard
+    assert sent_at(app, business) is None  # shown, not sent: not among the links sent (issue 19)
     page.get_by_test_id("copy-link").click()
     expect(page.get_by_test_id("copy-status")).to_contain_text("Copiado")
+    for _ in range(50):  # send.js told the server: the link counts as sent from now on
+        if sent_at(app, business) is not None:
+            break
+        page.wait_for_timeout(100)
+    assert sent_at(app, business) is not None
     assert page.evaluate("navigator.clipboard.readText()") == url
     page.get_by_test_id("copy-message").click()
     assert page.evaluate("navigator.clipboard.readText()") == text + " 🙂"
