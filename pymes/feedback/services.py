@@ -393,7 +393,20 @@ def _act_on(response: FeedbackResponse, client: Client, first: bool, had_callbac
         client.preferred_time = response.callback_window or "any"
     if response.callback and not first and had_callback:
         _follow_corrected_callback(response, client, business)
-    if response.callback and (first or not had_callback):
+    if not response.callback and not first and had_callback:
+        # Corrected to "no callback": the item this answer put in the agenda is dropped.
+        planned = _callback_of_answer(response, client, (("planned",)))
+        if planned is not None:
+            planned.status = "cancelled"
+    again = None
+    if response.callback and not first and not had_callback:
+        # Switched off and on again within the correction window: the same agenda item,
+        # planned again, and no second notification (issue 20, finding 8).
+        again = _callback_of_answer(response, client, ("planned", "cancelled"))
+        if again is not None:
+            again.status = "planned"
+            _follow_corrected_callback(response, client, business)
+    if response.callback and (first or not had_callback) and again is None:
         kind = "visit" if response.callback_channel == "visit" else "call"
         with force_locale(business.language):  # the seller reads the note, not the customer
             note = _callback_note(response)
@@ -426,6 +439,15 @@ def _act_on(response: FeedbackResponse, client: Client, first: bool, had_callbac
                url=url_for("complaints.show", complaint_id=complaint.id))
         return complaint
     return None
+
+
+def _callback_of_answer(response: FeedbackResponse, client: Client, statuses: tuple) -> Activity | None:
+    """The callback this answer put in the agenda (made since the answer was first
+    saved), if it is still in one of ``statuses``."""
+    return db.session.execute(
+        select(Activity).where(Activity.client_id == client.id, Activity.purpose == "callback",
+                               Activity.created_at >= response.created_at, Activity.status.in_(statuses))
+        .order_by(Activity.id.desc())).scalars().first()
 
 
 def _follow_corrected_callback(response: FeedbackResponse, client: Client, business: Business) -> None:
