@@ -126,3 +126,14 @@ def test_the_seller_trying_the_link_does_not_make_it_opened(app, shop):
     assert seller.get(f"/f/{secret}").status_code == 200
     assert links(app, shop)[0].opened_at is None
     assert "0 de 0" in rate(logged_in(app, shop["manager"]))
+
+
+def test_the_client_s_links_say_which_are_not_sent_yet(app, shop):
+    seller = logged_in(app, shop["seller"])
+    page = make_link(seller, shop["rosa"])
+    secret = re.search(r'id="feedback-url" readonly value="[^"]*/f/([A-Za-z0-9_\-]+)"', page).group(1)
+    client_page = seller.get(f"/clients/{shop['rosa']}/feedback-links").get_data(as_text=True)
+    assert 'data-testid="link-not-sent"' in client_page and "aún sin enviar" in client_page
+    app.test_client().get(f"/f/{secret}")
+    client_page = seller.get(f"/clients/{shop['rosa']}/feedback-links").get_data(as_text=True)
+    assert 'data-testid="link-not-sent"' not in client_page and 'data-testid="link-opened"' in client_page
