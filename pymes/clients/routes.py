@@ -149,9 +149,12 @@ def _referred_by_id(form: ClientForm) -> int | None:
     name = (form.referred_by.data or "").strip()
     if not name:
         return None
-    found = db.session.execute(
-        select(Client.id).where(func.lower(Client.name) == name.lower(), Client.deleted_at.is_(None)).limit(2)
-    ).scalars().all()
+    stmt = select(Client.id).where(func.lower(Client.name) == name.lower(), Client.deleted_at.is_(None))
+    if services.restricted_to_own(current_user):
+        # Only among the seller's own clients: the answer must not tell whether another
+        # seller has a client of that name (issue 20, finding 5).
+        stmt = stmt.where(Client.seller_id == current_user.id)
+    found = db.session.execute(stmt.limit(2)).scalars().all()
     if len(found) != 1:
         raise FieldError("referred_by", _("No client is called exactly that.") if not found
                          else _("Several clients have that name: write it as on their page, with the company."))

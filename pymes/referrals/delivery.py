@@ -47,7 +47,10 @@ def _visit(activity_id: int) -> tuple[Activity, Client]:
 
 def _context(activity: Activity, client: Client, values=None, errors=None) -> dict:
     ask, made = services.asked_at_visit(activity)
+    from ..clients.services import restricted_to_own
+
     return dict(a=activity, c=client, first_name=client.name.split(" ")[0], asked=ask is not None, made=made,
+                veiled_ids=services.veiled_referrals(current_user, made), restricted=restricted_to_own(current_user),
                 values=values or {}, errors=errors or {}, max_friends=services.MAX_FRIENDS,
                 satisfied=services.delivery_moment(activity))
 

@@ -88,6 +88,7 @@ def _names():
     policy = db.session.execute(select(ReferralSettings.reward_kind)).scalar_one_or_none() or "none"
     country = g.business.country
     return dict(national=lambda number: national(number, country), reward_on=policy != "none",
+                veiled=services.veiled_for(current_user),
                 sellers=dict(db.session.execute(select(User.id, User.name)).all()),
                 territories=dict(db.session.execute(select(Territory.id, Territory.name)).all()),
                 portfolios=dict(db.session.execute(select(Portfolio.id, Portfolio.name)).all()))
@@ -150,9 +151,14 @@ def new(client_id: int):
         except FieldError as error:
             errors[error.field] = error.message
         else:
-            if referral.flag == "duplicate":
+            from ..clients.services import restricted_to_own
+
+            if referral.flag == "duplicate" and not services.veiled_referrals(current_user, [referral]):
                 flash(_("%(name)s is already in your client book: the referral is linked to them.",
                         name=referral.name), "info")
+            elif restricted_to_own(current_user):
+                # the same words whether or not another seller has them (issue 20, finding 5)
+                flash(_("Referral saved: %(name)s.", name=referral.name), "success")
             else:
                 flash(_("Referral saved: %(name)s is a new prospect.", name=referral.name), "success")
             if request.args.get("back") == "agenda":   # logged from a visit or call in the agenda
@@ -189,8 +195,11 @@ def _export_rows(user, f, business):
                     prospect.portfolio_id, Referral.source, Referral.flag, value)
 
         stmt = services.referral_query(user, f, columns).execution_options(yield_per=1000)
+        veil = services.veiled_for(user)
         for (created, referrer, name, email, phone, status, converted, seller, territory, portfolio, source, flag,
              brought) in db.session.execute(stmt):
+            if veil(seller):  # another seller's client: nothing of theirs (issue 20, finding 5)
+                seller = territory = portfolio = flag = brought = None
             yield [created.date().isoformat(), referrer, name, email or "", national(phone, country), statuses[status],
                    converted.date().isoformat() if converted else "", sellers.get(seller, ""),
                    territories.get(territory, ""), portfolios.get(portfolio, ""), sources[source],

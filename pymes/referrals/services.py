@@ -281,6 +281,31 @@ def referral_query(user, f: ReferralFilters, columns=None):
     return stmt.order_by(Referral.created_at.desc(), Referral.id.desc())
 
 
+def veiled_for(user):
+    """For a seller restricted to their own clients (issue 20, finding 5): a function
+    telling whether a referral's prospect, by its responsible seller's id, is another
+    seller's client. Such a prospect stays unnamed to them: no "already in your client
+    book", no seller, territory, portfolio or sales in the list, the export or the
+    messages, so a referral cannot be used to learn who else is a client. Everyone else
+    sees everything (the function always says False)."""
+    from ..clients.services import restricted_to_own
+
+    if not restricted_to_own(user):
+        return lambda seller_id: False
+    own = user.id
+    return lambda seller_id: seller_id != own
+
+
+def veiled_referrals(user, referrals) -> set[int]:
+    """The ids of ``referrals`` whose prospect ``user`` may not learn about."""
+    veil = veiled_for(user)
+    ids = {r.prospect_id for r in referrals if r.prospect_id}
+    if not ids:
+        return set()
+    sellers = dict(db.session.execute(select(Client.id, Client.seller_id).where(Client.id.in_(ids))).all())
+    return {r.id for r in referrals if veil(sellers.get(r.prospect_id))}
+
+
 def set_status(referral: Referral, status: str) -> None:
     if status not in STATUS_FLOW:
         raise FieldError("status", str(_l("Choose one from the list.")))
