@@ -31,24 +31,25 @@ from ..sales.models import Sale
 from .models import Activity
 
 HANDOVER_DAYS = 3  # the new seller visits within three days: before the client notices the silence
+CHUNK = 500
 
 
 def served_by(client_ids) -> dict[int, Counter]:
     """Per client: how many sales and done visits or calls each seller made."""
     ids = list(client_ids)
     counts: dict[int, Counter] = {cid: Counter() for cid in ids}
-    if not ids:
-        return counts
-    for client_id, seller_id, n in db.session.execute(
-            select(Sale.client_id, Sale.seller_id, func.count()).where(Sale.client_id.in_(ids),
-                                                                       Sale.seller_id.is_not(None))
-            .group_by(Sale.client_id, Sale.seller_id)).all():
-        counts[client_id][seller_id] += n
-    for client_id, seller_id, n in db.session.execute(
-            select(Activity.client_id, Activity.seller_id, func.count()).where(
-                Activity.client_id.in_(ids), Activity.status == "done", Activity.seller_id.is_not(None))
-            .group_by(Activity.client_id, Activity.seller_id)).all():
-        counts[client_id][seller_id] += n
+    for start in range(0, len(ids), CHUNK):  # a seller with thousands of clients: bounded IN lists
+        chunk = ids[start:start + CHUNK]
+        for client_id, seller_id, n in db.session.execute(
+                select(Sale.client_id, Sale.seller_id, func.count()).where(Sale.client_id.in_(chunk),
+                                                                           Sale.seller_id.is_not(None))
+                .group_by(Sale.client_id, Sale.seller_id)).all():
+            counts[client_id][seller_id] += n
+        for client_id, seller_id, n in db.session.execute(
+                select(Activity.client_id, Activity.seller_id, func.count()).where(
+                    Activity.client_id.in_(chunk), Activity.status == "done", Activity.seller_id.is_not(None))
+                .group_by(Activity.client_id, Activity.seller_id)).all():
+            counts[client_id][seller_id] += n
     return counts
 
 
