@@ -4,23 +4,65 @@ and the public pages, so that all three decide the same way."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import quote
 
 import phonenumbers
 
 MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+_FIXED_OR_MOBILE = phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE
+
+# Countries whose mobiles are country-wide numbers (no area code) while phonenumbers types
+# every number FIXED_LINE_OR_MOBILE: Chile's plan gives mobiles 9 + eight digits and
+# landlines an area code (2 Santiago, 32 Valparaíso…). There the library's geocoder, which
+# places a landline in its city and a mobile only in the country, tells them apart. Where
+# mobiles carry area codes too (United States, Mexico, Argentina) it cannot, and a number
+# of unknown kind counts as a mobile: a WhatsApp button that may fail beats none.
+COUNTRY_WIDE_MOBILES = {"CL"}
+MOBILE_HEADERS = re.compile(r"mobil|movil|celular|cel\b|cell|whatsapp|wsp|handy|сотов|мобил")
+LANDLINE_HEADERS = re.compile(r"fijo|fixed|landline|home|casa|business|work|trabajo|oficina|office|fax|рабоч|домаш")
 
 
-def is_mobile(e164: str | None) -> bool:
-    """A stored number that can be a mobile in its own country (phonenumbers' number
-    type: MOBILE, or FIXED_LINE_OR_MOBILE where the plan cannot tell them apart)."""
+def number_is_mobile(number: phonenumbers.PhoneNumber, header: str = "") -> bool:
+    """Whether a parsed number can take WhatsApp. phonenumbers' type for its own country
+    decides (MOBILE yes; FIXED_LINE, TOLL_FREE, VOIP… no). Where the plan cannot tell
+    (FIXED_LINE_OR_MOBILE): in the countries of ``COUNTRY_WIDE_MOBILES`` the geocoder;
+    elsewhere the column or label it came with ("Móvil", "Home Phone": an import passes
+    the header, a vCard its TYPE), and without one it counts as a mobile."""
+    kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.MOBILE:
+        return True
+    if kind != _FIXED_OR_MOBILE:
+        return False
+    region = phonenumbers.region_code_for_number(number)
+    if region in COUNTRY_WIDE_MOBILES:
+        from phonenumbers import geocoder  # 0.3 s of data to load: only when a number needs it
+
+        place = geocoder.description_for_number(number, "en")
+        return not place or place == geocoder.country_name_for_number(number, "en")
+    label = _plain(header.lower()) if header else ""
+    if label and MOBILE_HEADERS.search(label):
+        return True
+    if label and LANDLINE_HEADERS.search(label):
+        return False
+    return True
+
+
+def _plain(text: str) -> str:
+    """Lower case without accents ("Móvil" → "movil"); Cyrillic kept."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+def is_mobile(e164: str | None, header: str = "") -> bool:
+    """A stored number that can take WhatsApp (``number_is_mobile``); the one rule for the
+    WhatsApp buttons, the public pages and the import."""
     if not e164:
         return False
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return False
-    return phonenumbers.number_type(number) in MOBILE_TYPES
+    return number_is_mobile(number, header)
 
 
 def whatsapp_number(client) -> str | None:

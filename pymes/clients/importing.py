@@ -51,6 +51,7 @@ from sqlalchemy import delete, func, select, update
 from werkzeug.datastructures import MultiDict
 
 from ..accounts.models import User
+from ..contact import number_is_mobile
 from ..db import utcnow
 from ..extensions import db
 from ..territories.models import Portfolio, Territory
@@ -61,7 +62,7 @@ from .import_columns import BY_KEY, MULTI, SALE_KEYS, SUMMARY_KEYS, TARGETS, det
 from .import_files import (MAX_CELL, Sheet, UploadProblem, long_cells, max_bytes, max_rows,  # noqa: F401
                            read_upload, size_label)
 from .models import Client, ClientImport, ClientOpening
-from .services import normalise_phone
+from .services import parse_phone
 
 UNDO_DAYS = 7
 COLUMNS = TARGETS  # what the upload page lists
@@ -201,10 +202,6 @@ def parse_day(text: str, locale: str, months: dict[str, int] | None = None) -> d
     raise ValueError(text)
 
 
-def fold_keep_spaces(text: str) -> str:
-    return " ".join(fold(word) for word in text.split())
-
-
 def _make_date(year: int, month: int, day: int) -> date:
     if not (1 <= month <= 12 and 1 <= day <= 31 and 1900 <= year <= 2999):
         raise ValueError(f"{year}-{month}-{day}")
@@ -284,7 +281,10 @@ def formula_like(text: str) -> bool:
     ``+56 9 1234 5678`` and numbers such as ``-5`` are not."""
     if not text or text[0] not in "=+-@":
         return False
-    return text[0] in "=@" or bool(re.search(r"[^0-9 .,()+\-]", text[1:]))
+    if text[0] in "=@":
+        return True
+    # Google Contacts writes several numbers in one cell: "+56 9 … ::: +56 2 …"
+    return any(re.search(r"[^0-9 .,()+\-]", part) for part in SPLIT.split(text[1:]))
 
 
 def _lookup(ids: dict[str, list[int]], text: str) -> int | None | str:
@@ -366,35 +366,6 @@ def _emails(row: _Row) -> str | None:
     return chosen
 
 
-MOBILE_HEADERS = re.compile(r"mobil|movil|celular|cel\b|cell|whatsapp|wsp|handy")
-LANDLINE_HEADERS = re.compile(r"fijo|fixed|landline|home|casa|business|work|trabajo|oficina|office|fax")
-
-
-def is_mobile(e164: str, header: str = "") -> bool:
-    """Whether a number can receive WhatsApp: phonenumbers' number type for its country
-    decides. Where the numbering plan cannot tell (FIXED_LINE_OR_MOBILE: every Chilean,
-    US or Mexican number), the column's header breaks the tie ("Móvil", "Home Phone"),
-    then phonenumbers' geocoder: a number it places in a city or region (an area code,
-    "Santiago") is taken as a landline, one it places only in the country ("Chile", the
-    country-wide mobile ranges) as a mobile."""
-    from phonenumbers import geocoder
-
-    number = phonenumbers.parse(e164)
-    kind = phonenumbers.number_type(number)
-    if kind == phonenumbers.PhoneNumberType.MOBILE:
-        return True
-    if kind != phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE:
-        return False
-    folded = fold_keep_spaces(header)
-    if MOBILE_HEADERS.search(folded):
-        return True
-    if LANDLINE_HEADERS.search(folded):
-        return False
-    region = phonenumbers.region_code_for_number(number)
-    place = geocoder.description_for_number(number, "en")
-    return not place or place == geocoder.country_name_for_number(number, "en") or not region
-
-
 def _phones(row: _Row, ctx: Context) -> tuple[str | None, str | None]:
     """(phone, whatsapp) from every phone column: a mobile (by phonenumbers' type for its
     country, not by the header) is the WhatsApp number, and the phone when there is no
@@ -407,13 +378,16 @@ def _phones(row: _Row, ctx: Context) -> tuple[str | None, str | None]:
     for index, (header, cell) in enumerate(sources):
         for value in (v for v in SPLIT.split(cell) if v):
             try:
-                e164 = normalise_phone(value, ctx.country, "phone")
+                number = parse_phone(value, ctx.country, "phone")  # read once: its E.164 and its kind
             except FieldError as error:
                 row.keep_in_notes(header, value, error.message)
                 continue
-            if e164 is None or any(e164 == n for _h, n, _m in numbers):
+            if number is None:
                 continue
-            mobile = is_mobile(e164, header)
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            if any(e164 == n for _h, n, _m in numbers):
+                continue
+            mobile = number_is_mobile(number, header)
             if index == 0 and row.get("whatsapp") and whatsapp is None:
                 whatsapp = e164  # the file's own WhatsApp column wins
             numbers.append((header, e164, mobile))

@@ -22,9 +22,9 @@ EDITABLE = ("kind", "name", "company", "tax_id", "email", "phone", "whatsapp", "
             "referred_by_id", "language")
 
 
-def normalise_phone(raw: str | None, country: str, field_name: str = "phone") -> str | None:
-    """E.164 (``+56912345678``) from what a person typed, with the business's country
-    as the default region; an impossible number is a field error."""
+def parse_phone(raw: str | None, country: str, field_name: str = "phone") -> phonenumbers.PhoneNumber | None:
+    """The number a person typed, read with the business's country as the default
+    region (None when empty); an impossible number is a field error."""
     raw = (raw or "").strip()
     if not raw:
         return None
@@ -35,7 +35,13 @@ def normalise_phone(raw: str | None, country: str, field_name: str = "phone") ->
     if number is None or not phonenumbers.is_valid_number(number):
         raise FieldError(field_name, str(_l("This is not a valid phone number for %(country)s (or start with +"
                                             " and the country code).", country=country_name(country))))
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return number
+
+
+def normalise_phone(raw: str | None, country: str, field_name: str = "phone") -> str | None:
+    """E.164 (``+56912345678``) from what a person typed (``parse_phone``)."""
+    number = parse_phone(raw, country, field_name)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number else None
 
 
 def _from_e164(e164: str) -> phonenumbers.PhoneNumber:

@@ -120,6 +120,21 @@ def test_a_cell_over_the_limit_rejects_its_row_with_the_reason(app, shop):
     assert len(record.rows[0]["cells"][1]) == 2000  # what is kept is capped too
 
 
+def test_google_s_two_numbers_in_one_cell_are_not_a_formula_but_a_formula_is_flagged(app, shop):
+    """EXP-1: a cell a spreadsheet would run is kept as text with a warning; Google's
+    " ::: " between two phones is not such a cell (every row of a real export has one)."""
+    business, owner = shop
+    http = logged(app, owner)
+    iid = import_id(upload(http, to_csv([["Nombre", "Teléfono", "Notas"],
+                                         ["Ana", "+56 9 8765 4321 ::: +56 2 2345 6789", "cliente"],
+                                         ["Bea", "+56 9 6123 4567", "=HYPERLINK(\"http://x\")"],
+                                         ["Ceci", "+56 9 5555 1234 ::: =1+2", ""]])))
+    rows = stored(app, business, iid).rows
+    assert rows[0]["warnings"] == []
+    assert (rows[0]["values"]["phone"], rows[0]["values"]["whatsapp"]) == ("+56223456789", "+56987654321")
+    assert "formula" in str(rows[1]["warnings"]) and "formula" in str(rows[2]["warnings"])
+
+
 # --- dates and amounts -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, expected", [

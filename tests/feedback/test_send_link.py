@@ -60,7 +60,9 @@ def secret_of(page: str) -> str:
 
 @pytest.mark.parametrize("number, mobile", [
     ("+56987654321", True),     # Chile: 9 + eight digits is a mobile
-    ("+56223456789", True),     # Chile: the plan no longer tells a Santiago landline from a mobile
+    ("+56223456789", False),    # Chile: typed "fixed or mobile", but the geocoder places it in Santiago
+    ("+56322123456", False),    # Chile: a Valparaíso landline
+    ("+525512345678", True),    # Mexico: mobiles carry area codes, the plan cannot tell: counts as mobile
     ("+34612345678", True),     # Spain: mobile
     ("+34912345678", False),    # Spain: Madrid landline
     ("+12015550123", True),     # USA: the plan cannot tell, FIXED_LINE_OR_MOBILE counts
@@ -70,6 +72,17 @@ def secret_of(page: str) -> str:
 ])
 def test_mobile_is_decided_by_the_number_type_of_its_own_country(number, mobile):
     assert is_mobile(number) is mobile
+
+
+@pytest.mark.parametrize("number, header, mobile", [
+    ("+12015550123", "Home Phone", False), ("+12015550123", "Mobile Phone", True),
+    ("+525512345678", "Teléfono fijo", False), ("+525512345678", "Celular", True),
+    ("+34912345678", "Móvil", False),    # a Madrid landline stays one whatever its column says
+    ("+56987654321", "Casa", True),      # Chile: the geocoder knows better than the column
+    ("+56223456789", "Celular", False),
+])
+def test_the_column_breaks_the_tie_only_where_the_plan_cannot_tell(number, header, mobile):
+    assert is_mobile(number, header) is mobile
 
 
 def test_whatsapp_goes_to_the_whatsapp_field_else_a_mobile_phone_never_a_landline():
