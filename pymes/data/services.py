@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 # Columns that are secrets, not the business's data: log-in and e-mailed token hashes,
 # the testimonial wall's key, an open Stripe Checkout (a payable URL).
-SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "key_hash", "wall_key", "checkout_url",
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "key_hash", "wall_key", "wall_key_hash",
+                            "wall_key_sealed", "code_hash", "code_sealed", "checkout_url",
                             "checkout_session_id"})
 BATCH = 1000
 CHUNK_BYTES = 64 * 1024  # compressed bytes gathered before they leave

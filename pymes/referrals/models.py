@@ -121,9 +121,25 @@ class ReferralSettings(TenantScoped, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    wall_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key is kept as its hash (the public look-up) and sealed (shown to the owner in
+    # the wall's address and embed code): never in plain text (pymes/sealing.py, TOK-1).
+    wall_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    wall_key_sealed: Mapped[str] = mapped_column(String(255))
     reward_kind: Mapped[str] = mapped_column(String(16), default="none")
     reward_text: Mapped[str | None] = mapped_column(String(500))
+
+    @property
+    def wall_key(self) -> str | None:
+        from ..sealing import unseal
+
+        return unseal(self.wall_key_sealed, "wall key")
+
+    @wall_key.setter
+    def wall_key(self, value: str) -> None:
+        from ..sealing import seal
+        from ..security import hash_secret
+
+        self.wall_key_hash, self.wall_key_sealed = hash_secret(value), seal(value, "wall key")
 
 
 class ReferralCode(TenantScoped, db.Model):
@@ -140,8 +156,25 @@ class ReferralCode(TenantScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(Integer)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
+    # The code is printed on QR codes and shared, so the business must see it again: it
+    # is kept as its hash (what /r/<code> compares) and sealed (what the client's page
+    # shows), never in plain text (pymes/sealing.py; issue 20, finding 10; TOK-1).
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_sealed: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def code(self) -> str | None:
+        from ..sealing import unseal
+
+        return unseal(self.code_sealed, "referral code")
+
+    @code.setter
+    def code(self, value: str) -> None:
+        from ..sealing import seal
+        from ..security import hash_secret
+
+        self.code_hash, self.code_sealed = hash_secret(value), seal(value, "referral code")
 
 
 class ReferralAsk(TenantScoped, TimestampMixin, db.Model):

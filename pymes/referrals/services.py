@@ -429,7 +429,7 @@ def queue(user):
 def new_wall_key() -> str:
     import secrets
 
-    return secrets.token_urlsafe(24)
+    return secrets.token_urlsafe(32)  # 256 bits (TOK-1)
 
 
 def referral_settings():
@@ -463,11 +463,13 @@ def tenant_for_wall_key(key: str) -> int | None:
     from ..tenancy import identity_lookup
     from .models import ReferralSettings
 
+    from ..security import hash_secret
+
     if not key or len(key) > 64:
         return None
     with identity_lookup():
-        return db.session.execute(select(ReferralSettings.tenant_id).where(ReferralSettings.wall_key == key)
-                                  ).scalar_one_or_none()
+        return db.session.execute(select(ReferralSettings.tenant_id)
+                                  .where(ReferralSettings.wall_key_hash == hash_secret(key))).scalar_one_or_none()
 
 
 # --- personal referral links ------------------------------------------------------------------
@@ -480,7 +482,8 @@ def referral_code(client: Client, create: bool = False):
 
     found = db.session.execute(select(ReferralCode).where(ReferralCode.client_id == client.id)).scalar_one_or_none()
     if found is None and create:
-        found = ReferralCode(client_id=client.id, code=secrets.token_urlsafe(9), created_at=utcnow())
+        # 256 bits, like every public token (TOK-1); codes printed before stay valid.
+        found = ReferralCode(client_id=client.id, code=secrets.token_urlsafe(32), created_at=utcnow())
         db.session.add(found)
         db.session.commit()
     return found
@@ -492,11 +495,13 @@ def owner_of_code(code: str) -> tuple[int, int] | None:
     from ..tenancy import identity_lookup
     from .models import ReferralCode
 
-    if not code or len(code) > 32:
+    from ..security import hash_secret
+
+    if not code or len(code) > 64:
         return None
     with identity_lookup():
         row = db.session.execute(select(ReferralCode.tenant_id, ReferralCode.client_id)
-                                 .where(ReferralCode.code == code)).first()
+                                 .where(ReferralCode.code_hash == hash_secret(code))).first()
     return (row[0], row[1]) if row else None
 
 
