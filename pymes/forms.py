@@ -7,11 +7,13 @@ turns tabs, CR, LF and the Unicode line and paragraph separators into a space an
 every other control character; a multi-line field (TextAreaField) keeps its line breaks
 (CRLF and CR become LF) and tabs and drops the rest. A name with a line break once
 broke e-mail headers (500 after the answer was saved) and the nightly digests.
-Passwords are left exactly as typed."""
+Passwords are left exactly as typed, and hidden fields (``next``…) as sent: their
+consumers check them whole (a tab turned into a space would make ``/\t/evil.com`` a
+local path instead of a refused one)."""
 from __future__ import annotations
 
 import flask_wtf
-from wtforms import PasswordField, StringField, TextAreaField
+from wtforms import HiddenField, PasswordField, StringField, TextAreaField
 
 from .validation import multi_line, single_line
 
@@ -30,7 +32,7 @@ class FlaskForm(flask_wtf.FlaskForm):
     class Meta(flask_wtf.FlaskForm.Meta):
         def bind_field(self, form, unbound_field, options):
             kind = unbound_field.field_class
-            if issubclass(kind, StringField) and not issubclass(kind, PasswordField):
+            if issubclass(kind, StringField) and not issubclass(kind, (PasswordField, HiddenField)):
                 cleaner = _MULTI if issubclass(kind, TextAreaField) else _SINGLE
                 options = dict(options, filters=[cleaner, *unbound_field.kwargs.get("filters", ())])
             return super().bind_field(form, unbound_field, options)
