@@ -455,7 +455,10 @@ def _client_values(row: _Row, ctx: Context) -> dict:
             row.keep_in_notes(row.label(key), text, unknown)
         else:
             data[field_name] = str(found)
-    # The client form's own rules: required name, lengths, choices of this business.
+    # The client form's own rules: required name, lengths, choices of this business. The
+    # e-mail was checked and normalised by ``_emails`` already (email-validator is a third
+    # of a row's cost): the form sees none, and the normalised one is put back below.
+    email = data.pop("email")
     form = ctx.check(ctx.client_form, data)
     names = {"territory_id": "territory", "portfolio_id": "portfolio", "seller_id": "seller"}
     if "name" in form.errors and not data["name"]:
@@ -466,7 +469,7 @@ def _client_values(row: _Row, ctx: Context) -> dict:
         "kind", "name", "company", "tax_id", "email", "address", "territory_id", "portfolio_id",
         "seller_id", "preferred_channel", "is_key")}
     values["phone"], values["whatsapp"] = phone, whatsapp
-    values["email"] = (values["email"] or "").strip().lower() or None
+    values["email"] = email or None
     for name in ("territory_id", "portfolio_id", "seller_id", "preferred_channel"):
         values[name] = values[name] or None
     for name in ("name", "company", "tax_id", "address"):
