@@ -25,7 +25,7 @@ from ..extensions import db, limiter
 from ..htmx import hx_redirect, render
 from ..security import safe_next
 from ..validation import FieldError, apply_field_error
-from . import mfa, services, tokens
+from . import devices, mfa, services, tokens
 from .decorators import login_required
 from .models import User
 from .routes import bp
@@ -88,7 +88,9 @@ def _open_session(user: User, remember: bool, next_url: str | None, how: str = "
     if due is not None:
         flash(_("Owners must use two-step verification from %(date)s. Turn it on now in Security.",
                 date=format_date(due, "long")), "info")
-    return redirect(next_url or url_for("main.home"), code=303)
+    # Only a complete log-in (the code too, when it takes one) makes this browser a known
+    # device of the account (issue 20, finding 3): a stolen password alone earns none.
+    return devices.remember(redirect(next_url or url_for("main.home"), code=303), user.email)
 
 
 def _pending() -> tuple[object, User] | None:

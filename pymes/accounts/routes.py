@@ -167,9 +167,8 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:  # the session opens now, or after the two-step code (mfa_routes)
-            response = mfa_routes.password_ok(user, remember=bool(form.remember.data),
-                                              next_url=safe_next(form.next.data))
-            return devices.remember(response, user.email)
+            return mfa_routes.password_ok(user, remember=bool(form.remember.data),
+                                          next_url=safe_next(form.next.data))
         g.login_failed = True
         audit.failed_login(form.email.data)  # written after the answer: no timing difference (AUTH-3)
         form.form_errors.append(_("Wrong e-mail or password."))
