@@ -6,6 +6,7 @@ ten wrong passwords typed by someone else lock out new devices, not the owner's 
 import itertools
 
 from ..factories import PASSWORD, csrf_token
+from .test_two_step import clock, send_code, turn_on  # noqa: F401  (clock: the fixture)
 
 _ip = itertools.count(1)
 
@@ -63,3 +64,22 @@ def test_auth2_the_device_cookie_is_per_account_and_cannot_be_forged(app, make):
     forged = app.test_client()
     forged.set_cookie("device", phone.get_cookie("device", path="/login").value[:-3] + "abc", path="/login")
     assert _attempt(forged, other.email, PASSWORD).status_code == 429
+
+
+
+def test_auth2_a_password_without_its_two_step_code_earns_no_device_cookie(app, make, clock):  # noqa: F811
+    """Only a complete log-in makes a known device: a password without the two-step code
+    earns no device cookie, so someone who stole it stays limited like any new device."""
+    user = make.user(make.business())
+    owner_browser = app.test_client()
+    assert _attempt(owner_browser, user.email, PASSWORD).status_code == 303
+    secret, _codes = turn_on(owner_browser, clock)
+    owner_browser.post("/logout", data={"csrf_token": csrf_token(owner_browser, "/")})
+
+    other = app.test_client()
+    step = _attempt(other, user.email, PASSWORD)
+    assert step.status_code == 303 and step.headers["Location"].endswith("/login/code")
+    assert other.get_cookie("device", path="/login") is None
+    clock.advance(30)
+    assert send_code(other, clock.code(secret)).status_code == 303  # with the code: a complete log-in
+    assert other.get_cookie("device", path="/login") is not None
