@@ -486,6 +486,13 @@ def referral_code(client: Client, create: bool = False):
         found = ReferralCode(client_id=client.id, code=secrets.token_urlsafe(32), created_at=utcnow())
         db.session.add(found)
         db.session.commit()
+    elif found is not None and found.code is None:
+        # Sealed under a SECRET_KEY that is gone (no SECRET_KEY_FALLBACKS): it still opens
+        # /r/<code> but cannot be shown. Shown as "no link yet"; making one replaces it.
+        if not create:
+            return None
+        found.code, found.created_at = secrets.token_urlsafe(32), utcnow()
+        db.session.commit()
     return found
 
 

@@ -54,7 +54,7 @@ def testimonials():
     rows = db.session.execute(services.queue(current_user).limit(500)).all()
     wall = services.referral_settings() if current_user.has_role("owner", "manager") else None
     return render("referrals/testimonials.html", rows=rows, wall=wall,
-                  **(_wall_urls(wall.wall_key) if wall else {}), **_row_context())
+                  **(_wall_urls(wall.wall_key) if wall and wall.wall_key else {}), **_row_context())
 
 
 def _answer(testimonial: Testimonial, message: str, category: str):

@@ -76,3 +76,30 @@ def test_tok1_codes_printed_before_the_migration_keep_working(tmp_path):
             assert db.session.execute(db.select(ReferralCode)).scalar_one().code == "OldCode72bit"  # shown again
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_code_sealed_under_a_lost_secret_key_is_offered_again_not_a_500(app, make):
+    """SECRET_KEY changed without SECRET_KEY_FALLBACKS: the stored copy no longer opens.
+    The client's page offers to make a link (a new code) instead of failing; the wall's
+    page still opens (a new key is one click on "new address")."""
+    business, owner, _manager, seller = make.team()
+    with app.app_context(), bound(business.id):
+        ana = Client(name="Ana Soto", seller_id=seller.id)
+        db.session.add(ana)
+        db.session.commit()
+        ana_id = ana.id
+        services.referral_settings()
+    http = app.test_client()
+    login(http, owner.email)
+    path = f"/clients/{ana_id}/referral-link"
+    first = re.search(r'/r/([^"]+)"', http.post(path, data={"csrf_token": csrf_token(http, path)})
+                      .get_data(as_text=True)).group(1)
+    app.config["SECRET_KEY"] = "another-secret-key-with-enough-length-98765"
+    http = app.test_client()
+    login(http, owner.email)
+    page = http.get(path)
+    assert page.status_code == 200 and "/r/" not in page.get_data(as_text=True)
+    assert http.get("/testimonials").status_code == 200
+    second = re.search(r'/r/([^"]+)"', http.post(path, data={"csrf_token": csrf_token(http, path)})
+                       .get_data(as_text=True)).group(1)
+    assert second != first and app.test_client().get(f"/r/{second}").status_code == 200
