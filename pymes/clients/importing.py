@@ -51,6 +51,8 @@ from sqlalchemy import delete, func, select, update
 from werkzeug.datastructures import MultiDict
 
 from ..accounts.models import User
+from ..sales.models import Sale
+from ..visits.services import cadence, plan_for_new_sales, plan_for_sale
 from ..contact import number_is_mobile
 from ..db import utcnow
 from ..extensions import db
@@ -62,7 +64,7 @@ from .import_columns import BY_KEY, MULTI, SALE_KEYS, SUMMARY_KEYS, TARGETS, det
 from .import_files import (MAX_CELL, Sheet, UploadProblem, long_cells, max_bytes, max_rows,  # noqa: F401
                            read_upload, size_label)
 from .models import Client, ClientImport, ClientOpening
-from .services import parse_phone
+from .services import parse_phone, place_on_ladder, refresh_client, rules
 
 UNDO_DAYS = 7
 COLUMNS = TARGETS  # what the upload page lists
@@ -815,9 +817,6 @@ def run_import(record: ClientImport, user: User, business, today: date, choices:
 
     A concurrent second confirm of the same file finds its status already changed (the
     guarded UPDATE below matches no row) and is rolled back: the file is imported once."""
-    from ..sales.services import record_sale
-    from .services import refresh_client
-
     if record.status != "preview":
         raise ImportFailed(_("This file was already imported."))
     if not has_name_column(record.mapping):
@@ -864,26 +863,16 @@ def run_import(record: ClientImport, user: User, business, today: date, choices:
                 if client.id not in undo["clients"]:
                     undo["openings"].append(client.id)
         db.session.flush()
-        sales = 0
-        refreshed = set()
-        for row in rows:
-            client = targets.get(row["n"])
-            if client is None or not row["sale"]:
-                continue
-            sale = row["sale"]
-            made = record_sale(client, sold_on=date.fromisoformat(sale["sold_on"]), description=sale["description"],
-                               product_line=sale["product_line"], amount=sale["amount"], margin=sale["margin"],
-                               seller_id=sale["seller_id"],
-                               delivery_on=date.fromisoformat(sale["delivery_on"]) if sale["delivery_on"] else None,
-                               actor=user, today=today, commit=False)
-            undo["sales"].append(made.id)
-            refreshed.add(client.id)
-            sales += 1
-        for row in rows:  # an opening without a sale still places its client on the ladder
-            client = targets.get(row["n"])
-            if client is not None and row.get("opening") and client.id not in refreshed:
-                refresh_client(client, today, user)
-                refreshed.add(client.id)
+        made = _add_sales(rows, targets)
+        undo["sales"] = [sale.id for _client, sale in made]
+        sales = len(made)
+        _place_clients(rows, targets, made, set(undo["clients"]), user, today)
+        follow_up = cadence()  # after the tiers: a check-in's distance depends on the tier
+        created_ids = set(undo["clients"])
+        for client, sale in made:
+            if client.id not in created_ids:
+                plan_for_sale(sale, client, rules=follow_up, today=today)  # rule 1, as for a sale typed in
+        plan_for_new_sales([(sale, client) for client, sale in made if client.id in created_ids], follow_up, today)
         summary = dict(counts(rows), created=len(created), merged=merged, sales_recorded=sales, openings=openings,
                        skipped=sum(1 for r in rows if r["status"] == "duplicate"
                                    and r["choice"] not in ("merge", "overwrite")))
@@ -908,6 +897,53 @@ def run_import(record: ClientImport, user: User, business, today: date, choices:
                              "try again, or upload the file again."))
     db.session.refresh(record)
     return summary
+
+
+def _add_sales(rows: list[dict], targets: dict[int, Client]) -> list[tuple[Client, Sale]]:
+    """The rows' sales, saved together. Each was checked by the sale form's rules when the
+    rows were analysed, again at confirm (``refresh``), with its seller among the active
+    team: what ``sales.services.record_sale`` checks one at a time."""
+    made = []
+    for row in rows:
+        client, sale = targets.get(row["n"]), row.get("sale")
+        if client is None or not sale:
+            continue
+        made.append((client, Sale(
+            client_id=client.id, sold_on=date.fromisoformat(sale["sold_on"]), description=sale["description"].strip(),
+            product_line=(sale["product_line"] or "").strip(), amount=sale["amount"], margin=sale["margin"],
+            seller_id=sale["seller_id"] or None,
+            delivery_on=date.fromisoformat(sale["delivery_on"]) if sale["delivery_on"] else None)))
+    db.session.add_all([sale for _client, sale in made])
+    db.session.flush()
+    return made
+
+
+def _place_clients(rows: list[dict], targets: dict[int, Client], made: list[tuple[Client, Sale]],
+                   created: set[int], user: User, today: date) -> None:
+    """Every client the import gave a sale or an opening balance, placed on the ladder once
+    (not once per sale). A client this import created has no sales but the file's, no
+    answers, referrals or testimonials: its figures come from memory. A client it merged
+    into is recomputed from the database (``refresh_client``)."""
+    real: dict[int, list[tuple[date, int]]] = {}
+    for client, sale in made:
+        real.setdefault(client.id, []).append((sale.sold_on, sale.amount or 0))
+    placed = {client.id: client for client, _sale in made}
+    placed.update({c.id: c for r in rows if r.get("opening") and (c := targets.get(r["n"])) is not None})
+    new_ids = [i for i in placed if i in created]
+    openings: dict[int, ClientOpening] = {}
+    for start in range(0, len(new_ids), 500):
+        openings.update({o.client_id: o for o in db.session.execute(
+            select(ClientOpening).where(ClientOpening.client_id.in_(new_ids[start:start + 500]))).scalars()})
+    tier_rules = rules()
+    window_start = today - timedelta(days=365)
+    for client_id, client in placed.items():
+        if client_id not in created:
+            refresh_client(client, today, user)
+            continue
+        sold = real.get(client_id, [])
+        revenue = sum(amount for day, amount in sold if window_start < day <= today)
+        place_on_ladder(client, [day for day, _amount in sold], revenue, openings.get(client_id), today, user,
+                        tier_rules=tier_rules)
 
 
 # --- undo ----------------------------------------------------------------------------------

@@ -152,12 +152,26 @@ def refresh_client(client: Client, today: date | None = None, actor: User | None
 
     today = today or date.today()
     real = db.session.execute(select(Sale.sold_on).where(Sale.client_id == client.id)).scalars().all()
-    window_start = today - timedelta(days=365)
     revenue = db.session.execute(
         select(func.coalesce(func.sum(Sale.amount), 0))
-        .where(Sale.client_id == client.id, Sale.sold_on > window_start, Sale.sold_on <= today)
+        .where(Sale.client_id == client.id, Sale.sold_on > today - timedelta(days=365), Sale.sold_on <= today)
     ).scalar_one()
-    opening = _opening_of(client.id)
+    if real:
+        _convert_referrals(client, today, actor)
+    score, converted = loyalty_facts(client.id)
+    return place_on_ladder(client, real, int(revenue), _opening_of(client.id), today, actor, score=score,
+                           converted=converted, testimonials=published_testimonials(client.id), tier_rules=rules())
+
+
+def place_on_ladder(client: Client, real: list[date], revenue: int, opening: ClientOpening | None, today: date,
+                    actor: User | None, *, score: int | None = None, converted: int = 0, testimonials: int = 0,
+                    tier_rules: loyalty.TierRules | None = None) -> loyalty.TierResult:
+    """The client's cached figures and tier from facts already read: the dates of their
+    real sales, the revenue of those in the last 365 days, their imported opening
+    balance, latest score, converted referrals and published testimonials.
+    ``refresh_client`` reads them one client at a time; the import passes what it knows
+    of the clients it has just created (none of which can have answers or referrals)."""
+    window_start = today - timedelta(days=365)
     imported = opening_purchases(opening, real)
     if opening is not None and opening.total_amount and imported:
         # the summary's total, shared evenly by the purchases it stands for
@@ -169,11 +183,8 @@ def refresh_client(client: Client, today: date | None = None, actor: User | None
     client.revenue_12m = int(revenue)
     if dates and client.kind == "prospect":
         client.kind = "client"  # a first sale turns a prospect into a client
-    if real:
-        _convert_referrals(client, today, actor)
-    score, converted = loyalty_facts(client.id)
-    result = loyalty.compute_tier(dates, today, score=score, converted_referrals=converted, rules=rules(),
-                                  imported=len(imported), testimonials=published_testimonials(client.id))
+    result = loyalty.compute_tier(dates, today, score=score, converted_referrals=converted,
+                                  rules=tier_rules or rules(), imported=len(imported), testimonials=testimonials)
     client.computed_tier = result.tier
     _set_tier(client, client.tier_override or result.tier, "computed", "", actor)
     return result

@@ -53,7 +53,7 @@ def plan_for_sale(sale: Sale, client: Client, rules: Cadence | None = None, toda
     seller = sale.seller_id or client.seller_id
     existing = {a.purpose: a for a in db.session.execute(
         select(Activity).where(Activity.sale_id == sale.id)).scalars()}
-    wanted = [("visit", "delivery", start), ("call", "follow_up", start + timedelta(days=rules.call_after_days))]
+    wanted = _wanted(start, rules)
     planned = []
     for kind, purpose, due in wanted:
         activity = existing.get(purpose)
@@ -68,6 +68,32 @@ def plan_for_sale(sale: Sale, client: Client, rules: Cadence | None = None, toda
         planned.append(activity)
     schedule_checkin(client, start + timedelta(days=rules.call_after_days), rules)
     return planned
+
+
+def _wanted(start: date, rules: Cadence) -> list[tuple[str, str, date]]:
+    """A sale's post-sale plan: the delivery visit, then the follow-up call."""
+    return [("visit", "delivery", start), ("call", "follow_up", start + timedelta(days=rules.call_after_days))]
+
+
+def plan_for_new_sales(pairs: list[tuple[Sale, Client]], rules: Cadence, today: date) -> None:
+    """``plan_for_sale`` for many sales of clients created in this same transaction (the
+    client import): they have no activities yet, so nothing is looked up. The same
+    plan: the delivery and follow-up unless due more than a week ago, and one check-in
+    per client from its latest sale."""
+    last: dict[int, tuple[Client, date]] = {}
+    for sale, client in pairs:
+        start = sale.delivery_on or sale.sold_on
+        seller = sale.seller_id or client.seller_id
+        for kind, purpose, due in _wanted(start, rules):
+            if due >= today - timedelta(days=BACKFILL_DAYS):
+                db.session.add(Activity(client_id=client.id, sale_id=sale.id, seller_id=seller, kind=kind,
+                                        purpose=purpose, due_on=due))
+        contact = start + timedelta(days=rules.call_after_days)
+        if client.id not in last or last[client.id][1] < contact:
+            last[client.id] = (client, contact)
+    for client, contact in last.values():
+        db.session.add(Activity(client_id=client.id, seller_id=client.seller_id, kind="call", purpose="check_in",
+                                due_on=contact + timedelta(days=rules.checkin_days(client.tier))))
 
 
 def schedule_checkin(client: Client, last_contact: date, rules: Cadence | None = None) -> Activity:

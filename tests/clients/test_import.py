@@ -385,32 +385,74 @@ def test_all_or_nothing_when_the_database_refuses_a_row_mid_way(app, shop, monke
     rows = [["Nombre", "Fecha", "Descripción", "Monto"]] + [
         [f"Cliente {i}", today().isoformat(), "x", "100"] for i in range(6)]
     iid = import_id(upload(http, to_csv(rows)))
-    from pymes.sales import services as sales_services
+    from pymes.clients import importing
 
-    real = sales_services.record_sale
+    real = importing.plan_for_new_sales
     calls = {"n": 0}
 
-    def failing(client, **kwargs):
+    def failing(pairs, rules, today):
         calls["n"] += 1
-        if calls["n"] == 4:  # the fourth sale breaks a database constraint
-            kwargs["amount"] = -1
-            from pymes.sales.models import Sale as SaleModel
+        real(pairs, rules, today)
+        from pymes.sales.models import Sale as SaleModel
 
-            db.session.add(SaleModel(client_id=client.id, sold_on=kwargs["sold_on"], description="x", amount=-1))
-            db.session.flush()
-        return real(client, **kwargs)
+        # after the clients, sales and plans: a row the database refuses
+        db.session.add(SaleModel(client_id=pairs[3][1].id, sold_on=today, description="x", amount=-1))
+        db.session.flush()
 
-    monkeypatch.setattr(sales_services, "record_sale", failing)
+    monkeypatch.setattr(importing, "plan_for_new_sales", failing)
     response = confirm(http, iid)
     assert response.status_code == 409 and "Nothing was imported" in text_of(response)
-    assert calls["n"] == 4
+    assert calls["n"] == 1
     with app.app_context(), bound(business.id):
         assert db.session.execute(select(func.count()).select_from(Client)).scalar_one() == 0
         assert db.session.execute(select(func.count()).select_from(Sale)).scalar_one() == 0
     assert stored(app, business, iid).status == "preview"
-    monkeypatch.setattr(sales_services, "record_sale", real)
+    monkeypatch.setattr(importing, "plan_for_new_sales", real)
     assert confirm(http, iid).status_code == 303
     assert len(clients(app, business)) == 6
+
+
+def test_imported_sales_get_the_same_post_sale_plan_as_sales_typed_in(app, shop):
+    """Rule 1 (nothing is done at the signature): the import saves its sales together,
+    but each client ends with the delivery, follow-up and check-in a sale typed in on the
+    client's page would give, old purchases planning only the check-in."""
+    from datetime import timedelta
+
+    from pymes.sales.services import record_sale
+    from pymes.visits.models import Activity
+
+    business, owner, _m, seller = shop
+    day = today()
+    sales = {"Ana Rojas": (day - timedelta(days=1), day + timedelta(days=2)),  # delivered the day after tomorrow
+             "Beatriz Soto": (day - timedelta(days=200), None),             # an old purchase
+             "Carla Díaz": (day - timedelta(days=3), None)}
+    rows = [["Nombre", "Fecha", "Descripción", "Monto", "Entrega", "Vendedor"]] + [
+        [name, sold.isoformat(), "Bicicleta", "120000", delivery.isoformat() if delivery else "", seller.email]
+        for name, (sold, delivery) in sales.items()]
+    http = logged(app, owner)
+    assert confirm(http, import_id(upload(http, to_csv(rows)))).status_code == 303
+
+    def plan(client_id):
+        return sorted((a.purpose, a.kind, a.due_on, a.seller_id) for a in db.session.execute(
+            select(Activity).where(Activity.client_id == client_id)).scalars())
+
+    with app.app_context(), bound(business.id):
+        from pymes.accounts.models import User
+
+        actor = db.session.get(User, owner.id)
+        for name, (sold, delivery) in sales.items():
+            imported = db.session.execute(select(Client).where(Client.name == name)).scalar_one()
+            twin = Client(name=name + " (a mano)", seller_id=imported.seller_id)
+            db.session.add(twin)
+            db.session.flush()
+            record_sale(twin, sold_on=sold, description="Bicicleta", product_line="", amount=120000, margin=None,
+                        seller_id=seller.id, delivery_on=delivery, actor=actor, today=day)
+            assert plan(imported.id) == plan(twin.id), name
+            assert (imported.tier, imported.sales_count) == (twin.tier, twin.sales_count)
+        ana = db.session.execute(select(Client).where(Client.name == "Ana Rojas")).scalar_one()
+        assert [p[0] for p in plan(ana.id)] == ["check_in", "delivery", "follow_up"]
+        beatriz = db.session.execute(select(Client).where(Client.name == "Beatriz Soto")).scalar_one()
+        assert [p[0] for p in plan(beatriz.id)] == ["check_in"]
 
 
 # --- tenancy, roles, SQL counts -------------------------------------------------------------
