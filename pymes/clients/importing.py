@@ -57,7 +57,7 @@ from ..contact import number_is_mobile
 from ..db import utcnow
 from ..extensions import db
 from ..territories.models import Portfolio, Territory
-from ..validation import FieldError
+from ..validation import FieldError, single_line
 from .export import neutralise
 from .forms import ClientForm, SaleForm
 from .import_columns import BY_KEY, MULTI, SALE_KEYS, SUMMARY_KEYS, TARGETS, detect_all, fold, headers_key
@@ -556,8 +556,8 @@ def _sale_values(row: _Row, ctx: Context, seller_id: int | None) -> dict | None:
             if row.get(key) and key not in row.reported:
                 row.notes.append(f"{row.label(key)}: {row.get(key)}")
         return None
-    return {"sold_on": sold_on.isoformat(), "description": description.strip(),
-            "product_line": row.get("product_line").strip()[:80], "amount": amount, "margin": margin,
+    return {"sold_on": sold_on.isoformat(), "description": single_line(description).strip(),
+            "product_line": single_line(row.get("product_line")).strip()[:80], "amount": amount, "margin": margin,
             "delivery_on": delivery_on.isoformat() if delivery_on else None, "seller_id": seller_id}
 
 

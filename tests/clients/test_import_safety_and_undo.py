@@ -135,6 +135,20 @@ def test_google_s_two_numbers_in_one_cell_are_not_a_formula_but_a_formula_is_fla
     assert "formula" in str(rows[1]["warnings"]) and "formula" in str(rows[2]["warnings"])
 
 
+def test_line_breaks_in_a_file_s_names_and_sales_become_spaces(app, shop):
+    """Issue 20's finding 4 for imported rows: a cell with a line break (Excel's Alt+Enter)
+    must not put one into a name or a sale's description (e-mail subjects, digests)."""
+    business, owner = shop
+    http = logged(app, owner)
+    iid = import_id(upload(http, to_csv([["Nombre", "Empresa", "Fecha", "Descripción", "Monto"],
+                                         ["Ana\r\nRojas", "Taller\tSur", "01/11/2026", "Bici\naro 29", "100.000"]])))
+    assert confirm(http, iid).status_code == 303
+    with app.app_context(), bound(business.id):
+        ana = db.session.execute(select(Client)).scalar_one()
+        sale = db.session.execute(select(Sale)).scalar_one()
+        assert (ana.name, ana.company, sale.description) == ("Ana Rojas", "Taller Sur", "Bici aro 29")
+
+
 # --- dates and amounts -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, expected", [
