@@ -72,6 +72,19 @@ def test_the_tax_id_shown_on_a_client_and_in_the_export_carries_its_name(app, ma
     assert csv.splitlines()[0].split(",")[:3] == ["Nombre", "Empresa", "NIF / CIF"]
 
 
+def test_each_business_sees_its_own_tax_id_name_in_one_running_app(app, make):
+    """The label was once written as ``none | tax_id_label``: Jinja folded that constant
+    filter call when it compiled the template, so the first business to open a client
+    page fixed the name for every business served by that process."""
+    for country, currency, name in (("CL", "CLP", "RUT"), ("ES", "EUR", "NIF / CIF"), ("MX", "MXN", "RFC")):
+        business = make.business(country=country, currency=currency, timezone="UTC")
+        owner = make.user(business)
+        cid = _client(app, business, name="Cliente", company="Empresa", tax_id="X123")
+        http = app.test_client()
+        login(http, owner.email)
+        assert f"Empresa · {name} X123" in _page(http, f"/clients/{cid}")
+
+
 def test_an_english_reader_sees_the_local_name_too(app, make):
     business = make.business(country="CL")
     owner = make.user(business, language="en")
