@@ -26,6 +26,7 @@ def home():
         from ..complaints.services import counts as complaint_counts
         from ..i18n import business_today
         from ..referrals.services import NEWS_DAYS, good_news
+        from ..visits.forms import PURPOSE_LABELS
         from ..visits.services import agenda
 
         team_size = db.session.execute(select(func.count()).select_from(User).where(User.active.is_(True))).scalar_one()
@@ -45,6 +46,7 @@ def home():
             Client.deleted_at.is_(None), Client.tier_dropped_at.is_not(None), *own)).scalar_one()
         return dict(business=g.business, team_size=team_size, pending_invitations=pending, mine=mine, team=team,
                     tiers=tiers, dropped=dropped, tier_labels=TIER_LABELS, clients_total=sum(tiers.values()),
+                    purposes=PURPOSE_LABELS,
                     complaints=complaint_counts(current_user), news=good_news(current_user), news_days=NEWS_DAYS)
 
     # kept per session: the page may carry forms (their CSRF token is the session's)

@@ -37,6 +37,16 @@ def test_home_shows_the_day_and_the_ladder(app, client, make):
     login(client, owner.email)
     html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     day = html.split('data-testid="my-day"')[1].split("</article>")[0]
-    assert "Cliente Frecuente" in day
+    assert "Cliente Frecuente" in day and "Llamada de seguimiento" in day  # what is due, not only who
     ladder = html.split('data-testid="loyalty"')[1].split("</article>")[0]
     assert "tier=frequent" in ladder and ": 1" in ladder
+    step = html.split('data-testid="step-clients"')[0].rsplit("<li", 1)[1] + html.split('data-testid="step-clients"')[1]
+    assert 'class="done"' in step.split("</li>")[0] and "✓" in step.split("</li>")[0]  # a client with sales: step done
+
+
+def test_the_clients_step_is_open_until_a_client_has_a_sale(app, client, make):
+    business, owner, _m, _s = make.team()
+    login(client, owner.email)
+    html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    step = html.split('data-testid="step-clients"')[0].rsplit("<li", 1)[1] + html.split('data-testid="step-clients"')[1]
+    assert "✓" not in step.split("</li>")[0]
