@@ -52,14 +52,16 @@ def _private() -> None:
 
 
 def _thanks(business, language: str, score, token: str | None = None, *, closed: bool = False, status: int = 200,
-            share_values=None, share_errors=None, shared: bool = False, promise=None):
+            share_values=None, share_errors=None, shared: bool = False, promise=None, kiosk: bool = False):
     """The thank-you that matches the score; a happy customer is offered step two
-    (a testimonial and friends to refer) while the answer can still be changed."""
+    (a testimonial and friends to refer) while the answer can still be changed. On the
+    seller's phone at the delivery (``kiosk``) it ends by telling the client to hand the
+    phone back: the seller was logged out before the page opened."""
     from ..referrals.services import MAX_FRIENDS, NAME_DISPLAY_LABELS
 
     with force_locale(language):
         return render_template("feedback/thanks.html", business=business, score=score, language=language,
-                               token=token, closed=closed, shared=shared, promise=promise,
+                               token=token, closed=closed, shared=shared, promise=promise, kiosk=kiosk,
                                window_hours=services.WINDOW_HOURS,
                                offer_share=bool(token) and not closed and not shared and score is not None
                                and score >= services.SHARE_MIN,
@@ -113,7 +115,8 @@ def public(token: str):
         except FieldError as error:
             errors[error.field] = error.message
         else:
-            return _thanks(business, language, saved.score, token, promise=services.callback_promise(saved, business))
+            return _thanks(business, language, saved.score, token, promise=services.callback_promise(saved, business),
+                           kiosk=link.sent_by == "kiosk")
     elif existing is not None:
         values = {"score": str(existing.score), "comment": existing.comment,
                   "callback": "1" if existing.callback else "", "callback_channel": existing.callback_channel or "",
@@ -165,7 +168,7 @@ def share(token: str):
     if errors:
         return _thanks(business, language, existing.score, token, status=422, share_values=request.form,
                        share_errors=errors)
-    return _thanks(business, language, existing.score, token, shared=True)
+    return _thanks(business, language, existing.score, token, shared=True, kiosk=link.sent_by == "kiosk")
 
 
 @bp.get("/f/<token>/logo")

@@ -195,6 +195,34 @@ def test_the_kiosk_logs_the_seller_out_before_showing_the_public_page(app, deliv
                                   ).scalar_one() is not None
 
 
+def test_the_kiosk_s_thank_you_tells_the_client_to_hand_the_phone_back(app, delivery, monkeypatch):
+    """The client answers on the seller's phone: the last screen says the phone can go
+    back; a link the client opens on their own phone never says so."""
+    from pymes.feedback import services as feedback_services
+
+    monkeypatch.setattr(feedback_services, "MIN_FILL_SECONDS", 0)
+    _b, _o, _m, _seller, http, ids = delivery
+    log(http, ids["visit"], "5")
+    location = http.post(f"/agenda/{ids['visit']}/kiosk",
+                         data={"csrf_token": csrf_token(http, "/agenda")}).headers["Location"]
+    form = http.get(location).get_data(as_text=True)
+    data = {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', form).group(1),
+            "stamp": re.search(r'name="stamp" value="([^"]+)"', form).group(1)}
+    sad = http.post(location, data={**data, "score": "6"}).get_data(as_text=True)
+    assert 'data-testid="hand-back"' in sad and "devolver el teléfono" in sad
+    happy = http.post(location, data={**data, "score": "10"}).get_data(as_text=True)  # corrected within the window
+    assert 'data-testid="hand-back"' in happy and "Cuando termines" in happy  # the share step comes first
+    with app.app_context(), bound(_b.id):
+        client = db.session.get(Client, ids["rosa"])
+        secret = feedback_services.create_link(client, None)
+    own = app.test_client()
+    form = own.get(f"/f/{secret}?lang=es").get_data(as_text=True)
+    data = {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', form).group(1),
+            "stamp": re.search(r'name="stamp" value="([^"]+)"', form).group(1)}
+    assert 'data-testid="hand-back"' not in own.post(f"/f/{secret}?lang=es", data={**data, "score": "6"}
+                                                     ).get_data(as_text=True)
+
+
 def test_another_business_cannot_reach_our_delivery_moment(app, make, delivery):
     """TEN-2: our visit's id from another business answers 404, like a missing one, and
     nothing is written: no referral, no ask, no feedback link, and its seller stays
