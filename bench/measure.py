@@ -1,6 +1,13 @@
 """Load the real app and the bare reference in one run and print the table of
 performance.md: requests/s, p50/p95/p99, ratios, SQL statements per page. Exits 1
-when a goal is missed."""
+when a goal is missed.
+
+The pages are loaded in interleaved rounds (every page once per round, the order
+reversed every other round), so a burst of noise on the machine lands on all pages
+rather than on whichever ran then. Each ratio is computed within its round (the app's
+page against the bare page of the same round) and printed as the median with its
+spread (lowest–highest) over the rounds; the load average before and after is printed
+with the table."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +18,7 @@ import subprocess
 import sys
 import urllib.parse
 import urllib.request
+from statistics import median
 
 GOALS = {"client list": ("bare 50 rows", 0.5), "search fragment": ("bare 50 rows", 0.6),
          "public feedback page": ("bare hello", 0.5)}
@@ -127,6 +135,7 @@ def main() -> int:
     parser.add_argument("--password", required=True)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     cookie = login_cookie(args.app, args.email, args.password)
@@ -140,27 +149,39 @@ def main() -> int:
         ("public feedback page", args.app + public_path, {"Accept-Language": "es-CL,es;q=0.9"}),
         ("health", args.app + "/healthz", {}),
     ]
-    results = {name: wrk(url, args.seconds, args.connections, headers) for name, url, headers in targets}
     answer_cookie, answer_body = answer_form(args.app, public_path)
-    results["public feedback answer (POST)"] = wrk(args.app + public_path, args.seconds, args.connections,
-                                                   {"Cookie": answer_cookie}, answer_body)
+    targets.append(("public feedback answer (POST)", args.app + public_path, {"Cookie": answer_cookie}))
+    bodies = {"public feedback answer (POST)": answer_body}
+    load_before = os.getloadavg()
+    rounds: list[dict[str, dict]] = []
+    for number in range(args.rounds):
+        order = targets if number % 2 == 0 else list(reversed(targets))
+        rounds.append({name: wrk(url, args.seconds, args.connections, headers, bodies.get(name, ""))
+                       for name, url, headers in order})
+    load_after = os.getloadavg()
     sql = sql_counts(args.database_url, args.email, args.password, public_path)
 
-    print("\n| page | requests/s | p50 ms | p95 ms | p99 ms | non-2xx | ratio | SQL statements |")
+    print(f"\n{args.rounds} interleaved rounds of {args.seconds} s per page; load average before "
+          f"{load_before[0]:.2f}, after {load_after[0]:.2f} ({os.cpu_count()} cores)")
+    print("\n| page | requests/s (median) | p50 ms | p95 ms | p99 ms | non-2xx | ratio: median (spread) | SQL statements |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     failed = []
-    for name, r in results.items():
+    for name, _url, _headers in targets:
+        runs = [r[name] for r in rounds]
+        rps = median([r["rps"] for r in runs])
+        errors = sum(r["errors"] for r in runs)
         ratio = ""
         if name in GOALS:
             ref, goal = GOALS[name]
-            value = r["rps"] / results[ref]["rps"]
-            ratio = f"{value:.2f} (goal ≥ {goal} of {ref})"
+            values = [r[name]["rps"] / r[ref]["rps"] for r in rounds]
+            value = median(values)
+            ratio = f"{value:.2f} ({min(values):.2f}–{max(values):.2f}; goal ≥ {goal} of {ref})"
             if value < goal:
                 failed.append(f"{name}: {value:.2f} < {goal}")
-        if r["errors"]:
-            failed.append(f"{name}: {r['errors']} non-2xx responses")
-        print(f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['errors']} | "
-              f"{ratio} | {sql.get(name, '')} |")
+        if errors:
+            failed.append(f"{name}: {errors} non-2xx responses")
+        print(f"| {name} | {rps:.0f} | {median([r['p50'] for r in runs]):.1f} | {median([r['p95'] for r in runs]):.1f} | "
+              f"{median([r['p99'] for r in runs]):.1f} | {errors} | {ratio} | {sql.get(name, '')} |")
     if failed:
         print("\nGOALS MISSED: " + "; ".join(failed))
         return 1
