@@ -30,7 +30,8 @@ class IdConverter(BaseConverter):
 
 def create_app(config: dict | None = None) -> Flask:
     """The application factory. ``config`` overrides settings read from the environment."""
-    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=False)
+    app = Flask(__name__, template_folder=str(config_module.resource("templates")),
+                static_folder=str(config_module.resource("static")), instance_relative_config=False)
     app.config.update(config_module.load(config))
     app.url_map.converters["id"] = IdConverter
     from .logs import configure as configure_logs
@@ -97,7 +98,7 @@ def register_extensions(app: Flask) -> None:
     from . import cache
 
     cache.init_app(app)
-    migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(config_module.resource("migrations")))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     babel.domain_instance = i18n.RegionalDomain()  # es_ES words on top of es for a business in Spain

@@ -11,8 +11,20 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = ROOT / "instance"
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+# An installed wheel carries templates/, static/, translations/ and migrations/ in
+# pymes/_bundle/ (setup.py copies them at build time); a checkout has them beside pymes/.
+BUNDLE = PACKAGE / "_bundle"
+INSTALLED = BUNDLE.is_dir()
+# The SQLite file and the dev outbox: the checkout's instance/, or ./instance when installed.
+INSTANCE = Path.cwd() / "instance" if INSTALLED else ROOT / "instance"
+
+
+def resource(name: str) -> Path:
+    """The folder ``name`` (templates, static, translations, migrations), from the
+    installed package when there is one, else from the checkout."""
+    return BUNDLE / name if INSTALLED else ROOT / name
 
 DEV_SECRET = "dev-only-not-secret"
 
@@ -99,7 +111,7 @@ def load(overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which has its own life
         "BABEL_DEFAULT_LOCALE": "es",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
-        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(resource("translations")),
         "LANGUAGES": ["es", "en"],
         # Rate limits (AUTH-2, TOK-1): memory by default, Redis when configured,
         # back to memory when Redis is down instead of switching limits off.
