@@ -1,10 +1,12 @@
 """Tenant isolation: binding, the ORM safety net, the scoped lookup helper.
 
-The five layers of ``architecture.md`` and where each lives:
+The five layers of ``docs/architecture.md`` ("Tenancy and row-level security") and
+where each lives:
 
-1. The tenant comes only from the logged-in user (``pymes.accounts.auth``), a
-   verified public token (``pymes.accounts.tokens``) or, later, a verified Stripe
-   object. Nothing here reads a tenant id from a URL, header or form.
+1. The tenant comes only from the logged-in user (the request hook in
+   ``pymes/__init__.py``, from ``pymes.accounts.services.load_session``), a verified
+   public token (``pymes.accounts.tokens``) or a verified Stripe object
+   (``pymes.billing.services``). Nothing here reads a tenant id from a URL, header or form.
 2. ``get_or_404`` looks an object up by id *and* tenant; another tenant's id is a
    plain 404, produced by the same ``abort(404)`` as a missing id.
 3. ``_add_tenant_criteria`` adds ``with_loader_criteria`` to every ORM SELECT,
