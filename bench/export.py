@@ -32,6 +32,7 @@ def build(total: int) -> None:
     from pymes.accounts.models import Business, User
     from pymes.security import hash_password
     from pymes.clients.models import Client
+    from pymes.clients.services import shown_phone  # what the app stores beside each number
     from pymes.extensions import db
     from pymes.db import utcnow
     from pymes.referrals.models import Referral
@@ -55,7 +56,8 @@ def build(total: int) -> None:
 
         def client_row(i, kind):
             return {"tenant_id": business.id, "name": f"Persona {i} Muñoz Peña", "kind": kind, "company": "",
-                    "tax_id": "", "email": f"p{i}@example.com", "phone": f"+5699{i:07d}", "whatsapp": None,
+                    "tax_id": "", "email": f"p{i}@example.com", "phone": f"+5699{i:07d}",
+                    "phone_shown": shown_phone(f"+5699{i:07d}", "CL"), "whatsapp": None,
                     "address": "", "seller_id": owner.id, "preferred_channel": "whatsapp", "preferred_time": "any",
                     "notes": "", "is_key": False, "source": "referral", "tier_override_reason": "",
                     "sales_count": 0, "revenue_12m": 0, "created_at": now, "updated_at": now}
@@ -72,7 +74,8 @@ def build(total: int) -> None:
                 converted = n % 5 == 0
                 referrals.append({"tenant_id": business.id, "referrer_id": referrers[n % 1000],
                                   "prospect_id": prospect_id, "name": f"Persona {n} Muñoz Peña",
-                                  "email": f"p{n}@example.com", "phone": f"+5699{n:07d}", "source": "feedback",
+                                  "email": f"p{n}@example.com", "phone": f"+5699{n:07d}",
+                                  "phone_shown": shown_phone(f"+5699{n:07d}", "CL"), "source": "feedback",
                                   "status": "converted" if converted else "new", "friend_consent": True,
                                   "converted_at": now if converted else None, "created_at": now,
                                   "updated_at": now})

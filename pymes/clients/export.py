@@ -28,6 +28,7 @@ from .models import Client
 from .services import ClientFilters, client_query, national
 
 EXPORT_COLUMNS = (Client.name, Client.company, Client.tax_id, Client.email, Client.phone, Client.whatsapp,
+                  Client.phone_shown, Client.whatsapp_shown,
                   Client.address, Client.kind, Client.tier, Client.is_key, Client.seller_id, Client.territory_id,
                   Client.portfolio_id, Client.sales_count, Client.last_sale_on, Client.revenue_12m, Client.created_at)
 DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
@@ -70,6 +71,14 @@ def rows(user: User, filters: ClientFilters, business):
         yield from _rows(user, filters, business)
 
 
+def shown(stored: str | None, e164: str | None, country: str) -> str:
+    """A number as shown: the stored form, formatted here only for a row written before
+    it was stored (or by a bulk insert that skipped the ORM)."""
+    if stored:
+        return stored
+    return national(e164, country) if e164 else ""
+
+
 def _rows(user: User, filters: ClientFilters, business):
     sellers = dict(db.session.execute(select(User.id, User.name)).all())
     territories = dict(db.session.execute(select(Territory.id, Territory.name)).all())
@@ -81,8 +90,8 @@ def _rows(user: User, filters: ClientFilters, business):
     # Plain columns, not ORM objects: three times faster per row (tenant scoping still applies).
     stmt = client_query(user, filters).with_only_columns(*EXPORT_COLUMNS).execution_options(yield_per=BATCH)
     for c in db.session.execute(stmt):
-        yield [c.name, c.company, c.tax_id, c.email or "", national(c.phone, business.country),
-               national(c.whatsapp, business.country), c.address, kinds.get(c.kind, c.kind),
+        yield [c.name, c.company, c.tax_id, c.email or "", shown(c.phone_shown, c.phone, business.country),
+               shown(c.whatsapp_shown, c.whatsapp, business.country), c.address, kinds.get(c.kind, c.kind),
                tiers.get(c.tier, ""), yes if c.is_key else no, sellers.get(c.seller_id, ""),
                territories.get(c.territory_id, ""), portfolios.get(c.portfolio_id, ""), c.sales_count,
                c.last_sale_on.isoformat() if c.last_sale_on else "",

@@ -64,6 +64,11 @@ class Client(TenantScoped, TimestampMixin, db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))
     whatsapp: Mapped[str | None] = mapped_column(String(20))
+    # the two numbers as people of the business's country write them (``services.national``),
+    # kept in step with them on every flush (``services._keep_shown_phones``): the exports
+    # print them without formatting each number again
+    phone_shown: Mapped[str | None] = mapped_column(String(40))
+    whatsapp_shown: Mapped[str | None] = mapped_column(String(40))
     address: Mapped[str] = mapped_column(String(300), default="")
     territory_id: Mapped[int | None] = mapped_column(Integer)
     portfolio_id: Mapped[int | None] = mapped_column(Integer)

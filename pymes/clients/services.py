@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import event, func, inspect, or_, select
+from sqlalchemy.orm import Session
 
 from ..accounts.models import Role, User
 from ..db import utcnow
@@ -75,6 +76,46 @@ def national(e164: str | None, country: str) -> str:
     if phonenumbers.region_code_for_number(number) == country:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+# Stored numbers and the columns that hold them as shown ("9 8765 4321" in Chile,
+# "+34 612 34 56 78" from there): one place keeps them in step, whoever writes the number
+# (the forms, the import, the public page, a referral, a job).
+SHOWN_PHONES: dict[type, tuple[tuple[str, str], ...]] = {Client: (("phone", "phone_shown"),
+                                                                  ("whatsapp", "whatsapp_shown"))}
+
+
+def shown_phone(e164: str | None, country: str) -> str | None:
+    """What ``national`` shows, stored (None for no number; an unreadable one as it is)."""
+    if not e164:
+        return None
+    try:
+        return national(e164, country)[:40]
+    except phonenumbers.NumberParseException:
+        return e164[:40]
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_shown_phones(session, flush_context, instances) -> None:
+    from ..accounts.models import Business
+    from ..tenancy import current_tenant_id
+
+    countries: dict[int, str] = {}
+    for obj in list(session.new) + list(session.dirty):
+        pairs = SHOWN_PHONES.get(type(obj))
+        if not pairs:
+            continue
+        state = inspect(obj)
+        changed = [(number, shown) for number, shown in pairs
+                   if obj in session.new or state.attrs[number].history.has_changes()]
+        if not changed:
+            continue
+        tenant = obj.tenant_id or current_tenant_id()
+        if tenant not in countries:
+            business = session.get(Business, tenant) if tenant else None
+            countries[tenant] = business.country if business is not None else ""
+        for number, shown in changed:
+            setattr(obj, shown, shown_phone(getattr(obj, number), countries[tenant]))
 
 
 def rules() -> loyalty.TierRules:

@@ -55,6 +55,7 @@ class Referral(TenantScoped, TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(160))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))
+    phone_shown: Mapped[str | None] = mapped_column(String(40))  # as Client.phone_shown
     source: Mapped[str] = mapped_column(String(16), default="manual")
     status: Mapped[str] = mapped_column(String(16), default="new")
     flag: Mapped[str | None] = mapped_column(String(16))

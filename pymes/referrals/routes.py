@@ -173,7 +173,7 @@ def _export_rows(user, f, business):
     referred person's sales since the referral (what the referral brought in)."""
     from babel.numbers import get_currency_precision
 
-    from ..clients.services import national
+    from ..clients.export import shown
 
     with bound(business.id):
         names = _names()
@@ -191,16 +191,18 @@ def _export_rows(user, f, business):
 
         def columns(referrer, prospect):
             return (Referral.created_at, referrer.name, Referral.name, Referral.email, Referral.phone,
+                    Referral.phone_shown,
                     Referral.status, Referral.converted_at, prospect.seller_id, prospect.territory_id,
                     prospect.portfolio_id, Referral.source, Referral.flag, value)
 
         stmt = services.referral_query(user, f, columns).execution_options(yield_per=1000)
         veil = services.veiled_for(user)
-        for (created, referrer, name, email, phone, status, converted, seller, territory, portfolio, source, flag,
-             brought) in db.session.execute(stmt):
+        for (created, referrer, name, email, phone, phone_shown, status, converted, seller, territory, portfolio,
+             source, flag, brought) in db.session.execute(stmt):
             if veil(seller):  # another seller's client: nothing of theirs (issue 20, finding 5)
                 seller = territory = portfolio = flag = brought = None
-            yield [created.date().isoformat(), referrer, name, email or "", national(phone, country), statuses[status],
+            yield [created.date().isoformat(), referrer, name, email or "", shown(phone_shown, phone, country),
+                   statuses[status],
                    converted.date().isoformat() if converted else "", sellers.get(seller, ""),
                    territories.get(territory, ""), portfolios.get(portfolio, ""), sources[source],
                    already if flag == "duplicate" else "",

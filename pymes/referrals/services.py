@@ -11,12 +11,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from ..clients.models import Client
-from ..clients.services import normalise_phone
+from ..clients.services import SHOWN_PHONES, normalise_phone
 from ..db import utcnow
 from ..extensions import db
 from ..territories.models import TerritorySeller
 from ..validation import FieldError, single_line
 from .models import NAME_DISPLAYS, PUBLISH_PLACES, Referral, ReferralAsk, Testimonial
+
+SHOWN_PHONES[Referral] = (("phone", "phone_shown"),)  # the export prints it as stored
 
 MAX_FRIENDS = 3
 TEXT_MAX = 1000
