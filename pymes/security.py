@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from urllib.parse import unquote, urlsplit
 
@@ -29,10 +28,6 @@ def verify_password(stored: str | None, password: str) -> bool:
         return False
 
 
-def password_needs_rehash(stored: str) -> bool:
-    return _hasher.check_needs_rehash(stored)
-
-
 def new_secret() -> str:
     """A URL-safe secret of 32 random bytes (256 bits)."""
     return secrets.token_urlsafe(32)
@@ -42,10 +37,6 @@ def hash_secret(secret: str) -> str:
     """Tokens are stored only as their SHA-256 (TOK-1, AUTH-4). A fast hash is right
     here: the secret has 256 bits of entropy, so nothing can be brute-forced."""
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def same_secret(a: str, b: str) -> bool:
-    return hmac.compare_digest(a, b)
 
 
 def safe_next(target: str | None) -> str | None:
