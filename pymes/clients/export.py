@@ -99,11 +99,6 @@ def _rows(user: User, filters: ClientFilters, business):
                c.created_at.date().isoformat()]
 
 
-def csv_chunks(user: User, filters: ClientFilters, business):
-    """UTF-8 with a BOM (Excel then reads the accents right), written as it goes."""
-    return csv_stream(headers(business.country), rows(user, filters, business))
-
-
 def csv_stream(header: list[str], body):
     """Any table as streamed CSV chunks: BOM, header, EXP-1-neutralised rows."""
     buffer = io.StringIO()
@@ -119,11 +114,6 @@ def csv_stream(header: list[str], body):
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
-
-
-def xlsx_file(user: User, filters: ClientFilters, business):
-    """A temporary .xlsx (write-only workbook: rows go to disk as they are added)."""
-    return xlsx_table(_("Clients"), headers(business.country), rows(user, filters, business))
 
 
 def xlsx_table(title: str, header: list[str], body):

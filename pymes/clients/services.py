@@ -361,22 +361,6 @@ def restricted_to_own(user: User) -> bool:
     return user.role == Role.SELLER.value and user.business.sellers_see_only_own
 
 
-def client_in_view_args(args: dict) -> int | None:
-    """The client a page is about, from its URL's ids (a client, a sale, a visit or call)."""
-    if "client_id" in args:
-        return args["client_id"]
-    if "sale_id" in args:
-        from ..sales.models import Sale
-
-        return db.session.execute(select(Sale.client_id).where(Sale.id == args["sale_id"])).scalar_one_or_none()
-    if "activity_id" in args:
-        from ..visits.models import Activity
-
-        return db.session.execute(select(Activity.client_id).where(Activity.id == args["activity_id"])
-                                  ).scalar_one_or_none()
-    return None
-
-
 def sees_client(user: User, client_id: int) -> bool:
     """A restricted seller sees the clients they are responsible for, and those they
     serve as a specialist seller for a product line."""
