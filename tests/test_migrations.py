@@ -70,3 +70,27 @@ def test_0014_gives_logged_contacts_the_business_s_day(tmp_path):
             days = dict(conn.execute(text("SELECT tenant_id, done_on FROM activities")).all())
         db.engine.dispose()
     assert {k: str(v) for k, v in days.items()} == {1: "2026-12-01", 2: "2026-12-02"}
+
+
+def test_migrations_that_write_rows_lift_forced_row_level_security_while_they_write():
+    """TEN-1 / DATA-4: migrations run as the tables' owner, and FORCE ROW LEVEL SECURITY
+    binds the owner too: with no tenant set, an UPDATE in a migration changes no row on
+    PostgreSQL, silently (0014's done_on, 0016's callback channels and 0021b's sent links
+    did so; 0024 fills what 0014 left). A migration that writes rows says NO FORCE … and
+    FORCE … around the writes. 0014 is frozen (landed before this rule)."""
+    import re
+    from pathlib import Path
+
+    versions = Path(__file__).resolve().parents[1] / "migrations" / "versions"
+    writes = re.compile(r"\b(UPDATE|INSERT INTO|DELETE FROM)\s+[a-z_]+\b|sa\.(update|insert|delete)\(")
+    offenders = []
+    for path in sorted(versions.glob("*.py")):
+        if path.name.startswith("0014_"):
+            continue
+        code = path.read_text()
+        code_only = re.sub(r'"""(.|\n)*?"""', "", code)  # docstrings mention UPDATE in prose
+        code_only = re.sub(r"CREATE TRIGGER[^\n]*\n[^\n]*", "", code_only)  # a trigger's definition writes nothing
+        if writes.search(code_only) and not ("NO FORCE ROW LEVEL SECURITY" in code and
+                                             re.search(r"[^O] FORCE ROW LEVEL SECURITY", code)):
+            offenders.append(path.name)
+    assert offenders == []

@@ -5,6 +5,10 @@ rows (issue 24, point 5). Filled here for the rows already there, business by
 business, with the app's own formatting (``pymes.clients.services.shown_phone``); kept
 in step afterwards by the flush hook beside it.
 
+Also fills ``activities.done_on`` where 0014 could not: it wrote as the owner under
+FORCE ROW LEVEL SECURITY, which hides every row from the owner on PostgreSQL, so rows
+logged before 0014 kept an empty ``done_on`` there (SQLite has no such policy).
+
 Revision ID: 0024
 Revises: 0019b
 Create Date: 2026-12-05 13:55:00
@@ -44,6 +48,29 @@ def upgrade():
                              values[start:start + 1000])
         if postgres:
             op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    _fill_done_on(bind, postgres)
+
+
+def _fill_done_on(bind, postgres: bool) -> None:
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    if postgres:
+        op.execute("ALTER TABLE activities NO FORCE ROW LEVEL SECURITY")
+    zones = dict(bind.execute(sa.text("SELECT id, timezone FROM businesses")).all())
+    rows = bind.execute(sa.text("SELECT id, tenant_id, done_at FROM activities "
+                                "WHERE done_at IS NOT NULL AND done_on IS NULL")).all()
+    values = []
+    for row_id, tenant, done_at in rows:
+        if isinstance(done_at, str):
+            done_at = datetime.fromisoformat(done_at)
+        if done_at.tzinfo is None:
+            done_at = done_at.replace(tzinfo=timezone.utc)
+        values.append({"id": row_id, "day": done_at.astimezone(ZoneInfo(zones.get(tenant) or "UTC")).date()})
+    for start in range(0, len(values), 1000):
+        bind.execute(sa.text("UPDATE activities SET done_on = :day WHERE id = :id"), values[start:start + 1000])
+    if postgres:
+        op.execute("ALTER TABLE activities FORCE ROW LEVEL SECURITY")
 
 
 def downgrade():
