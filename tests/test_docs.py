@@ -1,8 +1,9 @@
 """Every rule code cited in the code has its document (issue 22, point 9).
 
-A comment or docstring in ``pymes/`` or ``tests/`` that cites a security requirement
-("TEN-2", "EXP-1") or a domain rule ("rule 6", "rules 4, 6, 7", "Rules 1-3") must find a
-heading in ``docs/`` that names it, so a reader can look it up in the repository.
+A comment or docstring in ``pymes/``, ``tests/``, ``migrations/``, ``templates/`` or
+``bench/`` that cites a security requirement ("TEN-2", "EXP-1") or a domain rule
+("rule 6", "rules 4, 6, 7", "Rules 1-3") must find a heading in ``docs/`` that names it,
+so a reader can look it up in the repository.
 """
 from __future__ import annotations
 
@@ -16,12 +17,18 @@ REQUIREMENT = re.compile(r"\b(?:TEN|AUTH|WEB|TOK|EXP|PAY|DATA|OPS|SES)-\d+\b")
 RULES = re.compile(r"\b[Rr]ules? (\d+(?:\s*(?:,|and|-|–)\s*\d+)*)")
 
 
+SOURCES = (("pymes", "*.py"), ("tests", "*.py"), ("migrations", "*.py"), ("templates", "*.html"), ("bench", "*"))
+
+
 def _sources():
-    for folder in ("pymes", "tests"):
-        for path in (ROOT / folder).rglob("*.py"):
-            if path.name == "test_docs.py":  # its own examples are not citations
+    for folder, pattern in SOURCES:
+        for path in (ROOT / folder).rglob(pattern):
+            if path.name == "test_docs.py" or not path.is_file() or "__pycache__" in path.parts:
+                continue  # the test's own examples are not citations
+            try:
+                yield path, path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
                 continue
-            yield path, path.read_text(encoding="utf-8")
 
 
 def _rule_numbers(cited: str) -> set[int]:
