@@ -18,6 +18,18 @@ different key for the current version.
 Writes that bypass the session (the seed's bulk inserts on a raw connection, the
 migrations) do not bump the version; the seed creates its businesses with fresh random
 versions, and a running server should be restarted after a migration anyway.
+
+The contract every caller keeps (docs/architecture.md, "The cache and its contract"):
+
+1. ``parts`` names every input that is not in the database (filters, page, sort, the
+   day, the reader when the answer depends on who asks).
+2. Values reach a kept fragment only through ``context()`` (``htmx.render_cached``);
+   ``live`` values are for the layout around it.
+3. Kept values are never mutated: later requests of the same version share them.
+4. A ``@cached`` figure does not read ``current_user``, ``request`` or ``session``: pass
+   what it needs as an argument (tests/test_cache_contract.py checks the source).
+5. Models marked ``__data_version__ = False`` and raw-connection writes do not bump the
+   version: use them only for data no figure or kept fragment shows.
 """
 from __future__ import annotations
 
