@@ -26,7 +26,7 @@ import secrets
 from datetime import timedelta
 
 import pyotp
-from flask import current_app
+from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
 
@@ -183,20 +183,25 @@ def _new_recovery_codes(user: User) -> list[str]:
 
 # --- enrolment, new codes, turning it off ------------------------------------------------
 
+_PENDING = "mfa_pending"
+
+
 def pending_secret(user: User) -> str:
-    """The secret of an enrolment in progress (made on first call, kept across reloads
-    until the first code confirms it). Never for a user who already has it on."""
+    """The secret of this browser's enrolment in progress: made on the first visit of the
+    set-up page, kept (encrypted) in this browser's session across reloads until the first
+    code confirms it, and only then written to the user. Nothing is stored on the user
+    before that: someone who opened the set-up page with a stolen password or session
+    learns a secret that is never the one the owner later turns on (review finding)."""
     if enabled(user):
         raise FieldError("code", str(_l("Two-step verification is already on.")))
-    if user.mfa_secret:
+    stored = session.get(_PENDING)
+    if isinstance(stored, list) and len(stored) == 2 and stored[0] == user.id:
         try:
-            return decrypt_secret(user.mfa_secret)
+            return decrypt_secret(stored[1])
         except ValueError:
             pass  # SECRET_KEY changed with no fallback: start this enrolment again
     secret = pyotp.random_base32()  # 32 characters: 160 bits, RFC 4226's recommendation
-    user.mfa_secret = encrypt_secret(secret)
-    user.mfa_last_step = None
-    db.session.commit()
+    session[_PENDING] = [user.id, encrypt_secret(secret)]
     return secret
 
 
@@ -214,11 +219,20 @@ def qr_data_uri(uri: str) -> str:
 def confirm_enrolment(user: User, code: str) -> list[str]:
     """Turn two-step log-in on with the first code of the pending secret; returns the
     ten recovery codes, to be shown once. FieldError on a wrong code."""
-    if enabled(user) or not user.mfa_secret:
+    stored = session.get(_PENDING)
+    if enabled(user) or not (isinstance(stored, list) and len(stored) == 2 and stored[0] == user.id):
         raise FieldError("code", str(_l("Start again: scan the new QR code.")))
-    if not _accept_totp(user, decrypt_secret(user.mfa_secret), _clean(code)):
+    try:
+        secret = decrypt_secret(stored[1])
+    except ValueError:
+        session.pop(_PENDING, None)
+        raise FieldError("code", str(_l("Start again: scan the new QR code.")))
+    user.mfa_last_step = None
+    if not _accept_totp(user, secret, _clean(code)):
         db.session.rollback()
         raise FieldError("code", str(_l("That code is not right. Type the 6 digits your app shows now.")))
+    session.pop(_PENDING, None)
+    user.mfa_secret = encrypt_secret(secret)
     user.mfa_enabled_at = utcnow()
     codes = _new_recovery_codes(user)
     db.session.commit()

@@ -23,7 +23,7 @@ from ..db import utcnow
 from .. import audit
 from ..extensions import db, limiter
 from ..htmx import hx_redirect, render
-from ..security import safe_next
+from ..security import safe_next, verify_password
 from ..validation import FieldError, apply_field_error
 from . import devices, mfa, services, tokens
 from .decorators import login_required
@@ -41,6 +41,15 @@ class CodeForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(message=_l("This field is required.")),
                                                Length(max=40, message=_l("Use at most %(max)d characters.", max=40))],
                        render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"})
+
+
+class EnrolForm(CodeForm):
+    """Turning it on from the settings asks for the password again (ASVS: re-authenticate
+    before changing a sign-in factor): a session left open on a shared computer cannot
+    bind someone else's phone."""
+    password = PasswordField(_l("Your password"), validators=[DataRequired(message=_l("This field is required.")),
+                                                             Length(max=128)],
+                             render_kw={"autocomplete": "current-password"})
 
 
 class DisableForm(CodeForm):
@@ -211,13 +220,17 @@ def mfa_setup():
     user = current_user
     if mfa.enabled(user):
         return redirect(url_for(".security"), code=303)
-    form = CodeForm()
+    form = EnrolForm()
     if form.validate_on_submit():
         try:
+            if not verify_password(user.password_hash, form.password.data):
+                raise FieldError("password", str(_l("That is not your current password.")))
             codes = mfa.confirm_enrolment(user, form.code.data)
         except FieldError as error:
             apply_field_error(form, error)
         else:
+            services.end_other_sessions(user, keep_key=user.session_key)  # a factor changed: other devices log in again
+            db.session.commit()
             audit.record("mfa_on")
             return render_template("accounts/recovery_codes.html", codes=codes, next_url=url_for(".security"),
                                    first=True)
@@ -263,6 +276,8 @@ def mfa_disable():
         except FieldError as error:
             apply_field_error(form, error)
         else:
+            services.end_other_sessions(current_user, keep_key=current_user.session_key)
+            db.session.commit()
             audit.record("mfa_off")
             flash(_("Two-step verification is off."), "info")
             return redirect(url_for(".security"), code=303)

@@ -45,7 +45,7 @@ def turn_on(client, clock) -> tuple[str, list[str]]:
     html = page.get_data(as_text=True)
     assert 'data-testid="mfa-qr"' in html and 'src="data:image/svg+xml' in html
     secret = re.search(r'data-testid="mfa-secret">([^<]+)<', html).group(1).replace(" ", "")
-    done = post(client, "/settings/security/setup", {"code": clock.code(secret)},
+    done = post(client, "/settings/security/setup", {"code": clock.code(secret), "password": PASSWORD},
                 token_page="/settings/security/setup")
     assert done.status_code == 200, done.get_data(as_text=True)
     codes = re.findall(r"<code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</code>", done.get_data(as_text=True))
@@ -357,3 +357,41 @@ def test_an_emailed_confirmation_link_is_no_second_factor(app, make, clock, outb
     assert not logged_in(client)
     with app.app_context(), bound(business.id):
         assert db.session.get(User, owner.id).email_confirmed
+
+
+def test_turning_it_on_from_the_settings_asks_for_the_password_and_ends_other_sessions(app, make, clock):
+    """AUTH-5: a session left open elsewhere cannot bind another phone without the
+    password; once it is on, the account's other sessions must log in again."""
+    _b, owner, _m, _s = make.team()
+    elsewhere, here = app.test_client(), app.test_client()
+    login(elsewhere, owner.email)
+    login(here, owner.email)
+    html = here.get("/settings/security/setup").get_data(as_text=True)
+    secret = re.search(r'data-testid="mfa-secret">([^<]+)<', html).group(1).replace(" ", "")
+    refused = post(here, "/settings/security/setup", {"code": clock.code(secret), "password": "not my password"},
+                   token_page="/settings/security/setup")
+    assert refused.status_code == 422 and "contraseña" in refused.get_data(as_text=True)
+    with app.app_context(), bound(owner.tenant_id):
+        assert not mfa.enabled(db.session.get(User, owner.id))
+    assert post(here, "/settings/security/setup", {"code": clock.code(secret), "password": PASSWORD},
+                token_page="/settings/security/setup").status_code == 200
+    assert here.get("/agenda").status_code == 200
+    assert elsewhere.get("/agenda").status_code in (302, 303)  # logged out there
+
+
+def test_a_set_up_page_opened_by_someone_else_never_becomes_the_owner_s_secret(app, make, clock):
+    """AUTH-5: whoever opens the set-up page (a stolen session, or a stolen password at the
+    log-in's set-up step) sees a secret kept only in their own browser; the owner's own
+    enrolment makes another, and nothing is stored on the account before a code confirms."""
+    _b, owner, _m, _s = make.team()
+    intruder, own = app.test_client(), app.test_client()
+    login(intruder, owner.email)
+    login(own, owner.email)
+    seen = re.search(r'data-testid="mfa-secret">([^<]+)<',
+                     intruder.get("/settings/security/setup").get_data(as_text=True)).group(1).replace(" ", "")
+    with app.app_context(), bound(owner.tenant_id):
+        assert db.session.get(User, owner.id).mfa_secret is None
+    secret, _codes = turn_on(own, clock)
+    assert secret != seen
+    with app.app_context(), bound(owner.tenant_id):
+        assert mfa.decrypt_secret(db.session.get(User, owner.id).mfa_secret) == secret

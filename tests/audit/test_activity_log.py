@@ -227,7 +227,7 @@ def test_imports_and_their_undo_and_wrong_codes_are_recorded(app, client, make):
     page = client.get("/settings/security/setup").get_data(as_text=True)
     secret = re.search(r'data-testid="mfa-secret">([^<]+)<', page).group(1).replace(" ", "")
     client.post("/settings/security/setup", data={"csrf_token": csrf_token(client, "/settings/security/setup"),
-                                                   "code": pyotp.TOTP(secret).now()})
+                                                   "code": pyotp.TOTP(secret).now(), "password": PASSWORD})
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login(client, owner.email)
     wrong = "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"

@@ -53,9 +53,11 @@ def test_owner_turns_on_two_step_and_logs_in_with_a_code_on_a_phone(browser, liv
     shoot(page, "two-step", "setup")
 
     page.fill("#code", "000000" if pyotp.TOTP(secret).at(now["t"]) != "000000" else "111111")
+    page.fill("#password", PASSWORD)  # changing a sign-in factor asks for the password again
     page.get_by_role("button", name="Activar la verificación en dos pasos").click()
     expect(page.locator("#code-error")).to_contain_text("Ese código no es correcto")
     page.fill("#code", pyotp.TOTP(secret).at(now["t"]))
+    page.fill("#password", PASSWORD)
     page.get_by_role("button", name="Activar la verificación en dos pasos").click()
     codes = page.get_by_test_id("recovery-codes").locator("code").all_inner_texts()
     assert len(codes) == 10
