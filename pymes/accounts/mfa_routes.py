@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from flask import flash, g, redirect, render_template, request, session, url_for
+from flask import flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -184,8 +184,11 @@ def login_setup():
             response = _finish(token, user, "code")
             if not current_user.is_authenticated:
                 return response
-            return render_template("accounts/recovery_codes.html", codes=codes, next_url=response.location,
-                                   first=True)
+            page = make_response(render_template("accounts/recovery_codes.html", codes=codes,
+                                                 next_url=response.location, first=True))
+            for cookie in response.headers.getlist("Set-Cookie"):  # the known-device cookie of this log-in
+                page.headers.add("Set-Cookie", cookie)
+            return page
     if request.method == "POST":
         g.code_failed = True
     secret = mfa.pending_secret(user)

@@ -237,6 +237,7 @@ def test_owners_grace_period_is_shown_then_enforced(app, make, clock):
     done = fresh.post("/login/setup", data={"csrf_token": csrf_token(fresh, "/login/setup"),
                                             "code": clock.code(secret)})
     assert done.status_code == 200 and 'data-testid="recovery-codes"' in done.get_data(as_text=True)
+    assert any(c.startswith("device=") for c in done.headers.getlist("Set-Cookie"))  # a known device from now on
     assert logged_in(fresh) and fresh.get("/clients").status_code == 200
 
 
