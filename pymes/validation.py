@@ -1,7 +1,10 @@
-"""The error services raise when one form field breaks a rule."""
+"""The error services raise when one form field breaks a rule, and numbers read from
+what a user typed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from flask import request
 
 
 @dataclass
@@ -36,3 +39,18 @@ def single_line(value: str) -> str:
 def multi_line(value: str) -> str:
     """``value`` with its line breaks (as LF) and tabs kept, other control characters gone."""
     return value.replace("\r\n", "\n").replace("\r", "\n").translate(_MULTI_LINE)
+
+
+def digits_int(value: str | None) -> int | None:
+    """A number typed in an address or a form (a filter's id, a page) as an int; None for
+    anything that is not 1 to 9 ASCII digits. ``str.isdigit`` alone also accepts "²" and
+    other scripts' digits, which ``int()`` then refuses or reads unexpectedly."""
+    if value and len(value) < 10 and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
+def query_int(name: str) -> int | None:
+    """``digits_int`` of the address's ``name`` argument (a filter's id, a page number):
+    an odd value is ignored like a missing one."""
+    return digits_int(request.args.get(name))

@@ -20,7 +20,7 @@ from ..sales import services as sales_services
 from ..sales.models import Sale
 from ..tenancy import get_or_404
 from ..territories.models import Portfolio, Territory
-from ..validation import FieldError, apply_field_error
+from ..validation import FieldError, apply_field_error, query_int
 from . import loyalty, services
 from .forms import (CHANNEL_LABELS, SOURCE_LABELS, TIME_LABELS, ClientForm, LoyaltySettingsForm, QuickClientForm,
                     SaleForm, SpecialistForm, TierForm)
@@ -54,21 +54,16 @@ def _row_labels() -> dict:
     return labels
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
-
 def _filters() -> services.ClientFilters:
     args = request.args
     mine_default = services.default_mine(current_user) and "mine" not in args
     return services.ClientFilters(
-        q=args.get("q", "")[:100], tier=args.get("tier", ""), portfolio_id=_int_arg("portfolio"),
-        territory_id=_int_arg("territory"), seller_id=_int_arg("seller"), kind=args.get("kind", ""),
+        q=args.get("q", "")[:100], tier=args.get("tier", ""), portfolio_id=query_int("portfolio"),
+        territory_id=query_int("territory"), seller_id=query_int("seller"), kind=args.get("kind", ""),
         key=args.get("key") == "1", dropped=args.get("dropped") == "1",
         mine=mine_default or args.get("mine") == "1",
         sort=args.get("sort", "name") if args.get("sort") in services.SORTS else "name",
-        direction="desc" if args.get("dir") == "desc" else "asc", page=max(_int_arg("page") or 1, 1))
+        direction="desc" if args.get("dir") == "desc" else "asc", page=max(query_int("page") or 1, 1))
 
 
 @bp.get("")

@@ -21,7 +21,7 @@ from ..i18n import business_locale, money
 from ..sales.models import Sale
 from ..sales.services import parse_money
 from ..tenancy import get_or_404
-from ..validation import FieldError, apply_field_error
+from ..validation import FieldError, apply_field_error, digits_int, query_int
 from ..visits.models import Activity
 from . import economics as recovery_economics
 from . import services
@@ -71,8 +71,7 @@ def _closed(complaint: Complaint):
 def board():
     show = request.args.get("show", "open")
     show = show if show in services.BOARD_FILTERS else "open"
-    owner_arg = request.args.get("owner", "")
-    owner_id = int(owner_arg) if owner_arg.isdigit() and len(owner_arg) < 10 else None
+    owner_id = query_int("owner")
     sort = request.args.get("sort", "")
     sort = sort if sort in services.BOARD_SORTS else ""
     days = int(request.args.get("days", 90)) if request.args.get("days", "90") in {str(p) for p in PERIODS} else 90
@@ -105,9 +104,9 @@ def _age(complaint: Complaint, now) -> str:
 def new(client_id: int):
     client = get_or_404(Client, client_id)
     activity = None
-    activity_arg = request.values.get("activity", "")
-    if activity_arg.isdigit() and len(activity_arg) < 10:
-        activity = db.session.execute(select(Activity).where(Activity.id == int(activity_arg),
+    activity_id = digits_int(request.values.get("activity"))
+    if activity_id is not None:
+        activity = db.session.execute(select(Activity).where(Activity.id == activity_id,
                                                              Activity.client_id == client.id)).scalar_one_or_none()
     sales = db.session.execute(select(Sale).where(Sale.client_id == client.id)
                                .order_by(Sale.sold_on.desc(), Sale.id.desc()).limit(50)).scalars().all()

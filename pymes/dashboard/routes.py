@@ -16,6 +16,7 @@ from ..accounts.decorators import manager_required, roles_required
 from ..clients.loyalty import TIER_LABELS
 from ..htmx import render
 from ..i18n import business_timezone, business_today
+from ..validation import query_int
 from . import figures, services
 
 bp = Blueprint("dashboard", __name__)
@@ -24,19 +25,14 @@ bp = Blueprint("dashboard", __name__)
 DASHBOARD_ROLES = ("owner", "manager", "seller")
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
-
 def _filters() -> figures.Filters:
     """The filters from the address. A seller sees their own clients only: the seller
     filter is forced to them, whatever the address says."""
     days = request.args.get("days", "")
     days = int(days) if days in {str(p) for p in figures.PERIODS} else figures.DEFAULT_DAYS
-    seller = current_user.id if current_user.role == "seller" else _int_arg("seller")
-    return figures.Filters(days=days, seller_id=seller, portfolio_id=_int_arg("portfolio"),
-                           territory_id=_int_arg("territory"))
+    seller = current_user.id if current_user.role == "seller" else query_int("seller")
+    return figures.Filters(days=days, seller_id=seller, portfolio_id=query_int("portfolio"),
+                           territory_id=query_int("territory"))
 
 
 def _choices() -> dict:

@@ -13,7 +13,7 @@ from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
 from ..clients.models import Client
 from ..extensions import limiter
 from ..tenancy import get_or_404
-from ..validation import FieldError
+from ..validation import FieldError, query_int
 from . import services
 from .models import FeedbackLink
 
@@ -324,11 +324,6 @@ def revoke_link(client_id: int, link_id: int):
     return redirect(url_for("clients.show", client_id=client.id), code=303)
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
-
 @bp.get("/feedback")
 @login_required
 def inbox():
@@ -341,9 +336,9 @@ def inbox():
     from ..territories.models import Portfolio
     from . import inbox as box
 
-    days = _int_arg("days")
-    f = box.Filters(days=days if days in box.PERIODS else 90, seller_id=_int_arg("seller"),
-                    portfolio_id=_int_arg("portfolio"), page=max(1, min(_int_arg("page") or 1, 10_000)))
+    days = query_int("days")
+    f = box.Filters(days=days if days in box.PERIODS else 90, seller_id=query_int("seller"),
+                    portfolio_id=query_int("portfolio"), page=max(1, min(query_int("page") or 1, 10_000)))
     from ..clients.models import Client
     from ..htmx import render_cached
 

@@ -19,7 +19,7 @@ from ..htmx import render
 from ..sales.models import Sale
 from ..territories.models import Portfolio, Territory
 from ..tenancy import bound, get_or_404
-from ..validation import FieldError
+from ..validation import FieldError, query_int
 from . import services
 from .models import Referral
 
@@ -30,11 +30,6 @@ STATUS_LABELS = {"new": lazy_pgettext("referral", "New"), "contacted": _l("Conta
 SOURCE_LABELS = {"feedback": _l("Feedback page"), "visit": _l("During a visit"), "call": _l("During a call"),
                  "manual": _l("Written by hand"), "link": _l("Referral link")}
 PERIODS = (30, 90, 365)
-
-
-def _int(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 FILTER_ARGS = ("days", "from", "to", "status", "seller", "territory", "portfolio")
@@ -75,8 +70,8 @@ def _filters() -> tuple[services.ReferralFilters, dict]:
     else:
         period = None if days == "all" else (int(days) if days in {str(p) for p in PERIODS} else 90)
     return services.ReferralFilters(days=period, status=status if status in services.STATUS_FLOW else None,
-                                    seller_id=_int("seller"), territory_id=_int("territory"),
-                                    portfolio_id=_int("portfolio"), date_from=date_from, date_to=date_to,
+                                    seller_id=query_int("seller"), territory_id=query_int("territory"),
+                                    portfolio_id=query_int("portfolio"), date_from=date_from, date_to=date_to,
                                     zone=g.business.timezone or "UTC"), errors
 
 
