@@ -135,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
     from .notifications.routes import bp as notifications_bp
     from .territories.routes import bp as territories_bp
     from .visits.routes import bp as visits_bp
+    from .whatsapp.routes import bp as whatsapp_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -148,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(data_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(whatsapp_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

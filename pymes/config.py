@@ -86,6 +86,10 @@ def load(overrides: dict | None = None) -> dict:
         "STRIPE_PRICE_MONTHLY": os.environ.get("STRIPE_PRICE_MONTHLY", ""),
         "STRIPE_PRICE_YEARLY": os.environ.get("STRIPE_PRICE_YEARLY", ""),
         "STRIPE_TIMEOUT": float(os.environ.get("STRIPE_TIMEOUT", "5")),
+        # WhatsApp Business Cloud API (issue 23, pymes/whatsapp): optional, per business.
+        "WHATSAPP_API_BASE": os.environ.get("WHATSAPP_API_BASE", "https://graph.facebook.com"),
+        "WHATSAPP_API_VERSION": os.environ.get("WHATSAPP_API_VERSION", "v21.0"),
+        "WHATSAPP_TIMEOUT": float(os.environ.get("WHATSAPP_TIMEOUT", "5")),
         "TRIAL_DAYS": int(os.environ.get("TRIAL_DAYS", "14")),
         # The public price (issue 19): what the Stripe prices above charge, in major units;
         # the landing page shows them, 'pymes billing-check-prices' compares them with Stripe.

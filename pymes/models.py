@@ -10,3 +10,4 @@ from .referrals.models import Referral, ReferralAsk, ReferralCode, ReferralSetti
 from .billing.models import StripeEvent, StripeSubscription, Subscription  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
 from .audit.models import AuditEvent  # noqa: F401
+from .whatsapp.models import WhatsappConnection  # noqa: F401

@@ -19,6 +19,7 @@ from pymes.sales.models import Sale
 from pymes.tenancy import bound
 from pymes.territories.models import Portfolio, PortfolioSeller, Territory, TerritorySeller
 from pymes.visits.models import Activity, DigestLog, FollowUpSettings
+from pymes.whatsapp.models import WhatsappConnection
 from tests.factories import santiago_today
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
@@ -75,6 +76,9 @@ def filled_business(app, make, tag: str):
             Subscription(stripe_customer_id=f"cus_{tag}", checkout_url=f"https://checkout.stripe.test/{tag}"),
             StripeEvent(event_id=f"evt_{tag}", type="customer.subscription.updated"),
             StripeSubscription(subscription_id=f"sub_{tag}", status="active", started_at=now, state_at=now),
+            WhatsappConnection(phone_number_id="106540352242922", business_account_id="102290129340398",
+                               token_sealed=f"v1:secret-whatsapp-token-{tag}", verified_name=f"WhatsApp {tag}",
+                               feedback_template="pedido_opinion", template_language="es"),
         ])
         db.session.flush()
         db.session.add(ComplaintEvent(complaint_id=complaint.id, kind="opened", created_at=now))

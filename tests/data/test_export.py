@@ -62,7 +62,7 @@ def test_export_never_holds_another_business_or_a_secret(app, make, client):
 
     assert b"Canary" not in everything and b"canary" not in everything
     for secret in (b"secret-token-hash", b"secret-session-hash", b"secret-wall-key", b"checkout.stripe.test",
-                   b"$argon2", b"pbkdf2", b"scrypt"):
+                   b"secret-whatsapp", b"$argon2", b"pbkdf2", b"scrypt"):
         assert secret not in everything, secret
     users = read_csv(archive, "users.csv")
     assert "password_hash" not in users[0] and {u["email"] for u in users} == {"owner-alfa@example.com",

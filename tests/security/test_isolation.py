@@ -115,6 +115,11 @@ def test_canary_crawl_finds_nothing_of_the_other_tenant(app, make, outbox, two_t
 
         db.session.add(AuditEvent(action="login", actor_name=f"{canary} dueño", subject=f"{canary.lower()}@example.com",
                                   ip="10.9.9.9", device=canary))
+        from pymes.whatsapp.models import WhatsappConnection
+
+        db.session.add(WhatsappConnection(phone_number_id="106540352242922", business_account_id="102290129340398",
+                                          token_sealed=f"v1:{canary}", verified_name=f"{canary} WhatsApp",
+                                          display_phone_number=f"+56 9 {canary}", feedback_template=canary.lower()))
         db.session.commit()
 
     http = app.test_client()
@@ -155,6 +160,7 @@ def test_canary_crawl_finds_nothing_of_the_other_tenant(app, make, outbox, two_t
     assert pages > 20
     assert any(p.startswith("/clients/export.csv") for p in seen) and any(".xlsx" in p for p in seen)
     assert {"/settings/activity", "/settings/activity/export.csv"} <= seen  # the activity log and its export
+    assert "/settings/whatsapp" in seen  # B's WhatsApp connection is not on A's page
     for message in outbox.messages():
         assert canary.lower() not in message.as_string().lower()
 
