@@ -13,7 +13,7 @@ from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
 from ..clients.models import Client
 from ..extensions import limiter
 from ..tenancy import get_or_404
-from ..validation import FieldError, query_int
+from ..validation import FieldError, digits_int, query_int
 from . import services
 from .models import FeedbackLink
 
@@ -106,7 +106,7 @@ def public(token: str):
                     raise FieldError("stamp", services.stale_message())
             with force_locale(language):
                 channel = request.form.get("callback_channel") or None
-                saved = services.answer(link, client, score=int(score) if score.isdigit() else None,
+                saved = services.answer(link, client, score=digits_int(score),
                                         comment=request.form.get("comment", ""),
                                         callback=request.form.get("callback") == "1", channel=channel,
                                         window=request.form.get("callback_window") or None, language=language,
@@ -273,9 +273,10 @@ def _form_id(name: str) -> int | None:
     value = request.form.get(name, "")
     if not value:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= 2**31 - 1:
+    number = digits_int(value)
+    if number is None or not 1 <= number <= 2**31 - 1:
         abort(404)
-    return int(value)
+    return number
 
 
 def _origin_sale(client: Client) -> int | None:

@@ -15,7 +15,7 @@ from ..extensions import db, limiter
 from ..htmx import render
 from ..i18n import business_today
 from ..tenancy import get_or_404
-from ..validation import FieldError, apply_field_error
+from ..validation import FieldError, apply_field_error, digits_int
 from . import services
 from .forms import (KIND_LABELS, PURPOSE_LABELS, STATUS_LABELS, CadenceForm, ChangePlanForm, OutcomeForm,
                     PlanForm)
@@ -67,8 +67,9 @@ def _whose_agenda() -> int | None:
     if current_user.has_role("owner", "manager"):
         if who == "all":
             return None
-        if who.isdigit() and len(who) < 10:
-            return int(who)
+        chosen = digits_int(who)
+        if chosen is not None:
+            return chosen
     return current_user.id
 
 
