@@ -517,11 +517,19 @@ def qr_data_uri(url: str, kind: str) -> str:
 
 
 def send_after_delivery(echo=lambda message: None, today=None) -> int:
-    """Each business that asked for it: e-mail a feedback link ``auto_days`` days after a
-    delivery, once per sale, to clients with an e-mail address. Deliveries missed by a
-    day or two (the job did not run) are still sent, within a week."""
+    """Each business that asked for it: send a feedback link ``auto_days`` days after a
+    delivery, once per sale. By WhatsApp (the approved template, ``pymes.whatsapp``)
+    when the business connected its number and named the template and the client has a
+    WhatsApp-capable mobile; else by e-mail to clients with an address. Deliveries missed
+    by a day or two (the job did not run) are still sent, within a week; so is a request
+    WhatsApp failed to take for a client without e-mail (its link is withdrawn and made
+    again on the next run)."""
+    from sqlalchemy import delete, or_
+
     from ..accounts.services import external_url
     from ..sales.models import Sale
+    from ..whatsapp.cloud_api import WhatsAppError
+    from ..whatsapp.messaging import feedback_sender
 
     sent = 0
     from ..accounts.services import live_business_ids
@@ -536,15 +544,39 @@ def send_after_delivery(echo=lambda message: None, today=None) -> int:
                 continue
             business = db.session.get(Business, business_id)
             day = (today or business_today(business)) - timedelta(days=wanted.auto_days)
+            whatsapp = feedback_sender()
+            reachable = Client.email.is_not(None)
+            if whatsapp is not None:
+                reachable = or_(reachable, Client.whatsapp.is_not(None), Client.phone.is_not(None))
             already = select(FeedbackLink.sale_id).where(FeedbackLink.sale_id.is_not(None))
             due = db.session.execute(
                 select(Sale, Client).join(Client, Client.id == Sale.client_id)
                 .where(Sale.delivery_on <= day, Sale.delivery_on > day - timedelta(days=7),
-                       Client.email.is_not(None), Client.deleted_at.is_(None), Sale.id.not_in(already))
+                       reachable, Client.deleted_at.is_(None), Sale.id.not_in(already))
                 .order_by(Sale.id)).all()
             for sale, client in due:
+                number = whatsapp.number(client) if whatsapp is not None else None
+                if number is None and not client.email:
+                    continue
                 secret = create_link(client, None, sent_by="auto", sale_id=sale.id)
-                email_link(client, business, external_url("feedback.public", token=secret))
+                url = external_url("feedback.public", token=secret)
+                if number is not None:
+                    try:
+                        whatsapp.send(client, business, number, url)
+                    except WhatsAppError as error:
+                        echo(f"business {business_id}: WhatsApp refused the request for sale {sale.id} ({error.kind})")
+                        if not client.email:  # withdraw the link: the next run tries again
+                            link = db.session.execute(select(FeedbackLink).where(
+                                FeedbackLink.sale_id == sale.id, FeedbackLink.sent_by == "auto")).scalar_one()
+                            tokens.retire(FEEDBACK, link.tenant_id, link.id)
+                            db.session.execute(delete(FeedbackLink).where(FeedbackLink.id == link.id))
+                            db.session.commit()
+                            continue
+                    else:
+                        sent += 1
+                        echo(f"business {business_id}: feedback link for sale {sale.id} sent by WhatsApp")
+                        continue
+                email_link(client, business, url)
                 sent += 1
                 echo(f"business {business_id}: feedback link for sale {sale.id} e-mailed")
     return run.finish(sent)

@@ -1,0 +1,57 @@
+"""What the application sends through a connected WhatsApp number (issue 23, point 2).
+
+Today: the automatic feedback request after a delivery, as the approved template the
+owner named on Settings → WhatsApp, with three body parameters in this order:
+{{1}} the client's greeting name, {{2}} the business's name, {{3}} the feedback link.
+Without a connection, a template or a key that opens the token, ``feedback_sender``
+gives None and the request goes by e-mail exactly as before."""
+from __future__ import annotations
+
+import logging
+
+from ..contact import greeting_name, whatsapp_number
+from . import cloud_api, services
+
+log = logging.getLogger(__name__)
+
+# Failures that will fail the same way for every client of the business this run.
+BUSINESS_WIDE = {"token", "permission", "phone_number", "template", "rate_limit", "unavailable"}
+
+
+class FeedbackSender:
+    """Sends the feedback template for the bound business."""
+
+    def __init__(self, connection, token: str):
+        self.connection, self._token = connection, token
+        self.broken: cloud_api.WhatsAppError | None = None  # set by a business-wide failure
+
+    def number(self, client) -> str | None:
+        """The client's WhatsApp-capable mobile, or None (then: e-mail). A client who has
+        opted out of automatic WhatsApp messages gets None too."""
+        if self.broken is not None or getattr(client, "whatsapp_opt_out_at", None) is not None:
+            return None
+        return whatsapp_number(client)
+
+    def send(self, client, business, number: str, url: str) -> str:
+        """Send the template; Meta's message id. Raises ``cloud_api.WhatsAppError``."""
+        conn = self.connection
+        try:
+            return cloud_api.send_template(conn.phone_number_id, self._token, number, conn.feedback_template,
+                                           conn.template_language, [greeting_name(client), business.name, url])
+        except cloud_api.WhatsAppError as error:
+            if error.kind in BUSINESS_WIDE:
+                self.broken = error
+            raise
+
+
+def feedback_sender() -> FeedbackSender | None:
+    """The bound business's sender for the feedback request, or None (e-mail only)."""
+    conn = services.connection()
+    if conn is None or not conn.feedback_template or not conn.template_language:
+        return None
+    token = services.token(conn)
+    if token is None:
+        log.warning("whatsapp: business %s has a token no configured key opens; feedback requests go by e-mail",
+                    conn.tenant_id)
+        return None
+    return FeedbackSender(conn, token)
