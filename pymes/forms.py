@@ -13,7 +13,9 @@ local path instead of a refused one)."""
 from __future__ import annotations
 
 import flask_wtf
+from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired
 
 from .validation import multi_line, single_line
 
@@ -36,3 +38,8 @@ class FlaskForm(flask_wtf.FlaskForm):
                 cleaner = _MULTI if issubclass(kind, TextAreaField) else _SINGLE
                 options = dict(options, filters=[cleaner, *unbound_field.kwargs.get("filters", ())])
             return super().bind_field(form, unbound_field, options)
+
+
+def required() -> DataRequired:
+    """The one "This field is required." every form uses."""
+    return DataRequired(message=_l("This field is required."))

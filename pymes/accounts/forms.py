@@ -5,11 +5,11 @@ from __future__ import annotations
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
-from ..forms import FlaskForm
+from ..forms import FlaskForm, required
 from flask_wtf.file import FileField
 from wtforms import SelectChoice
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import EqualTo, Length, ValidationError
 
 from .. import i18n
 from .models import ROLE_VALUES
@@ -54,10 +54,6 @@ class ValidEmail:
             raise ValidationError(_l("Enter a valid e-mail address, like ana@example.com."))
 
 
-def _required():
-    return DataRequired(message=_l("This field is required."))
-
-
 def _length(maximum: int, minimum: int = 0):
     return Length(min=minimum, max=maximum, message=_l("Use between %(min)d and %(max)d characters.",
                                                          min=minimum, max=maximum)) if minimum else \
@@ -65,7 +61,7 @@ def _length(maximum: int, minimum: int = 0):
 
 
 def _email_field(label=None):
-    return EmailField(label or _l("E-mail"), validators=[_required(), _length(254), ValidEmail()],
+    return EmailField(label or _l("E-mail"), validators=[required(), _length(254), ValidEmail()],
                       render_kw={"autocomplete": "email"})
 
 
@@ -100,7 +96,7 @@ class _KnowsPasswordWords:
 
 def _new_password_field(label=None):
     return PasswordField(label or _l("Password"), validators=[
-        _required(),
+        required(),
         Length(min=PASSWORD_MIN, max=PASSWORD_MAX,
                message=_l("Use at least %(min)d characters (a short sentence works well).", min=PASSWORD_MIN)),
         NotGuessable(),
@@ -108,15 +104,15 @@ def _new_password_field(label=None):
 
 
 class SignupForm(FlaskForm):
-    business_name = StringField(_l("Business name"), validators=[_required(), _length(120)],
+    business_name = StringField(_l("Business name"), validators=[required(), _length(120)],
                                 render_kw={"autocomplete": "organization"})
-    name = StringField(_l("Your name"), validators=[_required(), _length(120)], render_kw={"autocomplete": "name"})
+    name = StringField(_l("Your name"), validators=[required(), _length(120)], render_kw={"autocomplete": "name"})
     email = _email_field()
     password = _new_password_field()
-    country = SelectField(_l("Country"), validators=[_required()])
-    currency = SelectField(_l("Currency"), validators=[_required()])
-    timezone = SelectField(_l("Time zone"), validators=[_required()])
-    language = SelectField(_l("Language"), validators=[_required()])
+    country = SelectField(_l("Country"), validators=[required()])
+    currency = SelectField(_l("Currency"), validators=[required()])
+    timezone = SelectField(_l("Time zone"), validators=[required()])
+    language = SelectField(_l("Language"), validators=[required()])
 
     def __init__(self, *args, ui_language: str = "es", **kwargs):
         super().__init__(*args, **kwargs)
@@ -137,7 +133,7 @@ class SignupForm(FlaskForm):
 
 class LoginForm(FlaskForm):
     email = _email_field()
-    password = PasswordField(_l("Password"), validators=[_required(), _length(PASSWORD_MAX)],
+    password = PasswordField(_l("Password"), validators=[required(), _length(PASSWORD_MAX)],
                              render_kw={"autocomplete": "current-password"})
     remember = BooleanField(_l("Keep me logged in on this device (30 days)"))
     next = HiddenField()
@@ -150,14 +146,14 @@ class ForgotPasswordForm(FlaskForm):
 class ResetPasswordForm(_KnowsPasswordWords, FlaskForm):
     password = _new_password_field(_l("New password"))
     confirm = PasswordField(_l("Repeat the new password"), validators=[
-        _required(), EqualTo("password", message=_l("The two passwords are different."))],
+        required(), EqualTo("password", message=_l("The two passwords are different."))],
         render_kw={"autocomplete": "new-password"})
 
 
 class AcceptInvitationForm(_KnowsPasswordWords, FlaskForm):
-    name = StringField(_l("Your name"), validators=[_required(), _length(120)], render_kw={"autocomplete": "name"})
+    name = StringField(_l("Your name"), validators=[required(), _length(120)], render_kw={"autocomplete": "name"})
     password = _new_password_field()
-    language = SelectField(_l("Language"), validators=[_required()])
+    language = SelectField(_l("Language"), validators=[required()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -167,7 +163,7 @@ class AcceptInvitationForm(_KnowsPasswordWords, FlaskForm):
 class InviteForm(FlaskForm):
     name = StringField(_l("Name (optional)"), validators=[_length(120)])
     email = _email_field()
-    role = SelectField(_l("Role"), validators=[_required()], default="seller")
+    role = SelectField(_l("Role"), validators=[required()], default="seller")
 
     def __init__(self, *args, roles=ROLE_VALUES, **kwargs):
         super().__init__(*args, **kwargs)
@@ -175,14 +171,14 @@ class InviteForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), validators=[_required()], choices=[SelectChoice(r) for r in ROLE_VALUES])
+    role = SelectField(_l("Role"), validators=[required()], choices=[SelectChoice(r) for r in ROLE_VALUES])
 
 
 class BusinessSettingsForm(FlaskForm):
-    name = StringField(_l("Business name"), validators=[_required(), _length(120)])
-    currency = SelectField(_l("Currency"), validators=[_required()])
-    timezone = SelectField(_l("Time zone"), validators=[_required()])
-    language = SelectField(_l("Language for e-mails to your team and clients"), validators=[_required()])
+    name = StringField(_l("Business name"), validators=[required(), _length(120)])
+    currency = SelectField(_l("Currency"), validators=[required()])
+    timezone = SelectField(_l("Time zone"), validators=[required()])
+    language = SelectField(_l("Language for e-mails to your team and clients"), validators=[required()])
     logo = FileField(_l("Logo (PNG, JPEG or WebP, up to 300 KB)"))
     remove_logo = BooleanField(_l("Remove the current logo"))
 
@@ -205,8 +201,8 @@ class OfferedZone:
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[_required(), _length(120)])
-    language = SelectField(_l("Language"), validators=[_required()])
+    name = StringField(_l("Your name"), validators=[required(), _length(120)])
+    language = SelectField(_l("Language"), validators=[required()])
     timezone = SelectField(_l("Your time zone"), validate_choice=False, validators=[OfferedZone()])
 
     def __init__(self, *args, business_zone: str = "", **kwargs):
@@ -220,6 +216,6 @@ class ProfileForm(FlaskForm):
 
 
 class PasswordForm(_KnowsPasswordWords, FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[_required(), _length(PASSWORD_MAX)],
+    current_password = PasswordField(_l("Current password"), validators=[required(), _length(PASSWORD_MAX)],
                                      render_kw={"autocomplete": "current-password"})
     password = _new_password_field(_l("New password"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from ..forms import FlaskForm
+from ..forms import FlaskForm, required
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -26,10 +26,6 @@ def optional_int(value):
     if value in (None, "", "None"):
         return None
     return int(value)
-
-
-def _required():
-    return DataRequired(message=_l("This field is required."))
 
 
 def _max(n: int):
@@ -62,7 +58,7 @@ def _options(labels: dict, blank=None):
 
 class ClientForm(FlaskForm):
     kind = SelectField(_l("Type"), default="client")
-    name = StringField(_l("Name"), validators=[_required(), _max(160)])
+    name = StringField(_l("Name"), validators=[required(), _max(160)])
     company = StringField(_l("Company (optional)"), validators=[_max(160)])
     tax_id = StringField(_l("Tax id (optional)"), validators=[_max(32)])
     email = StringField(_l("E-mail"), validators=[_max(254), OptionalEmail()], render_kw={"type": "email"})
@@ -97,7 +93,7 @@ class ClientForm(FlaskForm):
 class QuickClientForm(FlaskForm):
     """The client list's quick add: a name and a phone, the rest later on the client's page."""
 
-    name = StringField(_l("Name"), validators=[_required(), _max(160)],
+    name = StringField(_l("Name"), validators=[required(), _max(160)],
                        render_kw={"autocomplete": "off", "maxlength": 160})
     phone = StringField(_l("Phone"), validators=[_max(40)],
                         render_kw={"type": "tel", "autocomplete": "off", "inputmode": "tel"})
@@ -105,9 +101,9 @@ class QuickClientForm(FlaskForm):
 
 class SaleForm(FlaskForm):
     sold_on = DateField(_l("Date of the sale"), validators=[DataRequired(message=_l("Write a valid date."))])
-    description = StringField(_l("What was sold"), validators=[_required(), _max(200)])
+    description = StringField(_l("What was sold"), validators=[required(), _max(200)])
     product_line = StringField(_l("Product line (optional)"), validators=[_max(80)])
-    amount = StringField(_l("Amount"), validators=[_required(), _max(30)], render_kw={"inputmode": "decimal"})
+    amount = StringField(_l("Amount"), validators=[required(), _max(30)], render_kw={"inputmode": "decimal"})
     margin = StringField(_l("Margin (optional)"), validators=[_max(30)], render_kw={"inputmode": "decimal"})
     margin_kind = SelectField(_l("Margin as"), default="amount")
     seller_id = SelectField(_l("Seller"), coerce=optional_int, validate_choice=False, validators=[OneOfOrEmpty()])
@@ -166,7 +162,7 @@ class LoyaltySettingsForm(FlaskForm):
 
 class SpecialistForm(FlaskForm):
     user_id = SelectField(_l("Seller"), coerce=optional_int, validate_choice=False, validators=[OneOfOrEmpty()])
-    product_line = StringField(_l("Product line"), validators=[_required(), _max(80)])
+    product_line = StringField(_l("Product line"), validators=[required(), _max(80)])
 
     def __init__(self, *args, sellers=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from .. import audit
 from ..accounts.decorators import login_required, manager_required
-from ..accounts.models import User
+from ..accounts.team import active_team
 from ..extensions import db
 from ..htmx import render
 from ..i18n import business_timezone, business_today
@@ -31,19 +31,10 @@ bp = Blueprint("clients", __name__, url_prefix="/clients")
 PAGE_SIZE = 50
 
 
-def _team():
-    """The business's active users, read once per request (choices, names and forms all
-    ask for them)."""
-    if "_clients_team" not in g:
-        g._clients_team = db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)
-                                             ).scalars().all()
-    return g._clients_team
-
-
 def _choices():
     territories = db.session.execute(select(Territory).order_by(Territory.name)).scalars().all()
     portfolios = db.session.execute(select(Portfolio).order_by(Portfolio.name)).scalars().all()
-    return dict(territories=territories, portfolios=portfolios, sellers=_team())
+    return dict(territories=territories, portfolios=portfolios, sellers=active_team())
 
 
 def _row_labels() -> dict:
@@ -97,7 +88,7 @@ def _list_html(f: services.ClientFilters, args: tuple):
         stmt = services.client_query(current_user, f)
         total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
         rows = db.session.execute(stmt.limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE)).scalars().all()
-        names = {u.id: u.name for u in _team()}
+        names = {u.id: u.name for u in active_team()}
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
         return render_template("clients/_list.html", clients=rows, total=total, f=f, pages=pages,
                                seller_names=names, tier_labels=labels)
@@ -238,11 +229,11 @@ def show(client_id: int):
                                       testimonials=services.published_testimonials(client.id))
         total = _business_revenue_12m(today)
         share = (client.revenue_12m / total) if total else 0
-        names = {u.id: u.name for u in _team()}
+        names = {u.id: u.name for u in active_team()}
         referrer = db.session.get(Client, client.referred_by_id) if client.referred_by_id else None
         territory = db.session.get(Territory, client.territory_id) if client.territory_id else None
         portfolio = db.session.get(Portfolio, client.portfolio_id) if client.portfolio_id else None
-        sale_form = SaleForm(formdata=None, sellers=_team(), currency=g.business.currency,
+        sale_form = SaleForm(formdata=None, sellers=active_team(), currency=g.business.currency,
                              data={"sold_on": today, "seller_id": current_user.id})
         tier_form = TierForm(formdata=None, data={"tier": client.tier_override or "",
                                                   "reason": client.tier_override_reason})
@@ -279,7 +270,7 @@ def show(client_id: int):
                           + [(t.created_at.astimezone(local).date(), "testimonial", t) for t in testimonials]
                           + [(r.created_at.astimezone(local).date(), "referral", (r, p)) for r, p in referred],
                           key=lambda item: item[0], reverse=True)
-        plan_form = PlanForm(formdata=None, sellers=_team(), data={"due_on": today})
+        plan_form = PlanForm(formdata=None, sellers=active_team(), data={"due_on": today})
         specialists = db.session.execute(
             select(ClientSpecialist).where(ClientSpecialist.client_id == client.id)
             .order_by(ClientSpecialist.product_line)
@@ -288,7 +279,7 @@ def show(client_id: int):
             client=client, sales=sales, history=history, why=loyalty.explain(result, services.rules()), share=share,
             seller_names=names, referrer=referrer, territory=territory, portfolio=portfolio, sale_form=sale_form,
             tier_form=tier_form, channel_labels=CHANNEL_LABELS, specialists=specialists,
-            specialist_form=SpecialistForm(formdata=None, sellers=_team()), timeline=timeline, plan_form=plan_form,
+            specialist_form=SpecialistForm(formdata=None, sellers=active_team()), timeline=timeline, plan_form=plan_form,
             activity_labels=dict(purpose=PURPOSE_LABELS, kind=KIND_LABELS, status=STATUS_LABELS),
             complaint_labels=dict(category=CATEGORY_LABELS, status=COMPLAINT_STATUS),
             open_complaints=[c for c in complaints if c.status != "resolved"], name_displays=OWNER_NAME_DISPLAY_LABELS,
@@ -350,7 +341,7 @@ def acknowledge_drop(client_id: int):
 @login_required
 def add_sale(client_id: int):
     client = get_or_404(Client, client_id)
-    form = SaleForm(sellers=_team(), currency=g.business.currency)
+    form = SaleForm(sellers=active_team(), currency=g.business.currency)
     if form.validate_on_submit():
         try:
             amount = sales_services.parse_money(form.amount.data, g.business.currency, g.business.locale, "amount")
@@ -424,7 +415,7 @@ def settings():
 @login_required
 def add_specialist(client_id: int):
     client = get_or_404(Client, client_id)
-    form = SpecialistForm(sellers=_team())
+    form = SpecialistForm(sellers=active_team())
     if form.validate_on_submit():
         try:
             services.add_specialist(client, form.user_id.data, form.product_line.data)
@@ -459,7 +450,7 @@ INLINE_FIELDS = ("name", "phone", "email", "seller_id", "is_key")
 
 
 def _row_context(client: Client) -> dict:
-    return dict(c=client, seller_names={u.id: u.name for u in _team()}, tier_labels=_row_labels())
+    return dict(c=client, seller_names={u.id: u.name for u in active_team()}, tier_labels=_row_labels())
 
 
 @bp.get("/<id:client_id>/row")

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from ..forms import FlaskForm
+from ..forms import FlaskForm, required
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import Length, ValidationError
 
 from ..accounts.forms import choices
 from ..clients.forms import CHANNEL_LABELS, OneOfOrEmpty, optional_int, whole_number
@@ -28,10 +28,6 @@ EVENT_LABELS = {"opened": lazy_pgettext("complaint event", "Opened"), "acknowled
                 "continues": _l("Opened again after a resolved complaint")}
 
 
-def _required():
-    return DataRequired(message=_l("This field is required."))
-
-
 class ComplaintForm(FlaskForm):
     category = SelectField(_l("What went wrong"), default="other")
     sale_id = SelectField(_l("The sale it concerns"), coerce=optional_int, validate_choice=False,
@@ -40,7 +36,7 @@ class ComplaintForm(FlaskForm):
     source = SelectField(_l("How it reached us"), default="manual")
     owner_id = SelectField(_l("Who owns it"), coerce=optional_int, validate_choice=False, validators=[OneOfOrEmpty()])
     description = TextAreaField(_l("What the client says"), validators=[
-        _required(), Length(max=5000, message=_l("Use at most %(max)d characters.", max=5000))])
+        required(), Length(max=5000, message=_l("Use at most %(max)d characters.", max=5000))])
 
     def __init__(self, *args, sales=(), team=(), money=str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,7 +58,7 @@ class AssignForm(FlaskForm):
 
 
 class RemedyForm(FlaskForm):
-    remedy = SelectField(_l("Remedy"), validators=[_required()])
+    remedy = SelectField(_l("Remedy"), validators=[required()])
     remedy_cost = StringField(_l("What it costs the business"), validators=[Length(max=30)],
                               render_kw={"inputmode": "decimal"})
     remedy_notes = TextAreaField(_l("Details for the client (optional)"), validators=[
@@ -95,7 +91,7 @@ class SeverityForm(FlaskForm):
 
 class ReopenForm(FlaskForm):
     reason = TextAreaField(_l("What is wrong again"), validators=[
-        _required(), Length(max=5000, message=_l("Use at most %(max)d characters.", max=5000))])
+        required(), Length(max=5000, message=_l("Use at most %(max)d characters.", max=5000))])
 
 
 class ResolveForm(FlaskForm):

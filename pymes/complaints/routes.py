@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..accounts.decorators import login_required, manager_required
 from ..accounts.models import User
+from ..accounts.team import active_team
 from ..clients.forms import CHANNEL_LABELS
 from ..clients.loyalty import TIER_LABELS
 from ..clients.models import Client
@@ -33,10 +34,6 @@ from .models import Complaint, ComplaintEvent
 bp = Blueprint("complaints", __name__)
 
 PERIODS = (30, 90, 365)
-
-
-def _team():
-    return db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
 
 
 def _labels() -> dict:
@@ -79,7 +76,7 @@ def board():
 
     def content():
         rows = db.session.execute(services.board_query(current_user, show, owner_id, sort).limit(200)).all()
-        team = _team()
+        team = active_team()
         now = utcnow()
         return dict(rows=rows, show=show, owner_id=owner_id, sort=sort, team=team,
                     names={u.id: u.name for u in team}, counts=services.counts(current_user),
@@ -110,7 +107,7 @@ def new(client_id: int):
                                                              Activity.client_id == client.id)).scalar_one_or_none()
     sales = db.session.execute(select(Sale).where(Sale.client_id == client.id)
                                .order_by(Sale.sold_on.desc(), Sale.id.desc()).limit(50)).scalars().all()
-    form = ComplaintForm(sales=sales, team=_team(), money=money)
+    form = ComplaintForm(sales=sales, team=active_team(), money=money)
     if request.method == "GET":
         form.severity.data = services.default_severity(client)
         if activity is not None:
@@ -135,7 +132,7 @@ def _page(complaint: Complaint, client: Client, status: int = 200, remedy_form=N
           severity_form=None, reopen_form=None):
     events = db.session.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
                                 .order_by(ComplaintEvent.id)).scalars().all()
-    team = _team()
+    team = active_team()
     names = {u.id: u.name for u in db.session.execute(select(User)).scalars()}  # former staff keep their name
     if remedy_form is None:
         remedy_form = RemedyForm(formdata=None, data={
@@ -265,7 +262,7 @@ def acknowledge(complaint_id: int):
 @login_required
 def assign(complaint_id: int):
     complaint, client = _handling(complaint_id)
-    form = AssignForm(team=_team())
+    form = AssignForm(team=active_team())
     if form.validate_on_submit():
         try:
             services.assign(complaint, current_user, form.owner_id.data)

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..accounts.decorators import login_required, manager_required
-from ..accounts.models import Business, User
+from ..accounts.models import Business
+from ..accounts.team import active_team
 from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
 from ..clients.models import Client
 from ..clients.services import national
@@ -22,10 +22,6 @@ from .forms import (KIND_LABELS, PURPOSE_LABELS, STATUS_LABELS, CadenceForm, Cha
 from .models import Activity
 
 bp = Blueprint("visits", __name__)
-
-
-def _team():
-    return db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
 
 
 def whatsapp_link(client: Client, business_name: str, activity: Activity | None = None) -> str:
@@ -86,7 +82,7 @@ def agenda():
 
     def content():
         plan = services.agenda(seller_id, today, overdue_page=overdue_page)
-        return dict(plan=plan, today=today, seller_id=seller_id, team=_team(), has_feed=has_feed(current_user),
+        return dict(plan=plan, today=today, seller_id=seller_id, team=active_team(), has_feed=has_feed(current_user),
                     form=OutcomeForm(formdata=None), labels=_labels(), wa=whatsapp_link,
                     phone=lambda c: national(c.phone or c.whatsapp, g.business.country))
 
@@ -179,7 +175,7 @@ def plan_contact(client_id: int):
     """A visit or call planned by hand. A refused one comes back as its own page (422), the
     message beside the field and everything typed kept."""
     client = get_or_404(Client, client_id)
-    form = PlanForm(sellers=_team())
+    form = PlanForm(sellers=active_team())
     if form.validate_on_submit():
         try:
             services.plan_contact(client, kind=form.kind.data, due_on=form.due_on.data,
@@ -205,12 +201,12 @@ def _sale_and_activity(sale_id: int, activity_id: int):
 
 
 def _plan_row_form(activity: Activity, team=None) -> ChangePlanForm:
-    return ChangePlanForm(formdata=None, sellers=team if team is not None else _team(), prefix=f"a{activity.id}",
+    return ChangePlanForm(formdata=None, sellers=team if team is not None else active_team(), prefix=f"a{activity.id}",
                           data={"due_on": activity.due_on, "seller_id": activity.seller_id})
 
 
 def _sale_plan_context(sale, client, failed: tuple | None = None) -> dict:
-    team = _team()
+    team = active_team()
     rows = []
     for activity in services.sale_plan(sale):
         if failed and failed[0].id == activity.id:
@@ -234,7 +230,7 @@ def sale_plan(sale_id: int):
 
 def _plan_row_answer(sale, activity, client, form, status=200):
     if request.headers.get("HX-Request"):
-        team = _team()
+        team = active_team()
         return render("visits/_plan_row.html", "visits/_plan_row.html", status=status, a=activity, form=form, oob=True,
                       sale=sale, names={u.id: u.name for u in team}, labels=_labels(), today=business_today())
     if status == 200:
@@ -250,7 +246,7 @@ def move_planned(sale_id: int, activity_id: int):
     sale, activity, client = _sale_and_activity(sale_id, activity_id)
     if activity.status != "planned":
         abort(409)
-    team = _team()
+    team = active_team()
     form = ChangePlanForm(sellers=team, prefix=f"a{activity.id}")
     if form.validate_on_submit():
         try:
