@@ -48,7 +48,7 @@ ONE_MEANING = frozenset({
     "Monthly", "Name", "Newer", "Next", "Notes", "Older", "Other", "Overdue", "Period", "Phone", "Planned",
     "Portfolio", "Prefers", "Previous", "Prospect", "Prospects", "Referrals", "Sales", "Save", "Seller", "Send",
     "Show", "Status", "Team", "Territories", "Territory", "Testimonials", "Tier", "Today", "Type", "Who",
-    "Yearly",
+    "WhatsApp", "Yearly",  # WhatsApp: the product's name, in the client book and on its settings page
 })
 
 
