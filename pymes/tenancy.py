@@ -135,6 +135,17 @@ def get_or_404(model: type[T], ident: int) -> T:
     return obj
 
 
+def get_child_or_404(model: type[T], ident: int, **parent) -> T:
+    """``get_or_404`` for a row reached through its parent in the address
+    (``/clients/<client_id>/sales/<sale_id>``): ``parent`` names the columns that must
+    match (``client_id=client.id``); a row of another parent is the same 404 as a
+    missing one."""
+    obj = get_or_404(model, ident)
+    if any(getattr(obj, column) != value for column, value in parent.items()):
+        abort(404)
+    return obj
+
+
 # --- layer 3 -------------------------------------------------------------------------
 
 _TENANT_TABLES: dict | None = None

@@ -18,7 +18,7 @@ from ..i18n import business_timezone, business_today
 from ..security import safe_next
 from ..sales import services as sales_services
 from ..sales.models import Sale
-from ..tenancy import get_or_404
+from ..tenancy import get_child_or_404, get_or_404
 from ..territories.models import Portfolio, Territory
 from ..validation import FieldError, apply_field_error, query_int
 from . import loyalty, services
@@ -363,11 +363,7 @@ def add_sale(client_id: int):
 @login_required
 def delete_sale(client_id: int, sale_id: int):
     client = get_or_404(Client, client_id)
-    sale = get_or_404(Sale, sale_id)
-    if sale.client_id != client.id:
-        from flask import abort
-
-        abort(404)
+    sale = get_child_or_404(Sale, sale_id, client_id=client.id)
     sales_services.delete_sale(sale, client, current_user)
     audit.record("sale_deleted", client.name, amount=sale.amount, sold_on=sale.sold_on.isoformat())
     flash(_("Sale deleted."), "info")
@@ -434,11 +430,7 @@ def add_specialist(client_id: int):
 @login_required
 def remove_specialist(client_id: int, specialist_id: int):
     client = get_or_404(Client, client_id)
-    specialist = get_or_404(ClientSpecialist, specialist_id)
-    if specialist.client_id != client.id:
-        from flask import abort
-
-        abort(404)
+    specialist = get_child_or_404(ClientSpecialist, specialist_id, client_id=client.id)
     services.remove_specialist(specialist)
     flash(_("Specialist removed."), "info")
     return redirect(url_for(".show", client_id=client.id) + "#specialists", code=303)

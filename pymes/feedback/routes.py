@@ -12,7 +12,7 @@ from ..accounts.decorators import confirmed_required, login_required, manager_re
 from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
 from ..clients.models import Client
 from ..extensions import limiter
-from ..tenancy import get_or_404
+from ..tenancy import get_child_or_404, get_or_404
 from ..validation import FieldError, digits_int, query_int
 from . import services
 from .models import FeedbackLink
@@ -241,9 +241,7 @@ def mark_sent(client_id: int, link_id: int):
     """The seller pressed WhatsApp, copy or share on the link's page (send.js): the link
     counts among the links sent. 204, nothing to show; another business's ids are a 404."""
     client = get_or_404(Client, client_id)
-    link = get_or_404(FeedbackLink, link_id)
-    if link.client_id != client.id:
-        abort(404)
+    link = get_child_or_404(FeedbackLink, link_id, client_id=client.id)
     services.mark_sent(link)
     return "", 204
 
@@ -254,9 +252,7 @@ def send_again(client_id: int, link_id: int):
     """The same request once more: a fresh link, and the unanswered old one revoked (only
     its hash is kept, so the old one cannot be shown again)."""
     client = get_or_404(Client, client_id)
-    link = get_or_404(FeedbackLink, link_id)
-    if link.client_id != client.id:
-        abort(404)
+    link = get_child_or_404(FeedbackLink, link_id, client_id=client.id)
     send = "email" if request.form.get("send") == "email" else "share"
     if send == "email" and not client.email:
         flash(_("This client has no e-mail: share the link another way."), "error")
@@ -287,14 +283,10 @@ def _origin_sale(client: Client) -> int | None:
 
     sale_id, activity_id = _form_id("sale_id"), _form_id("activity_id")
     if activity_id is not None:
-        activity = get_or_404(Activity, activity_id)
-        if activity.client_id != client.id:
-            abort(404)
+        activity = get_child_or_404(Activity, activity_id, client_id=client.id)
         sale_id = sale_id or activity.sale_id
     if sale_id is not None:
-        sale = get_or_404(Sale, sale_id)
-        if sale.client_id != client.id:
-            abort(404)
+        get_child_or_404(Sale, sale_id, client_id=client.id)
     return sale_id
 
 
@@ -312,9 +304,7 @@ def links(client_id: int):
 @login_required
 def revoke_link(client_id: int, link_id: int):
     client = get_or_404(Client, client_id)
-    link = get_or_404(FeedbackLink, link_id)
-    if link.client_id != client.id:
-        abort(404)
+    link = get_child_or_404(FeedbackLink, link_id, client_id=client.id)
     if link.revoked_at is None:
         services.revoke(link)
     from ..htmx import is_htmx, render

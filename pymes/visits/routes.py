@@ -14,7 +14,7 @@ from ..clients.services import national
 from ..extensions import db, limiter
 from ..htmx import render
 from ..i18n import business_today
-from ..tenancy import get_or_404
+from ..tenancy import get_child_or_404, get_or_404
 from ..validation import FieldError, apply_field_error, digits_int
 from . import services
 from .forms import (KIND_LABELS, PURPOSE_LABELS, STATUS_LABELS, CadenceForm, ChangePlanForm, OutcomeForm,
@@ -194,9 +194,7 @@ def _sale_and_activity(sale_id: int, activity_id: int):
     from ..sales.models import Sale
 
     sale = get_or_404(Sale, sale_id)
-    activity = get_or_404(Activity, activity_id)
-    if activity.sale_id != sale.id:
-        abort(404)
+    activity = get_child_or_404(Activity, activity_id, sale_id=sale.id)
     return sale, activity, get_or_404(Client, sale.client_id)
 
 

@@ -114,3 +114,29 @@ def test_the_manager_and_the_responsible_seller_still_open_them(app, book):
     login(http, book["manager"].email)
     for path in (f"/clients/{ids['client_id']}", f"/sales/{ids['sale_id']}/plan", f"/agenda/{ids['activity_id']}"):
         assert http.get(path).status_code == 200, path
+
+
+def test_a_row_named_under_another_client_is_the_plain_404(app, book):
+    """``get_child_or_404``: a sale, a feedback link or a specialist addressed under a
+    client it does not belong to is a 404 even for a manager, and nothing changes."""
+    from pymes.clients.models import Client, ClientSpecialist
+    from pymes.feedback.models import FeedbackLink
+    from pymes.sales.models import Sale
+
+    ids = book["ids"]
+    with app.app_context(), bound(book["business"].id):
+        second = Client(name="Otra Clienta", seller_id=book["manager"].id)
+        db.session.add(second)
+        db.session.commit()
+        second_id = second.id
+    http = app.test_client()
+    login(http, book["manager"].email)
+    token = csrf_token(http, "/clients")
+    for path in (f"/clients/{second_id}/sales/{ids['sale_id']}/delete",
+                 f"/clients/{second_id}/feedback-links/{ids['link_id']}/revoke",
+                 f"/clients/{second_id}/specialists/{ids['specialist_id']}/delete"):
+        assert http.post(path, data={"csrf_token": token}).status_code == 404, path
+    with app.app_context(), bound(book["business"].id):
+        assert db.session.get(Sale, ids["sale_id"]) is not None
+        assert db.session.get(FeedbackLink, ids["link_id"]).revoked_at is None
+        assert db.session.get(ClientSpecialist, ids["specialist_id"]) is not None
