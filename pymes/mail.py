@@ -1,5 +1,11 @@
 """All e-mail leaves through ``send_email``.
 
+Every message has a plain-text part (``templates/email/<name>.txt``) and an HTML
+alternative (``templates/email/<name>.html``, on ``email/_layout.html``: the business's
+name and logo, one button per action, a footer) whose CSS is inlined with css-inline,
+since many mail clients drop ``<style>``. ``reply_to`` names the person a reply should
+reach (the business's owner, the inviting teammate): the sender stays ``no-reply``.
+
 The message is rendered now, in the recipient's language, and delivered by a job:
 through SMTP when ``MAIL_SERVER`` is set, otherwise written as an ``.eml`` file to
 the local outbox (``MAIL_OUTBOX_DIR``) that developers read at ``/dev/outbox``."""
@@ -23,13 +29,15 @@ from .validation import single_line
 log = logging.getLogger(__name__)
 
 
-def send_email(to: str, subject: str, template: str, language: str = "es", **context) -> None:
+def send_email(to: str, subject: str, template: str, language: str = "es", reply_to: str | None = None,
+               **context) -> None:
     """Render ``templates/email/<template>.txt`` in ``language`` and queue it for ``to``.
 
     ``subject`` is a callable or lazy string so that it is translated in the
     recipient's language, not the sender's."""
     with force_locale(language):
         text = render_template(f"email/{template}.txt", **context)
+        html = _inline(render_template(f"email/{template}.html", language=language, **context))
         # A header is one line: a client or business name with a line break (typed before
         # forms cleaned them, or imported) must not break the message (issue 20, finding 4).
         subject_text = " ".join(single_line(str(subject() if callable(subject) else subject)).split())
@@ -37,6 +45,8 @@ def send_email(to: str, subject: str, template: str, language: str = "es", **con
         "to": to,
         "subject": subject_text,
         "text": text,
+        "html": html,
+        "reply_to": single_line(reply_to) if reply_to else None,
         "sender": current_app.config["MAIL_DEFAULT_SENDER"],
         "template": template,
     }
@@ -51,8 +61,39 @@ def _build(message: dict) -> EmailMessage:
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain="fideliza.local")
     msg["X-Pymes-Template"] = message["template"]
+    if message.get("reply_to"):
+        msg["Reply-To"] = message["reply_to"]
     msg.set_content(message["text"])
+    if message.get("html"):  # jobs queued before the HTML part existed carry none
+        msg.add_alternative(message["html"], subtype="html")
     return msg
+
+
+def _inline(html: str) -> str:
+    import css_inline
+
+    return css_inline.inline(html)
+
+
+def logo_url(business, public_path: str | None) -> str | None:
+    """The absolute address of the business's logo for an e-mail, or None when it has
+    none or the message has no public page to serve it from (``/f/<token>/logo``)."""
+    if not public_path or not business.logo_mime:
+        return None
+    return public_path.rstrip("/") + "/logo"
+
+
+def owner_address(tenant_id: int) -> str | None:
+    """Where a customer's reply to the business's mail goes: its first active owner."""
+    from sqlalchemy import select
+
+    from .accounts.models import Role, User
+    from .extensions import db
+    from .tenancy import bound
+
+    with bound(tenant_id):
+        return db.session.execute(select(User.email).where(
+            User.role == Role.OWNER.value, User.active.is_(True)).order_by(User.id).limit(1)).scalar()
 
 
 def deliver(message: dict) -> None:

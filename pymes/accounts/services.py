@@ -283,7 +283,8 @@ def invite(inviter: User, *, email: str, role: str, name: str = "") -> Invitatio
     business = inviter.business
     mail.send_email(email, lambda: _l("%(name)s invites you to %(business)s on Fideliza", name=inviter.name,
                                       business=business.name),
-                    "invitation", business.language, inviter=inviter, business=business, invitation=invitation,
+                    "invitation", business.language, reply_to=inviter.email, inviter=inviter, business=business,
+                    invitation=invitation,
                     link=external_url("accounts.accept_invitation", token=secret), days=days)
     return invitation
 

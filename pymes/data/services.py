@@ -226,7 +226,8 @@ def request_deletion(business: Business, owner: User, typed_name: str) -> dateti
     when = purge_on(business)
     for user in _owners(business.id):
         mail.send_email(user.email, lambda: _l("%(business)s will be deleted on Fideliza", business=business.name),
-                        "business_deletion", user.language, user=user, business=business, requested_by=owner,
+                        "business_deletion", user.language, reply_to=owner.email, user=user, business=business,
+                        requested_by=owner,
                         purge_on=when, link=f"{current_app.config['BASE_URL']}/settings/data")
     log.info("deletion requested business=%s user=%s", business.id, owner.id)
     return when

@@ -127,7 +127,8 @@ def email_link(client: Client, business: Business, url: str) -> None:
 
     mail.send_email(client.email, lambda: gettext("How did we do, %(name)s?", name=greeting_name(client)),
                     "feedback_request", client_language(client, business), client=client, business=business,
-                    url=url, scores=range(11), greeting=greeting_name(client))
+                    url=url, scores=range(11), greeting=greeting_name(client),
+                    logo_url=mail.logo_url(business, url), reply_to=mail.owner_address(business.id))
 
 
 LINKS_SHOWN = 20

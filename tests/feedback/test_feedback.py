@@ -146,7 +146,7 @@ def test_a_detractor_opens_a_complaint_for_the_responsible_seller(app, shop, out
         assert db.session.execute(select(Activity)).first() is None  # the case is the to-do, not a second call
     told = [m for m in outbox.messages() if m["X-Pymes-Template"] == "detractor"]
     assert sorted(m["To"] for m in told) == sorted([owner.email, manager.email])
-    assert f"/complaints/{case.id}" in told[0].get_content()
+    assert f"/complaints/{case.id}" in told[0].get_body(preferencelist=("plain",)).get_content()
     board = app.test_client()
     login(board, seller.email)
     assert "Rosa María Díaz" in board.get("/complaints?show=mine").get_data(as_text=True)
