@@ -10,7 +10,8 @@ from ..db import utcnow
 from ..extensions import db
 from .models import Notification
 
-KINDS = ("complaint_opened", "complaint_late", "callback_requested", "testimonial_pending", "referral_new")
+KINDS = ("complaint_opened", "complaint_late", "callback_requested", "testimonial_pending", "referral_new",
+         "whatsapp_failed")
 LIST_SIZE = 100
 
 
@@ -97,4 +98,9 @@ def sentence(notification: Notification) -> str:
                         "%(client)s recommended %(num)d people: %(friends)s.", count, client=client, friends=friends)
     if notification.kind == "complaint_late":
         return _("The complaint of %(client)s is late.", client=client)
+    if notification.kind == "whatsapp_failed":  # issue 23: Meta refused an automatic send; e-mail took over
+        from ..whatsapp.cloud_api import WhatsAppError
+
+        return _("WhatsApp did not send the automatic messages; they went by e-mail. %(reason)s",
+                 reason=WhatsAppError(str(p.get("reason") or "rejected")).message)
     return notification.kind

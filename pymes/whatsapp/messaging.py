@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 # Failures that will fail the same way for every client of the business this run.
 BUSINESS_WIDE = {"token", "permission", "phone_number", "template", "rate_limit", "unavailable"}
+# ... and of those, the ones only the owner can fix (on Meta's side or on Settings → WhatsApp).
+OWNER_MUST_ACT = {"token", "permission", "phone_number", "template"}
 
 
 class FeedbackSender:
@@ -41,7 +43,27 @@ class FeedbackSender:
         except cloud_api.WhatsAppError as error:
             if error.kind in BUSINESS_WIDE:
                 self.broken = error
+                if error.kind in OWNER_MUST_ACT:
+                    tell_owners(error.kind)
             raise
+
+
+def tell_owners(reason: str) -> None:
+    """An in-app notification to the business's active owners, linking to Settings →
+    WhatsApp; not again while an earlier one is unread (the job runs every day)."""
+    from sqlalchemy import select
+
+    from ..accounts.models import User
+    from ..extensions import db
+    from ..notifications.models import Notification
+    from ..notifications.services import notify, path_for
+
+    owners = db.session.execute(select(User.id).where(User.role == "owner", User.active.is_(True))).scalars().all()
+    told = set(db.session.execute(select(Notification.user_id).where(
+        Notification.kind == "whatsapp_failed", Notification.read_at.is_(None))).scalars())
+    notify([user_id for user_id in owners if user_id not in told], "whatsapp_failed", {"reason": reason},
+           url=path_for("whatsapp.page"))
+    db.session.commit()
 
 
 def feedback_sender() -> FeedbackSender | None:

@@ -1,20 +1,23 @@
 """The automatic feedback request goes by WhatsApp when the business is connected
 (issue 23, point 2): the exact Cloud API request, the e-mail fallback, and nothing
 changed for a business that did not connect."""
+import re
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pymes import sealing
 from pymes.clients.models import Client
 from pymes.extensions import db
 from pymes.feedback import services as feedback
 from pymes.feedback.models import FeedbackLink
+from pymes.notifications.models import Notification
 from pymes.sales.models import Sale
 from pymes.tenancy import bound
 from pymes.whatsapp.models import WhatsappConnection
 from pymes.whatsapp.services import PURPOSE
 
+from ..factories import login
 from .conftest import PHONE_ID, TOKEN, VERSION, graph_error
 
 TODAY = date(2026, 11, 25)
@@ -86,6 +89,8 @@ def test_without_a_template_named_the_connection_sends_nothing_by_itself(app, ma
 
 def test_a_revoked_token_falls_back_to_e_mail_and_retries_the_others_later(app, make, graph, outbox):
     business, ids = _shop(app, make)
+    owner = make.user(business, "owner")
+    make.user(business, "seller")
     graph.tokens.clear()  # the owner revoked the token in Meta's Business Manager
     with app.app_context():
         assert feedback.send_after_delivery(today=TODAY) == 2
@@ -94,6 +99,16 @@ def test_a_revoked_token_falls_back_to_e_mail_and_retries_the_others_later(app, 
     with app.app_context(), bound(business.id):
         links = {link.client_id for link in db.session.execute(select(FeedbackLink)).scalars()}
     assert ids["Bruno"] not in links  # no e-mail, WhatsApp refused: nothing sent, so nothing marked
+    http = app.test_client()
+    login(http, owner.email)
+    page = http.get("/notifications").get_data(as_text=True)
+    assert "WhatsApp no envió los mensajes automáticos" in page and "Meta no aceptó el token de acceso" in page
+    opened = re.search(r'href="(/notifications/\d+[^"]*)"', page).group(1)
+    with app.app_context():
+        feedback.send_after_delivery(today=TODAY)  # the next day's run, still revoked: no second notification
+    with app.app_context(), bound(business.id):
+        assert db.session.execute(select(func.count()).select_from(Notification)).scalar() == 1
+    assert http.get(opened).headers["Location"] == "/settings/whatsapp"  # one tap to where the owner fixes it
     graph.tokens.add(TOKEN)  # a new token pasted
     with app.app_context():
         assert feedback.send_after_delivery(today=TODAY + timedelta(days=1)) == 1
