@@ -169,7 +169,7 @@ def test_a_wrong_opportunity_logs_nothing_and_keeps_what_was_typed(app, make, wh
         "opportunity_what": what, "opportunity_amount": amount}, headers={"HX-Request": "true"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert f'id="{field}-error"' in html and "Muy contento" in html
+    assert f'id="{field}-{visit_id}-error"' in html and "Muy contento" in html
     with app.app_context(), bound(business.id):
         assert db.session.get(Activity, visit_id).status == "planned"
 
@@ -189,7 +189,7 @@ def test_reschedule_needs_a_future_date_and_plans_it(app, make):
                                                          "notes": "llamar el lunes"},
                      headers={"HX-Request": "true"})
     assert past.status_code == 422
-    assert 'id="new_date-error"' in past.get_data(as_text=True) and "llamar el lunes" in past.get_data(as_text=True)
+    assert f'id="new_date-{call_id}-error"' in past.get_data(as_text=True) and "llamar el lunes" in past.get_data(as_text=True)
     later = today() + timedelta(days=4)
     ok = http.post(f"/agenda/{call_id}/outcome", data={"csrf_token": token, "status": "rescheduled",
                                                        "new_date": later.isoformat()})
