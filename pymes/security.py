@@ -66,7 +66,8 @@ def apply_headers(response):
     embeddable = bool(g.get("embeddable"))
     csp = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "font-src 'self'; connect-src 'self'; form-action 'self'; object-src 'none'; "
+        "font-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; form-action 'self'; "
+        "object-src 'none'; "
         "base-uri 'none'; frame-ancestors " + ("*" if embeddable else "'none'")
     )
     response.headers.setdefault("Content-Security-Policy", csp)

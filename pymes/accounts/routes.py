@@ -184,7 +184,11 @@ def logout():
     logout_user()
     session.pop("lang", None)
     flash(_("You have logged out."), "info")
-    return redirect(url_for(".login"), code=303)
+    response = redirect(url_for(".login"), code=303)
+    # the browser forgets the pages it kept (the service worker's caches are emptied by
+    # static/js/pwa.js on the log-in page that follows; issue 21, point 2)
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 # --- password reset ------------------------------------------------------------------

@@ -113,3 +113,6 @@ def read_outbox_file(path: Path):
     from email.parser import BytesParser
 
     return BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+
+
+from . import pwa  # noqa: E402,F401  (the manifest, favicon and service worker routes on this blueprint)
