@@ -49,6 +49,8 @@ ACTIONS = {
     "deletion_requested": _l("Business deletion requested"),
     "deletion_cancelled": _l("Business deletion cancelled"),
     "billing": _l("Billing change"),
+    "whatsapp_connected": _l("WhatsApp connected"),
+    "whatsapp_disconnected": _l("WhatsApp disconnected"),
 }
 
 

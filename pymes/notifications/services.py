@@ -101,6 +101,7 @@ def sentence(notification: Notification) -> str:
     if notification.kind == "whatsapp_failed":  # issue 23: Meta refused an automatic send; e-mail took over
         from ..whatsapp.cloud_api import WhatsAppError
 
-        return _("WhatsApp did not send the automatic messages; they went by e-mail. %(reason)s",
+        return _("WhatsApp did not send the automatic messages (clients with an e-mail address got them by e-mail). "
+                 "%(reason)s",
                  reason=WhatsAppError(str(p.get("reason") or "rejected")).message)
     return notification.kind

@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import audit
 from ..accounts.decorators import owner_required
 from ..htmx import render
 from . import cloud_api, services
@@ -48,6 +49,7 @@ def connect():
             else:
                 form.form_errors.append(error.message)
         else:
+            audit.record("whatsapp_connected", conn.display_phone_number or conn.phone_number_id)
             flash(_("WhatsApp connected: %(number)s (%(name)s).", number=conn.display_phone_number,
                     name=conn.verified_name), "success")
             return redirect(url_for(".page"), code=303)
@@ -76,5 +78,6 @@ def template():
 @owner_required
 def disconnect():
     if services.disconnect():
+        audit.record("whatsapp_disconnected")
         flash(_("WhatsApp disconnected: the access token was deleted. Messages go back to wa.me links."), "success")
     return redirect(url_for(".page"), code=303)

@@ -102,7 +102,7 @@ def test_a_revoked_token_falls_back_to_e_mail_and_retries_the_others_later(app, 
     http = app.test_client()
     login(http, owner.email)
     page = http.get("/notifications").get_data(as_text=True)
-    assert "WhatsApp no envió los mensajes automáticos" in page and "Meta no aceptó el token de acceso" in page
+    assert "WhatsApp no envió los mensajes automáticos (los clientes con correo" in page and "Meta no aceptó el token de acceso" in page
     opened = re.search(r'href="(/notifications/\d+[^"]*)"', page).group(1)
     with app.app_context():
         feedback.send_after_delivery(today=TODAY)  # the next day's run, still revoked: no second notification

@@ -141,6 +141,8 @@ def test_disconnecting_deletes_the_token(app, make, graph):
         assert db.session.execute(text("SELECT count(*) FROM whatsapp_connections")).scalar() == 0
     page = http.get("/settings/whatsapp").get_data(as_text=True)
     assert "Ferretería Sur" not in page and 'data-testid="whatsapp-connect"' in page
+    activity = http.get("/settings/activity").get_data(as_text=True)
+    assert "WhatsApp conectado" in activity and "WhatsApp desconectado" in activity  # the owner's activity log
 
 
 def test_template_name_and_language_are_saved_and_checked(app, make, graph):
