@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from .. import audit
 from ..accounts.decorators import owner_required
+from ..extensions import limiter
 from ..htmx import render
 from . import cloud_api, services
 from .forms import ConnectForm, TemplateForm
@@ -32,8 +33,13 @@ def page():
     return _page()
 
 
+def _business_key() -> str:
+    return f"whatsapp-connect:{current_user.tenant_id}"
+
+
 @bp.post("")
 @owner_required
+@limiter.limit("10 per 10 minutes", key_func=_business_key)  # each try is a call to Meta with a token
 def connect():
     form = ConnectForm()
     if form.validate_on_submit():

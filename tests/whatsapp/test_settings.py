@@ -163,3 +163,15 @@ def test_template_name_and_language_are_saved_and_checked(app, make, graph):
     assert ok.status_code == 303
     (row,) = _rows(app, business.id)
     assert (row.feedback_template, row.template_language) == ("pedido_opinion", "es_CL")
+
+
+def test_connection_attempts_are_limited_per_business(app, make, graph):
+    """Each attempt is a call to Meta: ten in ten minutes, then a 429 that calls no one."""
+    business = make.business()
+    owner = make.user(business, "owner")
+    http = app.test_client()
+    login(http, owner.email)
+    for _ in range(10):
+        assert _connect(http, token="EAAGwrongToken0000000000000").status_code == 422
+    assert _connect(http).status_code == 429
+    assert len(graph.requests) == 10 and _rows(app, business.id) == []
