@@ -2,7 +2,7 @@
 notification exists exactly when what it announces was committed."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import func, select, update
 
@@ -68,6 +68,11 @@ def safe_url(url: str) -> str:
     return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else ""
 
 
+# The sentences of kinds a later feature adds (WhatsApp's "whatsapp_failed"), registered by
+# that feature at import: notifications stays below the features that notify.
+SENTENCES: dict[str, Callable[[dict], str]] = {}
+
+
 def sentence(notification: Notification) -> str:
     """The notification in the reader's (current) language, built now from kind and params."""
     from flask_babel import gettext as _
@@ -98,10 +103,6 @@ def sentence(notification: Notification) -> str:
                         "%(client)s recommended %(num)d people: %(friends)s.", count, client=client, friends=friends)
     if notification.kind == "complaint_late":
         return _("The complaint of %(client)s is late.", client=client)
-    if notification.kind == "whatsapp_failed":  # issue 23: Meta refused an automatic send; e-mail took over
-        from ..whatsapp.cloud_api import WhatsAppError
-
-        return _("WhatsApp did not send the automatic messages (clients with an e-mail address got them by e-mail). "
-                 "%(reason)s",
-                 reason=WhatsAppError(str(p.get("reason") or "rejected")).message)
+    if notification.kind in SENTENCES:
+        return SENTENCES[notification.kind](p)
     return notification.kind

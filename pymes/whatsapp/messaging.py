@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 
+from flask_babel import gettext as _
+
 from ..contact import greeting_name, whatsapp_number
+from ..notifications.services import SENTENCES
 from . import cloud_api, services
 
 log = logging.getLogger(__name__)
@@ -77,3 +80,12 @@ def feedback_sender() -> FeedbackSender | None:
                     conn.tenant_id)
         return None
     return FeedbackSender(conn, token)
+
+
+def _failed_sentence(payload: dict) -> str:
+    """The owners' notification when Meta refused an automatic send and e-mail took over."""
+    return _("WhatsApp did not send the automatic messages (clients with an e-mail address got them by e-mail). "
+             "%(reason)s", reason=cloud_api.WhatsAppError(str(payload.get("reason") or "rejected")).message)
+
+
+SENTENCES["whatsapp_failed"] = _failed_sentence
