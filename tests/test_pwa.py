@@ -35,7 +35,7 @@ def test_manifest_names_the_business_and_lists_installable_icons(app, make):
         sizes.add((icon["sizes"], icon["purpose"]))
     assert {("192x192", "maskable"), ("512x512", "maskable"), ("192x192", "any"), ("512x512", "any")} <= sizes
     page = http.get("/").get_data(as_text=True)
-    assert 'rel="manifest" href="/manifest.webmanifest"' in page and 'data-member="1"' in page
+    assert 'rel="manifest" href="/manifest.webmanifest"' in page and f'data-member="{owner.id}"' in page
 
 
 def test_service_worker_is_served_from_the_root_and_allowed_by_the_csp(client):
@@ -59,4 +59,4 @@ def test_log_out_tells_the_browser_to_forget_its_cache(app, make):
     assert response.status_code == 303
     assert response.headers["Clear-Site-Data"] == '"cache"'
     page = http.get("/login").get_data(as_text=True)
-    assert 'data-member="0"' in page  # pwa.js empties the service worker's caches there
+    assert 'data-member=""' in page  # pwa.js empties the service worker's caches there

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, send_from_directory
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 
 from .routes import bp
 
@@ -56,3 +57,11 @@ def service_worker():
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.get("/csrf-token")
+@login_required
+def csrf_token():
+    """A fresh CSRF token for the phone's outbox of outcomes logged offline: the one in
+    the page it kept may have expired by the time the connection returns."""
+    return jsonify(token=generate_csrf())

@@ -37,6 +37,7 @@ class Activity(TenantScoped, TimestampMixin, db.Model):
         Index("ix_activities_client", "tenant_id", "client_id", "due_on"),
         Index("ix_activities_tenant_due", "tenant_id", "due_on"),  # the monthly follow-up series
         Index("ix_activities_tenant_status_due", "tenant_id", "status", "due_on"),  # the whole team's open items
+        Index("uq_activities_outcome_key", "tenant_id", "outcome_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +59,9 @@ class Activity(TenantScoped, TimestampMixin, db.Model):
     # the agenda's main button is that channel, and the item shows the window
     channel: Mapped[str | None] = mapped_column(String(16))
     time_window: Mapped[str | None] = mapped_column(String(16))
+    # the key a phone gave an outcome logged offline (migration 0023): a second send of
+    # the same outcome is recognised, never recorded twice
+    outcome_key: Mapped[str | None] = mapped_column(String(36))
 
 
 class FollowUpSettings(TenantScoped, db.Model):

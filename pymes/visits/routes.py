@@ -104,7 +104,12 @@ def item(activity_id: int):
 def log_outcome(activity_id: int):
     activity = get_or_404(Activity, activity_id)
     client = get_or_404(Client, activity.client_id)
+    key = services.outcome_key(request.form.get("outcome_key"))
     if activity.status != "planned":
+        if key and activity.outcome_key == key:
+            # the phone's outbox sent this outcome again (its first answer was lost): it
+            # is recorded already, once; say so instead of refusing it (issue 21, point 2)
+            return render("visits/_item.html", "visits/_item.html", **_item_context(activity, client))
         abort(409)
     form = OutcomeForm()
     if form.validate_on_submit():
@@ -113,7 +118,7 @@ def log_outcome(activity_id: int):
             amount = _opportunity_amount(form)
             services.log_outcome(activity, status=form.status.data, notes=form.notes.data or "",
                                  satisfaction=form.satisfaction.data, opportunity=bool(form.opportunity.data),
-                                 new_date=form.new_date.data, today=today)
+                                 new_date=form.new_date.data, today=today, key=key)
         except FieldError as error:
             apply_field_error(form, error)
         else:

@@ -3,6 +3,8 @@ sold, a follow-up call a few days later, and a check-in whose interval depends o
 client's tier. Cadences count from the last real contact."""
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -113,10 +115,23 @@ def schedule_checkin(client: Client, last_contact: date, rules: Cadence | None =
     return checkin
 
 
+_KEY = re.compile(r"[0-9a-fA-F-]{8,36}")
+
+
+def outcome_key(value: str | None) -> str | None:
+    """The idempotency key an offline outcome carries (a UUID made by the phone), or None
+    when missing or not one: an outcome without a key is logged as ever, just not
+    recognised if sent twice."""
+    value = (value or "").strip()
+    return value.lower() if _KEY.fullmatch(value) else None
+
+
 def log_outcome(activity: Activity, *, status: str, notes: str = "", satisfaction: int | None = None,
-                opportunity: bool = False, new_date: date | None = None, today: date) -> Activity | None:
+                opportunity: bool = False, new_date: date | None = None, today: date,
+                key: str | None = None) -> Activity | None:
     """Record what happened. A real contact pushes the client's next check-in out; a
-    reschedule plans the same contact on the new date. Returns the new activity, if any."""
+    reschedule plans the same contact on the new date. Returns the new activity, if any.
+    ``key``: the phone's key for an outcome logged offline (see ``outcome_key``)."""
     if status not in ("done", "no_answer", "rescheduled", "cancelled"):
         raise FieldError("status", str(_l("Choose what happened.")))
     if satisfaction is not None and not 1 <= satisfaction <= 5:
@@ -136,6 +151,7 @@ def log_outcome(activity: Activity, *, status: str, notes: str = "", satisfactio
     activity.opportunity = bool(opportunity)
     activity.done_at = utcnow()
     activity.done_on = today
+    activity.outcome_key = key
     if status == "done":
         client = db.session.get(Client, activity.client_id)
         schedule_checkin(client, today)

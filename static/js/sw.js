@@ -1,12 +1,15 @@
 /* Fideliza's service worker (issue 21, point 2), written for this app: no framework.
  *
- * - The app shell (stylesheets, scripts, icons) is kept in SHELL and served from there.
- * - The agenda pages (/agenda, its days and its htmx fragments) go to the network first;
- *   each answer is kept in PAGES, so the last agenda the seller opened (today and the next
- *   7 days, with each client's phone, address and notes) is there when the signal is not.
+ * - The app shell (stylesheets, scripts, icons): kept in SHELL when the worker is
+ *   installed; network first, served from SHELL when there is no connection.
+ * - The agenda (/agenda: today, overdue and the next 7 days, with each client's phone,
+ *   address and notes): network first, each full page kept in PAGES, so the last agenda
+ *   the seller had is readable on a visit with no signal. The page asks for it to be
+ *   kept as soon as the worker runs ("keep-agenda"), before the seller opens it.
  * - Everything else, above all the public feedback pages (/f/...), which are no-store,
- *   is passed to the network untouched and never kept.
- * - Log-out: the page after it (static/js/pwa.js) and Clear-Site-Data empty the caches. */
+ *   goes to the network untouched and is never kept.
+ * - Log-out: Clear-Site-Data, and the logged-out page (static/js/pwa.js) unregisters this
+ *   worker and empties the caches; the next log-in installs it again. */
 const VERSION = "v1";
 const SHELL = "fideliza-shell-" + VERSION;
 const PAGES = "fideliza-pages-" + VERSION;
@@ -21,7 +24,8 @@ const SHELL_FILES = [
 ];
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_FILES)).then(() => self.skipWaiting()));
+  event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_FILES)).catch(() => {})
+    .then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {
@@ -31,12 +35,26 @@ self.addEventListener("activate", (event) => {
 });
 
 function isAgenda(url) {
-  return url.pathname === "/agenda" || url.pathname.startsWith("/agenda/") && !url.pathname.startsWith("/agenda/calendar");
+  return url.pathname === "/agenda" && !url.search;
+}
+
+function keepPage(request, response) {
+  // a full agenda page of a logged-in member; not a redirect to log-in, not an htmx fragment
+  if (response.ok && !response.redirected && response.type === "basic" && !request.headers.get("HX-Request")) {
+    const copy = response.clone();
+    return caches.open(PAGES).then((cache) => cache.put(new URL(request.url).pathname, copy)).then(() => response);
+  }
+  return Promise.resolve(response);
 }
 
 self.addEventListener("message", (event) => {
   if (event.data === "forget") {  // log-out: nothing kept survives it
     event.waitUntil(caches.keys().then((names) => Promise.all(names.map((n) => caches.delete(n)))));
+  } else if (event.data === "keep-agenda") {  // a member's page: also the shell, if log-out emptied it
+    event.waitUntil(caches.has(SHELL).then((has) => has || caches.open(SHELL).then((c) => c.addAll(SHELL_FILES)))
+      .catch(() => {}));
+    const request = new Request("/agenda", {credentials: "same-origin"});
+    event.waitUntil(fetch(request).then((response) => keepPage(request, response)).catch(() => {}));
   }
 });
 
@@ -46,17 +64,11 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (url.pathname.startsWith("/static/") || url.pathname === "/favicon.ico") {
-    event.respondWith(caches.match(request, {ignoreSearch: false}).then((hit) => hit || fetch(request)));
+    // kept at install only: a page seen logged out (after log-out) must not fill a cache again
+    event.respondWith(fetch(request).catch(() => caches.match(url.pathname).then((hit) => hit || Response.error())));
     return;
   }
-  if (!isAgenda(url)) return;  // the network, as if there were no worker (public pages included)
-  event.respondWith(fetch(request).then((response) => {
-    // only a real agenda page of a logged-in member: not a redirect to the log-in page
-    if (response.ok && !response.redirected && response.type === "basic") {
-      const copy = response.clone();
-      caches.open(PAGES).then((cache) => cache.put(request, copy));
-    }
-    return response;
-  }).catch(() => caches.match(request).then((hit) => hit || caches.match(url.pathname, {ignoreSearch: true})
-    .then((page) => page || new Response("", {status: 503, statusText: "offline"})))));
+  if (!isAgenda(url) || request.headers.get("HX-Request")) return;  // the network, as if there were no worker
+  event.respondWith(fetch(request).then((response) => keepPage(request, response))
+    .catch(() => caches.match(url.pathname).then((hit) => hit || Response.error())));
 });
