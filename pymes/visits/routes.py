@@ -106,11 +106,7 @@ def log_outcome(activity_id: int):
     client = get_or_404(Client, activity.client_id)
     key = services.outcome_key(request.form.get("outcome_key"))
     if activity.status != "planned":
-        if key and activity.outcome_key == key:
-            # the phone's outbox sent this outcome again (its first answer was lost): it
-            # is recorded already, once; say so instead of refusing it (issue 21, point 2)
-            return render("visits/_item.html", "visits/_item.html", **_item_context(activity, client))
-        abort(409)
+        return _logged_already(activity, client, key)
     form = OutcomeForm()
     if form.validate_on_submit():
         today = business_today()
@@ -119,6 +115,9 @@ def log_outcome(activity_id: int):
             services.log_outcome(activity, status=form.status.data, notes=form.notes.data or "",
                                  satisfaction=form.satisfaction.data, opportunity=bool(form.opportunity.data),
                                  new_date=form.new_date.data, today=today, key=key)
+        except services.AlreadyLogged:
+            activity = get_or_404(Activity, activity_id)
+            return _logged_already(activity, client, key)
         except FieldError as error:
             apply_field_error(form, error)
         else:
@@ -138,6 +137,15 @@ def log_outcome(activity_id: int):
                 return redirect(url_for("referrals.delivery", activity_id=activity.id), code=303)
             return redirect(url_for(".agenda"), code=303)
     return render("visits/_item.html", "visits/_item.html", status=422, **_item_context(activity, client, form))
+
+
+def _logged_already(activity: Activity, client: Client, key: str | None):
+    """The phone's outbox sent this outcome again (its first answer was lost): it is
+    recorded already, once; say so instead of refusing it (issue 21, point 2). Another
+    outcome for a contact already logged is refused (409), as ever."""
+    if key and activity.outcome_key == key:
+        return render("visits/_item.html", "visits/_item.html", **_item_context(activity, client))
+    abort(409)
 
 
 def _opportunity_amount(form: OutcomeForm) -> int | None:

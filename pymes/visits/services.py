@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 
 from ..accounts.models import User
 from ..clients.models import Client
@@ -115,6 +115,10 @@ def schedule_checkin(client: Client, last_contact: date, rules: Cadence | None =
     return checkin
 
 
+class AlreadyLogged(Exception):
+    """The contact's outcome was recorded meanwhile (by another send of it, or someone else)."""
+
+
 _KEY = re.compile(r"[0-9a-fA-F-]{8,36}")
 
 
@@ -136,12 +140,20 @@ def log_outcome(activity: Activity, *, status: str, notes: str = "", satisfactio
         raise FieldError("status", str(_l("Choose what happened.")))
     if satisfaction is not None and not 1 <= satisfaction <= 5:
         raise FieldError("satisfaction", str(_l("Choose from 1 to 5.")))
-    follow = None
     if status == "rescheduled":
         if new_date is None:
             raise FieldError("new_date", str(_l("Choose the new date.")))
         if new_date < today:
             raise FieldError("new_date", str(_l("The new date cannot be in the past.")))
+    # Claimed in one statement: of two sends of the same outcome at once (two tabs whose
+    # outboxes wake together), the second finds it no longer planned and records nothing.
+    claimed = db.session.execute(update(Activity).where(Activity.id == activity.id, Activity.status == "planned")
+                                 .values(status=status).execution_options(synchronize_session=False)).rowcount
+    if not claimed:
+        db.session.rollback()
+        raise AlreadyLogged
+    follow = None
+    if status == "rescheduled":
         follow = Activity(client_id=activity.client_id, sale_id=activity.sale_id, seller_id=activity.seller_id,
                           kind=activity.kind, purpose=activity.purpose, due_on=new_date)
         db.session.add(follow)
