@@ -174,3 +174,32 @@ def test_password_reset_has_html_and_text_and_its_link_works(app, make, client, 
     found = parsed(html)
     assert len(found.hrefs) == 1 and found.hrefs[0][0] in text
     assert_links_work(app.test_client(), app.config["BASE_URL"], [found.hrefs[0][0]])
+
+
+def test_every_message_has_both_parts():
+    """A new message written as text only would go out without its HTML alternative:
+    send_email renders both, so a missing one fails here first, not in production."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "templates" / "email"
+    texts = {p.stem for p in folder.glob("*.txt")}
+    htmls = {p.stem for p in folder.glob("*.html") if not p.stem.startswith("_")}
+    assert texts and texts == htmls
+
+
+def test_business_deletion_notice_replies_reach_the_owner_who_asked(app, make, outbox):
+    business, owner, _manager, _seller = make.team()
+    with app.app_context(), bound(business.id):
+        from pymes.accounts.models import User
+        from pymes.data.services import request_deletion
+
+        stored_owner = db.session.get(User, owner.id)
+        request_deletion(stored_owner.business, stored_owner, business.name)
+    message = outbox.last(owner.email)
+    assert message["Reply-To"] == owner.email
+    html, text = parts(message)
+    found = parsed(html)
+    assert len(found.hrefs) == 1 and found.hrefs[0][0] in text
+    http = app.test_client()
+    login(http, owner.email)
+    assert_links_work(http, app.config["BASE_URL"], [found.hrefs[0][0]])
