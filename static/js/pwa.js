@@ -151,6 +151,9 @@
     if (form && form.matches && form.matches(OUTCOME) && form.querySelector('input[name="outcome_key"]')) keep(form);
   });
   window.addEventListener("online", flush);
+  // "online" only says a network is there, and a phone may miss it: try again now and then
+  setInterval(flush, 20000);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) flush(); });
   document.addEventListener("DOMContentLoaded", function () {
     store("readonly", function (s) { return s.getAll(); }).then(function (items) {
       (items || []).forEach(function (i) { if (i.member === member) show(i.action, i.state); });

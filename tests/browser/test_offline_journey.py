@@ -58,6 +58,12 @@ def test_an_outcome_logged_offline_is_sent_once_when_the_connection_returns(brow
     page.wait_for_function(KEPT_AGENDA)
     page.goto(live_server + "/agenda")
     page.wait_for_function("() => !!navigator.serviceWorker.controller")
+    # Chromium reads the manifest without errors and finds nothing that stops installing the app
+    cdp = context.new_cdp_session(page)
+    assert cdp.send("Page.getAppManifest").get("errors") == []
+    blocking = [e["errorId"] for e in cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]]
+    assert [e for e in blocking if e != "in-incognito"] == []  # a Playwright context is incognito: that one is ours
+    cdp.detach()
 
     context.set_offline(True)
     page.reload()
