@@ -173,7 +173,7 @@ def _check(page, url, width, failures, axe: bool):
             failures.append(f"{where}: axe {v['impact']} {v['id']} {v['nodes']}")
 
 
-def _crawl(browser, base, paths, failures, widths=WIDTHS, axe_widths=AXE_WIDTHS, login=None):
+def _crawl(browser, base, paths, failures, widths=WIDTHS, axe_widths=AXE_WIDTHS, login=None, shots=None):
     # bypass_csp: axe is injected as an inline script, which the app's CSP (rightly) refuses
     context = browser.new_context(locale="es-CL", viewport={"width": 390, "height": 844}, bypass_csp=True)
     page = context.new_page()
@@ -190,9 +190,9 @@ def _crawl(browser, base, paths, failures, widths=WIDTHS, axe_widths=AXE_WIDTHS,
         checked.append(path)
         for width in sorted(set(widths) | set(axe_widths)):
             _check(page, base + path, width, failures, axe=width in axe_widths)
-            if width == 390 and login and path in SHOTS:  # to look at: test-artifacts/screenshots/
+            if width == 390 and shots and path in SHOTS:  # to look at: test-artifacts/screenshots/
                 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(SCREENSHOTS / f"phone-fit-390-{SHOTS[path]}.png"), full_page=True)
+                page.screenshot(path=str(SCREENSHOTS / f"{shots}-390-{SHOTS[path]}.png"), full_page=True)
     context.close()
     return checked
 
@@ -205,7 +205,8 @@ def test_every_page_fits_a_phone_and_passes_axe(browser, live_server, app, make)
         assert build(echo=lambda *a: None)["created"]
     ids, public = _demo_ids(app, make)
     failures: list[str] = []
-    checked = _crawl(browser, live_server, _pages(app, ids), failures, login=(DEMO_EMAIL, DEMO_PASSWORD))
+    checked = _crawl(browser, live_server, _pages(app, ids), failures, login=(DEMO_EMAIL, DEMO_PASSWORD),
+                     shots="phone-fit")
     # the owner's daily pages are among them, with data
     for path in ("/", "/agenda", "/clients", "/complaints", "/feedback", "/territories", "/dashboard",
                  f"/clients/{ids['client_id']}", f"/complaints/{ids['complaint_id']}"):
@@ -302,6 +303,7 @@ def test_an_empty_business_fits_a_phone_too(browser, live_server, app, make):
     _business, owner, _manager, _seller = make.team("Librería La Hoja en Blanco")
     failures: list[str] = []
     paths = _pages(app, {})
-    checked = _crawl(browser, live_server, paths, failures, axe_widths=(390,), login=(owner.email, PASSWORD))
+    checked = _crawl(browser, live_server, paths, failures, axe_widths=(390,), login=(owner.email, PASSWORD),
+                     shots="phone-fit-empty")
     assert "/clients" in checked and "/agenda" in checked and "/complaints" in checked, checked
     assert not failures, "\n".join(failures)
