@@ -234,12 +234,25 @@ def test_a_phone_gets_a_bottom_bar_and_a_rejected_form_an_error_summary(browser,
     _business, owner, _manager, _seller = make.team("Ferretería Los Aromos")
     context = browser.new_context(locale="es-CL", viewport={"width": 360, "height": 740})
     page = context.new_page()
+    # a visitor's header: no bottom bar, and nothing drawn over the brand
+    page.goto(live_server + "/")
+    expect(page.get_by_test_id("bottom-nav")).to_have_count(0)
+    header = page.locator("body > header")
+    boxes = [header.locator("a.brand").bounding_box(), header.get_by_role("link", name="Iniciar sesión").bounding_box(),
+             header.get_by_role("button", name="Crear cuenta").bounding_box()]
+    for one, other in zip(boxes, boxes[1:]):
+        apart = one["x"] + one["width"] <= other["x"] + 1 or one["y"] + one["height"] <= other["y"] + 1
+        assert apart, f"header items overlap on a 360-px phone: {one} {other}"
     _log_in(page, live_server, owner.email)
 
     # the header is one short row; the daily destinations sit in a bar at the bottom
     bar = page.get_by_test_id("bottom-nav")
     expect(bar).to_be_visible()
     assert page.locator("body > header").bounding_box()["height"] <= 110, page.locator("body > header").bounding_box()
+    brand, name = page.evaluate("""['a.brand strong', '[data-testid=business-name]'].map(s => {
+        const r = document.createRange(); r.selectNodeContents(document.querySelector(s));
+        const b = r.getBoundingClientRect(); return [b.left, b.right]; })""")  # where the words are drawn
+    assert brand[1] + 4 <= name[0], f"the brand runs into the business's name: {brand} {name}"
     for name in ("Hoy", "Agenda", "Clientes", "Reclamos", "Opinión", "Más"):
         target = bar.get_by_role("link", name=name, exact=True) if name != "Más" else bar.locator("summary")
         box = target.bounding_box()
