@@ -43,7 +43,7 @@ AMBIGUOUS = frozenset({
 
 # Checked by hand: the same meaning wherever these bare words are used (issue 19).
 ONE_MEANING = frozenset({
-    "Actions", "Add", "Agenda", "Answers", "Billing", "Cancel", "Client", "Clients", "Complaints", "Date",
+    "Actions", "Add", "Address", "Notifications", "Pages", "Agenda", "Answers", "Billing", "Cancel", "Client", "Clients", "Complaints", "Date",
     "Deactivated", "Delete", "E-mail", "Edit", "Everyone", "Feedback", "Filter", "Home", "Margin", "Month",
     "Monthly", "Name", "Newer", "Next", "Notes", "Older", "Other", "Overdue", "Period", "Phone", "Planned",
     "Portfolio", "Prefers", "Previous", "Prospect", "Prospects", "Referrals", "Sales", "Save", "Seller", "Send",
