@@ -126,6 +126,11 @@ def _demo_ids(app, make) -> tuple[dict, dict]:
             secret = feedback.create_link(client, None)
             code = referrals.referral_code(client, create=True).code
             wall = referrals.referral_settings().wall_key
+            # the commits above expired both rows; reload them while the business is bound (on PostgreSQL
+            # row-level security hides them from an unbound refresh) and detach them for the factories
+            for row in (business, owner):
+                db.session.refresh(row)
+                db.session.expunge(row)
         factories = routes.registry(make)  # the other ids: one plain object each, in the demo business
         for rule in routes.id_rules(app):
             for arg in rule.arguments:
