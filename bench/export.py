@@ -30,13 +30,13 @@ def build(total: int) -> None:
     from sqlalchemy import insert, select
 
     from pymes.accounts.models import Business, User
-    from pymes.security import hash_password
     from pymes.clients.models import Client
     from pymes.clients.services import shown_phone  # what the app stores beside each number
-    from pymes.extensions import db
     from pymes.db import utcnow
+    from pymes.extensions import db
     from pymes.referrals.models import Referral
     from pymes.sales.models import Sale
+    from pymes.security import hash_password
     from pymes.tenancy import bound, unscoped
 
     with unscoped():

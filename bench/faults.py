@@ -124,7 +124,7 @@ class Load:
         return sorted(self.results, key=lambda r: r.sent)
 
 
-def answered(r: "Result") -> bool:
+def answered(r: Result) -> bool:
     """A wrong password answered with the form's message (a 4xx other than a CSRF 400)
     is the log-in working; for everything else only 2xx and 3xx are."""
     if r.kind == "login":

@@ -118,7 +118,7 @@ def sql_counts(database_url: str, email: str, password: str, public_path: str) -
                                 ("agenda", "/agenda?seller=all", {}),
                                 ("public feedback page", public_path, {})):
         seen = []
-        listener = lambda *args: seen.append(1)  # noqa: E731
+        listener = lambda *args, seen=seen: seen.append(1)  # noqa: E731
         event.listen(engine, "before_cursor_execute", listener)
         client.get(path, headers=headers)
         event.remove(engine, "before_cursor_execute", listener)

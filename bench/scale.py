@@ -75,7 +75,7 @@ def pages(ids: dict, public_path: str) -> list[tuple[str, str, dict, int]]:
 
 def plans(database_url: str, email: str, password: str, targets) -> dict[str, list[str]]:
     """The statements each page runs, explained; returns the full scans per page."""
-    from sqlalchemy import event, text
+    from sqlalchemy import event
 
     from pymes.extensions import db
 
@@ -88,7 +88,7 @@ def plans(database_url: str, email: str, password: str, targets) -> dict[str, li
     for name, path, headers, _goal in targets:
         seen: list[tuple[str, object]] = []
 
-        def capture(conn, cursor, statement, parameters, context, executemany):
+        def capture(conn, cursor, statement, parameters, context, executemany, seen=seen):
             if statement.lstrip().upper().startswith("SELECT") and not executemany:
                 seen.append((statement, parameters))
 
@@ -146,9 +146,8 @@ def after_a_change(database_url: str, email: str, password: str, targets, repeat
 
     app = _app(database_url)
     client = logged_in(app, email, password)
-    with app.app_context():
-        with identity_lookup():
-            tenant = db.session.execute(select(User.tenant_id).where(User.email == email)).scalar_one()
+    with app.app_context(), identity_lookup():
+        tenant = db.session.execute(select(User.tenant_id).where(User.email == email)).scalar_one()
     times: dict[str, float] = {}
     for name, path, headers, _goal in targets:
         if path.startswith("/f/"):
@@ -179,9 +178,8 @@ def under_writes(app_url: str, database_url: str, email: str, cookie: str, targe
     from pymes.tenancy import identity_lookup
 
     app = _app(database_url)
-    with app.app_context():
-        with identity_lookup():
-            tenant = db.session.execute(select(User.tenant_id).where(User.email == email)).scalar_one()
+    with app.app_context(), identity_lookup():
+        tenant = db.session.execute(select(User.tenant_id).where(User.email == email)).scalar_one()
     stop = threading.Event()
 
     def writer():

@@ -1,7 +1,6 @@
 """Fideliza: keep a small business's key clients after the sale."""
 from __future__ import annotations
 
-
 from flask import Flask, g, request
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
@@ -89,10 +88,11 @@ def serve_static(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import i18n
+    from . import (
+        i18n,
+        models,  # noqa: F401  (every table in the metadata)
+    )
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
-
-    from . import models  # noqa: F401  (every table in the metadata)
 
     db.init_app(app)
     from . import cache
@@ -127,12 +127,12 @@ def register_blueprints(app: Flask) -> None:
     from .audit.routes import bp as audit_bp
     from .clients.routes import bp as clients_bp
     from .complaints.routes import bp as complaints_bp
-    from .referrals.routes import bp as referrals_bp
     from .dashboard.routes import bp as dashboard_bp
     from .data.routes import bp as data_bp
     from .feedback.routes import bp as feedback_bp
     from .main.routes import bp as main_bp
     from .notifications.routes import bp as notifications_bp
+    from .referrals.routes import bp as referrals_bp
     from .territories.routes import bp as territories_bp
     from .visits.routes import bp as visits_bp
     from .whatsapp.routes import bp as whatsapp_bp

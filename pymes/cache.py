@@ -38,8 +38,9 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from itertools import chain
-from typing import Callable, Hashable, TypeVar
+from typing import TypeVar
 
 from flask import current_app, g, has_app_context, session
 from flask_babel import get_locale

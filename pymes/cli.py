@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from .demo import DEMO_BUSINESS, DEMO_EMAIL, DEMO_PASSWORD, DEMO_TEAM  # noqa: F401  (the README's log-in)
 
@@ -21,7 +20,7 @@ def _each_business(job, report):
         click.echo(report(incomplete.done))
         click.echo(f"{len(incomplete.failed)} businesses failed (see the log): "
                    f"{', '.join(map(str, incomplete.failed))}", err=True)
-        raise SystemExit(1)
+        raise SystemExit(1) from incomplete
     click.echo(report(done))
 
 
@@ -146,7 +145,7 @@ def billing_check_prices_command() -> None:
         found = {plan: stripe_api.retrieve_price(config[f"STRIPE_PRICE_{plan.upper()}"])
                  for plan in ("monthly", "yearly") if config.get(f"STRIPE_PRICE_{plan.upper()}")}
     except stripe_api.StripeUnavailable as error:
-        raise click.ClickException(f"Stripe could not be read ({error}); nothing was checked.")
+        raise click.ClickException(f"Stripe could not be read ({error}); nothing was checked.") from error
     problems = pricing.compare_with_stripe(prices, found, config)
     if prices.yearly is not None and "yearly" not in found:
         problems.append("PRICE_YEARLY is shown but STRIPE_PRICE_YEARLY is not set: nobody can buy it")

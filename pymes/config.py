@@ -144,7 +144,7 @@ def load(overrides: dict | None = None) -> dict:
     try:
         cfg["TRUSTED_PROXIES"] = int(str(cfg.get("TRUSTED_PROXIES") or 0).strip())
     except ValueError:
-        raise ConfigError("TRUSTED_PROXIES must be a whole number: how many proxies sit in front of the app")
+        raise ConfigError("TRUSTED_PROXIES must be a whole number: how many proxies sit in front of the app") from None
     if not 0 <= cfg["TRUSTED_PROXIES"] <= 5:
         raise ConfigError("TRUSTED_PROXIES must be between 0 and 5")
     from .pricing import check as check_prices

@@ -43,9 +43,7 @@ def number_is_mobile(number: phonenumbers.PhoneNumber, header: str = "") -> bool
     label = _plain(header.lower()) if header else ""
     if label and MOBILE_HEADERS.search(label):
         return True
-    if label and LANDLINE_HEADERS.search(label):
-        return False
-    return True
+    return not (label and LANDLINE_HEADERS.search(label))
 
 
 def _plain(text: str) -> str:

@@ -47,7 +47,7 @@ import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -258,7 +258,7 @@ class Builder:
         """``hour`` o'clock where the shop is on ``day``, in UTC; never later than a
         minute before the build started (today's 18:00 has not happened at 9:00)."""
         local = datetime(day.year, day.month, day.day, int(hour), int(hour % 1 * 60), tzinfo=self.zone)
-        return min(local.astimezone(timezone.utc), self.clock.started - timedelta(minutes=1))
+        return min(local.astimezone(UTC), self.clock.started - timedelta(minutes=1))
 
     def on(self, day: date, hour: float, action, *args) -> None:
         """Do ``action(*args)`` at ``hour`` of ``day`` (never before the moment being replayed)."""
@@ -520,8 +520,8 @@ class Builder:
 
     def set_clocks(self, complaint) -> None:
         """The clocks counted from the replayed opening, as ``open_complaint`` counts them."""
-        from .complaints import services as complaints
         from .clients.models import Client
+        from .complaints import services as complaints
 
         client = db.session.get(Client, complaint.client_id)
         db.session.flush()
@@ -572,7 +572,6 @@ class Builder:
     def _remedy(self, complaint_id: int, owner, story: dict) -> None:
         from .complaints import services as complaints
         from .complaints.models import Complaint
-
         from .sales.models import Sale
 
         complaint = db.session.get(Complaint, complaint_id)
@@ -594,9 +593,9 @@ class Builder:
 
     def _follow_up(self, complaint_id: int, score_after) -> None:
         """What ``send_followups`` does on the day: a new link (e-mailed), maybe answered."""
+        from .clients.models import Client
         from .complaints import services as complaints
         from .complaints.models import Complaint
-        from .clients.models import Client
 
         complaint = db.session.get(Complaint, complaint_id)
         client = db.session.get(Client, complaint.client_id)
@@ -791,9 +790,9 @@ class Builder:
 
     def _escalated(self, complaint_id: int) -> None:
         """What ``escalate-complaints`` did when the case missed its resolve target."""
+        from .clients.models import Client
         from .complaints import services as complaints
         from .complaints.models import Complaint
-        from .clients.models import Client
         from .notifications.services import notify
 
         complaint = db.session.get(Complaint, complaint_id)
@@ -1015,11 +1014,6 @@ def build(echo=print, fresh: bool = False, today: date | None = None) -> dict:
     """Create the demo business (see the module's docstring). Returns what was done:
     ``{"created": bool, "seconds": float, "counts": {...}}``; ``created`` is False when
     the demo already existed with its clients and nothing was changed."""
-    from .accounts.models import Business
-    from .clients.models import Client
-    from .i18n import business_today
-    from .security import hash_password
-    from .tenancy import bound
 
     from contextlib import nullcontext
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # 32+ URL-safe characters (tokens, session keys, Stripe secrets), and the shorter personal
 # referral code after /r/ (a public link as well)
@@ -32,7 +32,7 @@ class JsonFormatter(logging.Formatter):
     """``{"ts", "level", "logger", "msg"[, "request", "exc"]}``, redacted."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+        entry = {"ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
                  "level": record.levelname, "logger": record.name, "msg": redact(record.getMessage())}
         request = _request()
         if request:

@@ -32,7 +32,7 @@ def parse_amount(text: str | None, name: str) -> Decimal | None:
     try:
         amount = Decimal(text.replace(",", "."))
     except InvalidOperation:
-        raise PriceError(f"{name} must be an amount like 29 or 24.90, not {text!r}")
+        raise PriceError(f"{name} must be an amount like 29 or 24.90, not {text!r}") from None
     if not amount.is_finite() or amount <= 0:
         raise PriceError(f"{name} must be an amount above zero, not {text!r}")
     return amount

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from sqlalchemy import func, insert, select
 
@@ -18,10 +18,10 @@ from .db import utcnow
 from .extensions import db
 from .feedback.models import FeedbackLink, FeedbackResponse
 from .sales.models import Sale
-from .visits.models import Activity
 from .security import hash_password
 from .tenancy import bound
 from .territories.models import Portfolio, PortfolioSeller, Territory, TerritorySeller
+from .visits.models import Activity
 
 FIRST = ["Ana", "Luis", "Carmen", "José", "María", "Pedro", "Sofía", "Diego", "Valentina", "Jorge", "Camila",
          "Andrés", "Isabel", "Tomás", "Fernanda", "Ricardo", "Paula", "Matías", "Daniela", "Felipe"]
@@ -73,7 +73,7 @@ def seed(businesses: int = 1, clients: int = 100, sales_per_client: float = 3.0,
             made = _clients(business, clients, sales_per_client, rnd, today, sellers, territories, portfolios)
             db.session.commit()
         counts["businesses"] += 1
-        for key, value in zip(("clients", "sales", "activities", "answers"), made):
+        for key, value in zip(("clients", "sales", "activities", "answers"), made, strict=False):
             counts[key] += value
         echo(f"business {n}: {made[0]} clients, {made[1]} sales, {made[2]} visits and calls, {made[3]} answers")
     counts["seconds"] = round(time.perf_counter() - started, 2)
@@ -104,14 +104,14 @@ def _clients(business, total, per_client, rnd, today, sellers, territories, port
                 "is_key": rnd.random() < 0.03, "source": rnd.choice(["walk_in", "referral", "web", "other"]),
                 "tier": result.tier, "computed_tier": result.tier, "tier_override_reason": "",
                 "sales_count": len(dates), "last_sale_on": dates[-1] if dates else None,
-                "revenue_12m": sum(a for d, a in zip(dates, amounts) if d > window),
+                "revenue_12m": sum(a for d, a in zip(dates, amounts, strict=False) if d > window),
                 "created_at": utcnow(), "updated_at": utcnow(),
             })
             sale_plans.append((seller.id, dates, amounts))
         ids = _insert(Client, rows)
         sales = []
-        for client_id, (seller_id, dates, amounts) in zip(ids, sale_plans):
-            for sold_on, amount in zip(dates, amounts):
+        for client_id, (seller_id, dates, amounts) in zip(ids, sale_plans, strict=False):
+            for sold_on, amount in zip(dates, amounts, strict=False):
                 product, line = rnd.choice(PRODUCTS)
                 sales.append({"tenant_id": business.id, "client_id": client_id, "seller_id": seller_id,
                               "sold_on": sold_on, "description": product, "product_line": line, "amount": amount,
@@ -122,7 +122,7 @@ def _clients(business, total, per_client, rnd, today, sellers, territories, port
         for s in range(0, len(activities), CHUNK):
             db.session.execute(insert(Activity), activities[s:s + CHUNK])
         link_ids = _insert(FeedbackLink, links)
-        for answer, link_id in zip(answers, link_ids):
+        for answer, link_id in zip(answers, link_ids, strict=False):
             answer["link_id"] = link_id
         for s in range(0, len(answers), CHUNK):
             db.session.execute(insert(FeedbackResponse), answers[s:s + CHUNK])
@@ -147,9 +147,9 @@ def _insert(model, rows: list[dict]) -> list[int]:
 
 
 def _at(day: date, hour: int):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
 def _follow_up(business, sales: list[dict], sale_ids: list[int], rnd, today) -> tuple[list, list, list]:
@@ -158,7 +158,7 @@ def _follow_up(business, sales: list[dict], sale_ids: list[int], rnd, today) -> 
     promoters, as a pyme's happy book would be): done in the past, planned ahead."""
     activities, links, answers = [], [], []
     year_ago = today - timedelta(days=365)
-    for sale, sale_id in zip(sales, sale_ids):
+    for sale, sale_id in zip(sales, sale_ids, strict=False):
         base = {"tenant_id": business.id, "client_id": sale["client_id"], "sale_id": sale_id,
                 "seller_id": sale["seller_id"], "notes": "", "opportunity": False,
                 "created_at": utcnow(), "updated_at": utcnow()}
@@ -171,10 +171,7 @@ def _follow_up(business, sales: list[dict], sale_ids: list[int], rnd, today) -> 
         if delivered < year_ago:
             continue
         call_on = delivered + timedelta(days=3)
-        if call_on < today:
-            status = rnd.choices(["done", "no_answer", "planned"], [80, 12, 8])[0]
-        else:
-            status = "planned"
+        status = rnd.choices(["done", "no_answer", "planned"], [80, 12, 8])[0] if call_on < today else "planned"
         late = rnd.randint(0, 4) if status == "done" else 0
         activities.append(dict(base, kind="call", purpose="follow_up", due_on=call_on, status=status,
                                satisfaction=rnd.randint(2, 5) if status == "done" else None,

@@ -26,8 +26,8 @@ from typing import TypeVar
 
 from flask import abort, g, has_app_context
 from sqlalchemy import ForeignKey, event, func, inspect, select
-from sqlalchemy.sql import visitors
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+from sqlalchemy.sql import visitors
 
 T = TypeVar("T")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import itertools
 import re
 from contextlib import contextmanager
-from functools import lru_cache
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from pymes.accounts.models import Business, Invitation, User

@@ -108,7 +108,7 @@ def test_a_kept_page_shows_a_new_sale_and_each_session_gets_its_own_form_token(a
         db.session.commit()
     assert "Ferretería Uno" in first.get("/clients/key").get_data(as_text=True)  # not the kept empty page
     page = second.get("/clients/key").get_data(as_text=True)
-    token = re.search(r'action="/clients/%d/key".*?name="csrf_token" value="([^"]+)"' % client_id, page, re.S).group(1)
+    token = re.search(rf'action="/clients/{client_id}/key".*?name="csrf_token" value="([^"]+)"', page, re.S).group(1)
     done = second.post(f"/clients/{client_id}/key", data={"csrf_token": token, "is_key": "1"})
     assert done.status_code == 303  # the second session's own token, not the first one's kept copy
 

@@ -5,7 +5,6 @@ import pytest
 from pymes import config as config_module
 
 
-
 def test_development_from_loopback_sees_the_outbox(app, client):
     assert client.get("/dev/outbox").status_code == 200
     assert client.get("/dev/outbox", environ_base={"REMOTE_ADDR": "::1"}).status_code == 200

@@ -5,9 +5,9 @@ words, a footer, and a Reply-To that reaches a person. Every link in the HTML wo
 import io
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image

@@ -6,11 +6,10 @@ Revises:
 Create Date: 2026-11-25 02:08:22.602220
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from pymes.tenancy import rls_statements
-
 
 # revision identifiers, used by Alembic.
 revision = '0001'

@@ -6,8 +6,8 @@ Revises: 0001
 Create Date: 2026-11-25 02:27:14.347773
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from pymes.tenancy import rls_statements
 

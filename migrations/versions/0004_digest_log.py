@@ -6,11 +6,10 @@ Revises: 0003
 Create Date: 2026-11-25 03:03:02.846051
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from pymes.tenancy import rls_statements
-
 
 # revision identifiers, used by Alembic.
 revision = '0004'

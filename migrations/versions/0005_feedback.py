@@ -5,11 +5,10 @@ Revises: 0004
 Create Date: 2026-11-25 03:26:37.611715
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from pymes.tenancy import rls_statements
-
 
 # revision identifiers, used by Alembic.
 revision = '0005'

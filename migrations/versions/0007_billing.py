@@ -7,11 +7,10 @@ Revises: 0006
 Create Date: 2026-11-25 09:15:20.004370
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from pymes.tenancy import rls_statements
-
 
 # revision identifiers, used by Alembic.
 revision = '0007'

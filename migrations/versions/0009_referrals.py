@@ -7,11 +7,10 @@ Revises: 0008
 Create Date: 2026-11-25 09:26:00.643689
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from pymes.tenancy import rls_statements
-
 
 # revision identifiers, used by Alembic.
 revision = '0009'

@@ -7,11 +7,10 @@ Revises: 0010
 Create Date: 2026-11-25 10:45:15.858211
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from pymes.tenancy import rls_statements
-
 
 # revision identifiers, used by Alembic.
 revision = '0011'

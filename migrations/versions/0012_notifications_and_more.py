@@ -7,11 +7,10 @@ Revises: 0011
 Create Date: 2026-12-01 20:59:42.970806
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from pymes.tenancy import rls_statements
-
 
 # revision identifiers, used by Alembic.
 revision = '0012'

@@ -8,8 +8,6 @@ Create Date: 2026-12-01 21:21:51.603014
 
 """
 from alembic import op
-import sqlalchemy as sa
-
 
 # revision identifiers, used by Alembic.
 revision = '0013'

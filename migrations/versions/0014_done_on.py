@@ -8,12 +8,11 @@ Revises: 0013
 Create Date: 2026-12-01 21:47:00
 
 """
-from datetime import timezone
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0014'
@@ -46,7 +45,7 @@ def upgrade():
 
                 done_at = datetime.fromisoformat(done_at)
             if done_at.tzinfo is None:
-                done_at = done_at.replace(tzinfo=timezone.utc)
+                done_at = done_at.replace(tzinfo=UTC)
             day = done_at.astimezone(ZoneInfo(zones.get(tenant_id) or "UTC")).date()
             values.append({"row_id": id_, "day": day})
         bind.execute(sa.update(activities).where(activities.c.id == sa.bindparam("row_id"))

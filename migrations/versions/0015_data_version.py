@@ -12,9 +12,8 @@ Revises: 0014
 Create Date: 2026-12-02 00:50:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015'

@@ -7,11 +7,10 @@ Revises: 0015
 Create Date: 2026-12-05 09:05:40.988585
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from pymes.tenancy import rls_statements
-
 
 # revision identifiers, used by Alembic.
 revision = '0017'

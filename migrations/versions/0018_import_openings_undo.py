@@ -8,11 +8,10 @@ Revises: 0016
 Create Date: 2026-12-05 09:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from pymes.tenancy import rls_statements
-
 
 # revision identifiers, used by Alembic.
 revision = '0018'

@@ -12,9 +12,8 @@ Create Date: 2026-12-05 13:05:00
 """
 import hashlib
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0019b'

@@ -9,13 +9,12 @@ Revises: 0018
 Create Date: 2026-12-05 12:30:00
 
 """
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from pymes.tenancy import rls_statements
-
 
 # revision identifiers, used by Alembic.
 revision = '0020'
@@ -59,7 +58,7 @@ def upgrade():
         # The owner of the tables runs the migrations and is bound by FORCE ROW LEVEL
         # SECURITY like the app: lifted for the one backfill below, then put back.
         op.execute("ALTER TABLE users NO FORCE ROW LEVEL SECURITY")
-    due = datetime.now(timezone.utc) + timedelta(days=GRACE_DAYS)
+    due = datetime.now(UTC) + timedelta(days=GRACE_DAYS)
     op.get_bind().execute(
         sa.text("UPDATE users SET mfa_due_at = :due WHERE role = 'owner'")
         .bindparams(sa.bindparam("due", type_=sa.DateTime(timezone=True))), {"due": due})

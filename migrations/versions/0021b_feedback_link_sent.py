@@ -14,9 +14,8 @@ Revises: 0022
 Create Date: 2026-12-05 13:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0021b'

@@ -9,7 +9,6 @@ Create Date: 2026-12-05 14:00:00
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0021c'
 down_revision = '0021b'

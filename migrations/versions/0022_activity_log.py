@@ -8,11 +8,10 @@ Revises: 0020
 Create Date: 2026-12-05 13:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from pymes.tenancy import rls_statements
-
 
 # revision identifiers, used by Alembic.
 revision = '0022'

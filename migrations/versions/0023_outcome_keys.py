@@ -8,9 +8,8 @@ Revises: 0025
 Create Date: 2026-12-05 14:05:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0023'

@@ -14,9 +14,10 @@ Revises: 0019b
 Create Date: 2026-12-05 13:55:00
 
 """
-from alembic import op
-import sqlalchemy as sa
+from datetime import UTC
 
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0024'
@@ -52,7 +53,7 @@ def upgrade():
 
 
 def _fill_done_on(bind, postgres: bool) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     if postgres:
@@ -65,7 +66,7 @@ def _fill_done_on(bind, postgres: bool) -> None:
         if isinstance(done_at, str):
             done_at = datetime.fromisoformat(done_at)
         if done_at.tzinfo is None:
-            done_at = done_at.replace(tzinfo=timezone.utc)
+            done_at = done_at.replace(tzinfo=UTC)
         values.append({"id": row_id, "day": done_at.astimezone(ZoneInfo(zones.get(tenant) or "UTC")).date()})
     for start in range(0, len(values), 1000):
         bind.execute(sa.text("UPDATE activities SET done_on = :day WHERE id = :id"), values[start:start + 1000])

@@ -6,11 +6,10 @@ Revises: 0024
 Create Date: 2026-12-05 14:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from pymes.tenancy import rls_statements
-
 
 # revision identifiers, used by Alembic.
 revision = '0025'

@@ -5,13 +5,12 @@ from __future__ import annotations
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
-from ..forms import FlaskForm, required
 from flask_wtf.file import FileField
-from wtforms import SelectChoice
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import EqualTo, Length, ValidationError
 
 from .. import i18n
+from ..forms import FlaskForm, required
 from .models import ROLE_VALUES
 
 PASSWORD_MIN = 12
@@ -51,7 +50,7 @@ class ValidEmail:
         try:
             field.data = validate_email(value, check_deliverability=False).normalized.lower()
         except EmailNotValidError:
-            raise ValidationError(_l("Enter a valid e-mail address, like ana@example.com."))
+            raise ValidationError(_l("Enter a valid e-mail address, like ana@example.com.")) from None
 
 
 def _length(maximum: int, minimum: int = 0):

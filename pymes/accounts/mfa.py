@@ -226,7 +226,7 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
         secret = decrypt_secret(stored[1])
     except ValueError:
         session.pop(_PENDING, None)
-        raise FieldError("code", str(_l("Start again: scan the new QR code.")))
+        raise FieldError("code", str(_l("Start again: scan the new QR code."))) from None
     user.mfa_last_step = None
     if not _accept_totp(user, secret, _clean(code)):
         db.session.rollback()

@@ -15,13 +15,13 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
-from ..forms import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..db import utcnow
 from .. import audit
+from ..db import utcnow
 from ..extensions import db, limiter
+from ..forms import FlaskForm
 from ..htmx import hx_redirect, render
 from ..security import safe_next, verify_password
 from ..validation import FieldError, apply_field_error

@@ -6,9 +6,18 @@ from datetime import datetime
 from functools import lru_cache
 
 from flask_login import UserMixin
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy import false as sa_false
-from sqlalchemy import (BigInteger, CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Integer, LargeBinary, String,
-                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import TimestampMixin, UTCDateTime, utcnow
@@ -16,7 +25,7 @@ from ..extensions import db
 from ..tenancy import TenantScoped
 
 
-class Role(str, enum.Enum):
+class Role(str, enum.Enum):  # noqa: UP042 (StrEnum would change str(Role.OWNER), kept as is)
     OWNER = "owner"
     MANAGER = "manager"
     SELLER = "seller"

@@ -7,16 +7,26 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from .. import audit, i18n
-from ..extensions import limiter
+from ..extensions import db, limiter
 from ..htmx import hx_redirect, render
 from ..security import safe_next
 from ..tenancy import get_or_404
 from ..validation import apply_field_error
 from . import devices, mfa, services
 from .decorators import login_required, manager_required, owner_required
-from .forms import (AcceptInvitationForm, BusinessSettingsForm, ForgotPasswordForm, InviteForm, LoginForm,
-                    PasswordForm, ProfileForm, ResetPasswordForm, RoleForm, SignupForm, login_address)
-from ..extensions import db
+from .forms import (
+    AcceptInvitationForm,
+    BusinessSettingsForm,
+    ForgotPasswordForm,
+    InviteForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    ResetPasswordForm,
+    RoleForm,
+    SignupForm,
+    login_address,
+)
 from .models import Business, Invitation, User
 
 bp = Blueprint("accounts", __name__)

@@ -178,8 +178,7 @@ def export_rows(action: str | None = None):
             .execution_options(yield_per=500))
     if action:
         stmt = stmt.where(AuditEvent.action == action)
-    for event_ in db.session.execute(stmt).scalars():
-        yield event_
+    yield from db.session.execute(stmt).scalars()
 
 
 def prune(now=None, echo=None) -> int:

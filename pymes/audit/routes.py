@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, g, request
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, pgettext
 from flask_babel import gettext as _
-from flask_babel import pgettext
 
 from ..accounts.decorators import owner_required
 from ..htmx import render

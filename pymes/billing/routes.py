@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.decorators import confirmed_required, owner_required
-from ..extensions import csrf, db
+from ..extensions import csrf
 from ..htmx import render
 from . import services, stripe_api
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -39,7 +39,7 @@ def enabled() -> bool:
 
 def _ts(value) -> datetime | None:
     try:
-        return datetime.fromtimestamp(int(value), timezone.utc) if value else None
+        return datetime.fromtimestamp(int(value), UTC) if value else None
     except (TypeError, ValueError, OverflowError, OSError):
         return None
 
@@ -172,7 +172,7 @@ def checkout_url(business: Business, owner_email: str, plan: str, success_url: s
             row.stripe_customer_id = stripe_api.create_customer(business_id=business.id, name=business.name,
                                                                 email=owner_email)
         bucket = int(now.timestamp()) // 3600
-        expires_at = datetime.fromtimestamp((bucket + 2) * 3600, timezone.utc)  # 1 to 2 hours from now
+        expires_at = datetime.fromtimestamp((bucket + 2) * 3600, UTC)  # 1 to 2 hours from now
         params = {
             "mode": "subscription",
             "customer": row.stripe_customer_id,

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import requests
 import stripe

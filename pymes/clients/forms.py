@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from ..forms import FlaskForm, required
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..accounts.forms import ValidEmail, choices
+from ..forms import FlaskForm, required
 from ..i18n import tax_id_label
 from .loyalty import TIER_LABELS
 

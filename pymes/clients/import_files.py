@@ -145,7 +145,7 @@ def _read_csv(data: bytes) -> Sheet:
                 break
     except csv.Error:
         raise UploadProblem(_("Line %(line)d of the file cannot be read as CSV (a cell that is too long, or a "
-                              "quote that is never closed).", line=reader.line_num))
+                              "quote that is never closed).", line=reader.line_num)) from None
     return _sheet(records, [note] if note else [], "csv")
 
 
@@ -173,7 +173,7 @@ def _check_archive(data: bytes) -> None:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise UploadProblem(damaged_workbook())
+        raise UploadProblem(damaged_workbook()) from None
     if len(infos) > 500 or sum(i.file_size for i in infos) > max_unzipped():
         raise UploadProblem(_("This Excel file holds much more data than its size suggests (more than %(size)s "
                               "once unpacked), so it was not opened. Save it again as CSV, or remove what it does "
@@ -193,7 +193,7 @@ def _read_xlsx(data: bytes, locale: str) -> Sheet:
         # data_only=False: a formula cell is read as its text and never calculated.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # a damaged or fake workbook raises anything from zipfile to KeyError
-        raise UploadProblem(damaged_workbook())
+        raise UploadProblem(damaged_workbook()) from None
     try:
         sheet = workbook.worksheets[0]
         records = []
@@ -204,7 +204,7 @@ def _read_xlsx(data: bytes, locale: str) -> Sheet:
     except UploadProblem:
         raise
     except Exception:  # malformed sheet XML, forbidden entities (defusedxml), a lying zip entry
-        raise UploadProblem(damaged_workbook())
+        raise UploadProblem(damaged_workbook()) from None
     finally:
         workbook.close()
     return _sheet(records, [], "xlsx")
@@ -238,7 +238,7 @@ def _read_vcard(data: bytes) -> Sheet:
             cards.append(card)
     except Exception:  # vobject raises ParseError and friends on a broken file
         raise UploadProblem(_("This contacts file (.vcf) cannot be read. Export the contacts again from the phone "
-                              "or from Google Contacts."))
+                              "or from Google Contacts.")) from None
     if not cards:
         raise UploadProblem(_("The file is empty."))
     people = []

@@ -23,8 +23,8 @@ from ..i18n import business_today
 from ..tenancy import bind_tenant, get_or_404
 from . import importing
 from .models import ClientImport
-from .services import national
 from .routes import bp
+from .services import national
 
 PREVIEW_NEW_ROWS = 200  # new rows shown in full; problems and duplicates are always all shown
 FORM_OVERHEAD = 64 * 1024

@@ -47,22 +47,21 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from werkzeug.datastructures import MultiDict
 
 from ..accounts.models import User
-from ..sales.models import Sale
-from ..visits.services import cadence, plan_for_new_sales, plan_for_sale
 from ..contact import number_is_mobile
 from ..db import utcnow
 from ..extensions import db
+from ..sales.models import Sale
 from ..territories.models import Portfolio, Territory
 from ..validation import FieldError, single_line
+from ..visits.services import cadence, plan_for_new_sales, plan_for_sale
 from .export import neutralise
 from .forms import ClientForm, SaleForm
 from .import_columns import BY_KEY, MULTI, SALE_KEYS, SUMMARY_KEYS, TARGETS, detect_all, fold, headers_key
-from .import_files import (MAX_CELL, Sheet, UploadProblem, long_cells, max_bytes, max_rows,  # noqa: F401
-                           read_upload, size_label)
+from .import_files import MAX_CELL, Sheet, UploadProblem, long_cells, max_bytes, max_rows, read_upload, size_label  # noqa: F401
 from .models import Client, ClientImport, ClientOpening
 from .services import parse_phone, place_on_ladder, refresh_client, rules
 
@@ -210,7 +209,7 @@ def _make_date(year: int, month: int, day: int) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise ImpossibleDate(f"{year}-{month}-{day}")
+        raise ImpossibleDate(f"{year}-{month}-{day}") from None
 
 
 def parse_amount(text: str, currency: str, locale: str) -> int | None:
@@ -252,7 +251,7 @@ def parse_amount(text: str, currency: str, locale: str) -> int | None:
     try:
         value = Decimal(normal)
     except InvalidOperation:
-        raise ValueError(text)
+        raise ValueError(text) from None
     minor = int((value * (10 ** precision)).to_integral_value())
     if minor >= 10 ** 15:
         raise ValueError(text)
@@ -889,12 +888,12 @@ def run_import(record: ClientImport, user: User, business, today: date, choices:
         raise
     except FieldError as error:
         db.session.rollback()
-        raise ImportFailed(_("Nothing was imported: %(reason)s", reason=error.message))
+        raise ImportFailed(_("Nothing was imported: %(reason)s", reason=error.message)) from error
     except Exception:
         db.session.rollback()
         current_app.logger.exception("client import %s rolled back", record.id)
         raise ImportFailed(_("Nothing was imported: the database refused a row. Your client book is as it was; "
-                             "try again, or upload the file again."))
+                             "try again, or upload the file again.")) from None
     db.session.refresh(record)
     return summary
 
@@ -1035,7 +1034,7 @@ def undo_import(record: ClientImport, user: User, today: date) -> dict:
     except Exception:
         db.session.rollback()
         current_app.logger.exception("undo of client import %s rolled back", record.id)
-        raise ImportFailed(_("The import could not be undone; nothing changed. Try again."))
+        raise ImportFailed(_("The import could not be undone; nothing changed. Try again.")) from None
     return result
 
 

@@ -89,7 +89,7 @@ def own_rhythm(dates: list[date], rules: TierRules = TierRules()) -> int | None:
         return None
     average = span / (len(recent) - 1)
     slack = average * rules.rhythm_tolerance_percent / 100
-    if any(abs((b - a).days - average) > slack for a, b in zip(recent, recent[1:])):
+    if any(abs((b - a).days - average) > slack for a, b in zip(recent, recent[1:], strict=False)):
         return None
     return round(average)
 
@@ -141,7 +141,7 @@ def compute_tier(purchase_dates: list[date], today: date, score: int | None = No
                           **facts)
     since_last = (today - dates[-1]).days
     window = [d for d in dates if d > today - timedelta(days=WINDOW_DAYS)]
-    gaps = [(b - a).days for a, b in zip(window, window[1:])]
+    gaps = [(b - a).days for a, b in zip(window, window[1:], strict=False)]
     average_gap = round(sum(gaps) / len(gaps)) if gaps else None
     rhythm = own_rhythm(dates, rules)
     facts.update(purchases_12m=len(window), average_gap_days=average_gap, days_since_last=since_last,

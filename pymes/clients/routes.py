@@ -15,15 +15,24 @@ from ..accounts.team import active_team
 from ..extensions import db
 from ..htmx import render
 from ..i18n import business_timezone, business_today
-from ..security import safe_next
 from ..sales import services as sales_services
 from ..sales.models import Sale
+from ..security import safe_next
 from ..tenancy import get_child_or_404, get_or_404
 from ..territories.models import Portfolio, Territory
 from ..validation import FieldError, apply_field_error, query_int
 from . import loyalty, services
-from .forms import (CHANNEL_LABELS, SOURCE_LABELS, TIME_LABELS, ClientForm, LoyaltySettingsForm, QuickClientForm,
-                    SaleForm, SpecialistForm, TierForm)
+from .forms import (
+    CHANNEL_LABELS,
+    SOURCE_LABELS,
+    TIME_LABELS,
+    ClientForm,
+    LoyaltySettingsForm,
+    QuickClientForm,
+    SaleForm,
+    SpecialistForm,
+    TierForm,
+)
 from .models import Client, ClientSpecialist, TierChange
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
@@ -250,7 +259,8 @@ def show(client_id: int):
             select(FeedbackResponse).where(FeedbackResponse.client_id == client.id)
             .order_by(FeedbackResponse.id.desc())
         ).scalars().all()
-        from ..complaints.forms import CATEGORY_LABELS, STATUS_LABELS as COMPLAINT_STATUS
+        from ..complaints.forms import CATEGORY_LABELS
+        from ..complaints.forms import STATUS_LABELS as COMPLAINT_STATUS
         from ..complaints.models import Complaint
 
         complaints = db.session.execute(

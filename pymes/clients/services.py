@@ -498,7 +498,7 @@ def add_specialist(client: Client, user_id: int | None, product_line: str) -> No
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise FieldError("product_line", str(_l("This client already has a specialist for that product line.")))
+        raise FieldError("product_line", str(_l("This client already has a specialist for that product line."))) from None
 
 
 def remove_specialist(specialist) -> None:

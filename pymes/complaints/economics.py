@@ -148,10 +148,9 @@ def compute(sales: list[SaleFact], as_of: date, remedy_cost: int | None = None, 
     else:
         basis = EARNED
     monthly = Fraction(spend, months) if months else Fraction(0)
-    if basis == RHYTHM:
-        annual = monthly * 12 * (rate or 0)
-    else:  # the last 12 months, or what a newer client actually left: no extrapolation
-        annual = spend * (rate or 0)
+    # by rhythm a year of the client's months; otherwise the last 12 months, or what a newer
+    # client actually left: no extrapolation
+    annual = monthly * 12 * (rate or 0) if basis == RHYTHM else spend * (rate or 0)
     at_stake = _round(annual)
     margin = sale_margin or 0
     loss = recovery_loss(remedy_cost, margin)

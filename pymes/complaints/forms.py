@@ -1,15 +1,14 @@
 """Complaint forms and the words for the case's fields."""
 from __future__ import annotations
 
-from flask_babel import format_date
+from flask_babel import format_date, lazy_pgettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
-from ..forms import FlaskForm, required
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
 from ..accounts.forms import choices
 from ..clients.forms import CHANNEL_LABELS, OneOfOrEmpty, optional_int, whole_number
+from ..forms import FlaskForm, required
 
 CATEGORY_LABELS = {"late_delivery": _l("Late delivery"), "wrong_product": _l("Wrong product"),
                    "missing_part": _l("Missing part"), "quality": _l("Quality"), "attention": _l("Attention"),

@@ -26,9 +26,22 @@ from ..validation import FieldError, apply_field_error, digits_int, query_int
 from ..visits.models import Activity
 from . import economics as recovery_economics
 from . import services
-from .forms import (CATEGORY_LABELS, EVENT_LABELS, REMEDY_LABELS, SEVERITY_LABELS, SOURCE_LABELS, STATUS_LABELS,
-                    AssignForm, ComplaintForm, RemedyForm, ReopenForm, ResolveForm, SeverityForm, TargetsForm,
-                    ToldForm)
+from .forms import (
+    CATEGORY_LABELS,
+    EVENT_LABELS,
+    REMEDY_LABELS,
+    SEVERITY_LABELS,
+    SOURCE_LABELS,
+    STATUS_LABELS,
+    AssignForm,
+    ComplaintForm,
+    RemedyForm,
+    ReopenForm,
+    ResolveForm,
+    SeverityForm,
+    TargetsForm,
+    ToldForm,
+)
 from .models import Complaint, ComplaintEvent
 
 bp = Blueprint("complaints", __name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import statistics
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
@@ -102,7 +102,7 @@ def clocks(opened_at: datetime, zone: ZoneInfo, targets: ComplaintSettings, at: 
     hours, days = targets_for(targets, at)
     local_day = opened_at.astimezone(zone).date()
     last = add_business_days(local_day, days)
-    resolve_by = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
+    resolve_by = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     return opened_at + timedelta(hours=hours), resolve_by
 
 
@@ -505,7 +505,7 @@ def figures(user: User, days: int, today: date | None = None) -> Figures:
     resolves = [(c.resolved_at - c.opened_at).total_seconds() / 86400 for c in done]
     outcomes = [recovery(c, today) for c in done]
     known = [r for r in outcomes if r is not None and r.recovered is not None]
-    recovered_cases = [c for c, r in zip(done, outcomes) if r is not None and r.recovered]
+    recovered_cases = [c for c, r in zip(done, outcomes, strict=False) if r is not None and r.recovered]
     return Figures(opened=len(cases), resolved=len(done),
                    median_ack_hours=statistics.median(acks) if acks else None,
                    median_resolve_days=statistics.median(resolves) if resolves else None,
@@ -534,9 +534,8 @@ def escalate_breaches(echo=lambda message: None) -> int:
     """E-mail the managers about each case that missed a target, once per target, and
     tell them in the app once per case (its first missed target)."""
     from ..accounts.services import external_url
-    from ..notifications.services import notify
-
     from ..jobs import EachTenant
+    from ..notifications.services import notify
 
     run = EachTenant("escalate-complaints")
     sent = 0
@@ -570,7 +569,7 @@ def escalate_breaches(echo=lambda message: None) -> int:
                         first_lateness = False
                     db.session.commit()
                     for manager in _managers():
-                        mail.send_email(manager.email, lambda: _l("Complaint late: %(name)s", name=client.name),
+                        mail.send_email(manager.email, lambda name=client.name: _l("Complaint late: %(name)s", name=name),
                                         "complaint_late", manager.language, user=manager, client=client,
                                         complaint=complaint, owner=owner, kind=kind, business=business,
                                         link=external_url("complaints.show", complaint_id=complaint.id))
@@ -633,9 +632,8 @@ def client_language(client: Client, business: Business) -> str:
 
 def message_to_client(complaint: Complaint, client: Client, business: Business) -> tuple[str, str]:
     """(subject, text) telling the client what will be done, in their language."""
-    from .forms import REMEDY_LABELS
-
     from ..contact import greeting_name
+    from .forms import REMEDY_LABELS
 
     first = greeting_name(client)
     with force_locale(client_language(client, business)), in_country(business.country):

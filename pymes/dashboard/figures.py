@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_, select
 
+from ..cache import cached
 from ..clients.loyalty import RANK
 from ..clients.models import Client, TierChange
-from ..cache import cached
 from ..extensions import db
 from ..sales.models import Sale
 from .services import MonthNps, months
@@ -421,7 +421,7 @@ class DeliveryAsks:
         """Referrals obtained per visit where they were asked."""
         return self.obtained / self.asked if self.asked else None
 
-    def __add__(self, other: "DeliveryAsks") -> "DeliveryAsks":
+    def __add__(self, other: DeliveryAsks) -> DeliveryAsks:
         return DeliveryAsks(self.visits + other.visits, self.satisfied + other.satisfied, self.asked + other.asked,
                             self.obtained + other.obtained)
 

@@ -6,10 +6,9 @@ import dataclasses
 import json
 
 from flask import Blueprint, request
-from flask_babel import format_date
+from flask_babel import format_date, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import pgettext
 from flask_login import current_user
 
 from ..accounts.decorators import manager_required, roles_required
@@ -54,7 +53,6 @@ def _choices() -> dict:
 @roles_required(*DASHBOARD_ROLES)
 def index():
     from ..complaints.services import settings as complaint_settings
-
     from ..htmx import render_cached
 
     f = _filters()

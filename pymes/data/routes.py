@@ -5,17 +5,16 @@ every page and every export keep working, writes are refused with a message, and
 banner on every page says when the purge happens, with a cancel button for owners."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, flash, g, has_request_context, redirect, request,
-                   stream_with_context, url_for)
+from flask import Blueprint, Response, flash, g, has_request_context, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from ..forms import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 
 from .. import audit
 from ..accounts.decorators import owner_required
+from ..forms import FlaskForm
 from ..htmx import render
 from ..validation import FieldError, apply_field_error
 from . import services

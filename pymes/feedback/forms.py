@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from ..forms import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
 from ..clients.forms import whole_number
+from ..forms import FlaskForm
 
 
 class FeedbackSettingsForm(FlaskForm):

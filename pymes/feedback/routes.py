@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -323,7 +324,6 @@ def inbox():
 
     from ..accounts.models import User
     from ..extensions import db
-    from ..htmx import render
     from ..territories.models import Portfolio
     from . import inbox as box
 

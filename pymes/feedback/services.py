@@ -534,7 +534,6 @@ def send_after_delivery(echo=lambda message: None, today=None) -> int:
 
     sent = 0
     from ..accounts.services import live_business_ids
-
     from ..jobs import EachTenant
 
     run = EachTenant("send-feedback-requests")

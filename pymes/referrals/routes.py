@@ -13,12 +13,12 @@ from .. import audit
 from ..accounts.decorators import login_required, manager_required
 from ..accounts.models import User
 from ..clients.models import Client
-from ..extensions import db
 from ..db import local_date
+from ..extensions import db
 from ..htmx import render
 from ..sales.models import Sale
-from ..territories.models import Portfolio, Territory
 from ..tenancy import bound, get_or_404
+from ..territories.models import Portfolio, Territory
 from ..validation import FieldError, query_int
 from . import services
 from .models import Referral

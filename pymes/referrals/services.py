@@ -436,9 +436,9 @@ def new_wall_key() -> str:
 
 def referral_settings():
     """This business's settings row, made (with a fresh wall key) the first time it is needed."""
-    from .models import ReferralSettings
-
     from sqlalchemy.exc import IntegrityError
+
+    from .models import ReferralSettings
 
     row = db.session.execute(select(ReferralSettings)).scalar_one_or_none()
     if row is None:
@@ -462,10 +462,9 @@ def rotate_wall_key():
 
 def tenant_for_wall_key(key: str) -> int | None:
     """The business behind a public wall key, found before any tenant is bound."""
+    from ..security import hash_secret
     from ..tenancy import identity_lookup
     from .models import ReferralSettings
-
-    from ..security import hash_secret
 
     if not key or len(key) > 64:
         return None
@@ -501,10 +500,9 @@ def referral_code(client: Client, create: bool = False):
 def owner_of_code(code: str) -> tuple[int, int] | None:
     """(tenant id, referrer's client id) behind a public referral code, found before any
     tenant is bound."""
+    from ..security import hash_secret
     from ..tenancy import identity_lookup
     from .models import ReferralCode
-
-    from ..security import hash_secret
 
     if not code or len(code) > 64:
         return None

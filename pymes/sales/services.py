@@ -28,7 +28,7 @@ def parse_money(text: str | None, currency: str, locale: str, field_name: str) -
     try:
         value = parse_decimal(text, locale=locale, strict=False)
     except (NumberFormatError, InvalidOperation):
-        raise FieldError(field_name, str(_l("Write an amount, like %(example)s.", example="12.500")))
+        raise FieldError(field_name, str(_l("Write an amount, like %(example)s.", example="12.500"))) from None
     minor = int((value * (10 ** get_currency_precision(currency))).to_integral_value())
     if abs(minor) >= MAX_AMOUNT_MINOR:
         raise FieldError(field_name, str(_l("That amount is too large.")))
@@ -42,7 +42,7 @@ def margin_from(amount: int, margin_text: str | None, margin_kind: str, currency
         try:
             pct = parse_decimal(margin_text.strip().rstrip("%"), locale=locale, strict=False)
         except (NumberFormatError, InvalidOperation):
-            raise FieldError("margin", str(_l("Write a percentage, like 30.")))
+            raise FieldError("margin", str(_l("Write a percentage, like 30."))) from None
         if pct > 100:
             raise FieldError("margin", str(_l("The margin cannot be more than %(max)d%% of the amount.", max=100)))
         return int((Decimal(amount) * pct / 100).to_integral_value())

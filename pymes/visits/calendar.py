@@ -5,13 +5,11 @@ The secret is a 256-bit token stored only as its hash (``accounts.tokens``), so 
 link is shown once when made; making a new one retires the old."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
-from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import pgettext
+from flask_babel import force_locale, pgettext
 from sqlalchemy import select
 
 from ..accounts import tokens
@@ -75,7 +73,7 @@ def build(user: User, today) -> bytes:
     cal.add("version", "2.0")
     cal.add("x-wr-calname", f"Fideliza · {business.name}")
     cal.add("x-wr-timezone", business.timezone)
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     with force_locale(user.language):
         for activity, client in rows:
             event = icalendar.Event()

@@ -3,7 +3,7 @@ by e-mail, in the seller's language and on the seller's day (their own time zone
 the business's); never twice for the same seller and day."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -27,7 +27,7 @@ def seller_today(user: User, business: Business, now: datetime) -> date:
             return now.astimezone(ZoneInfo(name)).date()
         except (ZoneInfoNotFoundError, ValueError):
             continue  # a zone the system no longer knows: fall back
-    return now.astimezone(timezone.utc).date()
+    return now.astimezone(UTC).date()
 
 
 def send_digests(echo=lambda message: None, now: datetime | None = None) -> int:
@@ -38,10 +38,9 @@ def send_digests(echo=lambda message: None, now: datetime | None = None) -> int:
 
     from ..accounts.services import external_url
 
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     sent = 0
     from ..accounts.services import live_business_ids
-
     from ..jobs import EachTenant
 
     run = EachTenant("send-digests")
@@ -62,7 +61,7 @@ def send_digests(echo=lambda message: None, now: datetime | None = None) -> int:
                 except IntegrityError:
                     db.session.rollback()  # already sent today
                     continue
-                mail.send_email(user.email, lambda: _l("Your day at %(business)s", business=business.name),
+                mail.send_email(user.email, lambda name=business.name: _l("Your day at %(business)s", business=name),
                                 "digest", user.language, user=user, business=business, today=today,
                                 plan=plan, purposes=PURPOSE_LABELS, kinds=KIND_LABELS,
                                 agenda_url=external_url("visits.agenda"))

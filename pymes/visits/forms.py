@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from ..forms import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..accounts.forms import choices
 from ..clients.forms import OneOfOrEmpty, optional_int, whole_number
+from ..forms import FlaskForm
 
 STATUS_LABELS = {"done": lazy_pgettext("contact status", "Done"), "no_answer": _l("No answer"),
                  "rescheduled": _l("Rescheduled"), "cancelled": lazy_pgettext("contact status", "Cancelled")}

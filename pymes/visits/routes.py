@@ -17,8 +17,7 @@ from ..i18n import business_today
 from ..tenancy import get_child_or_404, get_or_404
 from ..validation import FieldError, apply_field_error, digits_int
 from . import services
-from .forms import (KIND_LABELS, PURPOSE_LABELS, STATUS_LABELS, CadenceForm, ChangePlanForm, OutcomeForm,
-                    PlanForm)
+from .forms import KIND_LABELS, PURPOSE_LABELS, STATUS_LABELS, CadenceForm, ChangePlanForm, OutcomeForm, PlanForm
 from .models import Activity
 
 bp = Blueprint("visits", __name__)
@@ -356,9 +355,9 @@ def month():
     year, number = today.year, today.month
     who = request.args.get("seller", "")
     asked = request.args.get("month", "")
-    if len(asked) == 7 and asked[4] == "-" and asked[:4].isdigit() and asked[5:].isdigit():
-        if 2000 <= int(asked[:4]) <= 2100 and 1 <= int(asked[5:]) <= 12:
-            year, number = int(asked[:4]), int(asked[5:])
+    if (len(asked) == 7 and asked[4] == "-" and asked[:4].isdigit() and asked[5:].isdigit()
+            and 2000 <= int(asked[:4]) <= 2100 and 1 <= int(asked[5:]) <= 12):
+        year, number = int(asked[:4]), int(asked[5:])
     seller_id = _whose_agenda()
     first_weekday = Locale.parse(f"{get_locale()}_{g.business.country}").first_week_day
     weeks = services.month(seller_id, year, number, first_weekday)

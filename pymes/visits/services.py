@@ -4,7 +4,6 @@ client's tier. Cadences count from the last real contact."""
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from datetime import date, timedelta
 

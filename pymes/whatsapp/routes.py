@@ -9,7 +9,7 @@ from .. import audit
 from ..accounts.decorators import owner_required
 from ..extensions import limiter
 from ..htmx import render
-from . import cloud_api, messaging, services  # messaging: registers its notification sentence
+from . import cloud_api, messaging, services  # noqa: F401 (messaging registers its notification sentence)
 from .forms import ConnectForm, TemplateForm
 
 bp = Blueprint("whatsapp", __name__, url_prefix="/settings/whatsapp")

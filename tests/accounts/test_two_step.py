@@ -6,7 +6,7 @@ code."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
@@ -25,7 +25,7 @@ def clock(monkeypatch):
     """The time the TOTP checks see, moved by the test (a code belongs to a 30-s step)."""
 
     class Clock:
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
 
         def advance(self, seconds: int) -> None:
             self.now += timedelta(seconds=seconds)
@@ -246,7 +246,7 @@ def test_a_new_owner_gets_the_grace_period_and_a_promoted_one_too(app, client, m
 
     business, owner, manager, _s = make.team()
     with app.app_context(), bound(business.id):
-        before = datetime.now(timezone.utc)
+        before = datetime.now(UTC)
         actor, member = db.session.get(User, owner.id), db.session.get(User, manager.id)
         assert member.mfa_due_at is None  # managers are offered it, not required
         services.change_role(actor, member, "owner")

@@ -9,7 +9,7 @@ so that no retry could repair it. Every event now lands on its own subscription'
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -25,7 +25,7 @@ OLD = T0 - 90 * 86400
 
 
 def _at(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, timezone.utc)
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _business(app, make, earlier: str | None):

@@ -4,6 +4,7 @@ connection, reads the request and answers only much later. The page must give up
 own timeouts, try exactly once more, and show the retry message."""
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -62,11 +63,9 @@ class SilentStripe:
             if self.stopped.wait(delay):
                 return
             body = json.dumps(answer).encode()
-            try:
+            with contextlib.suppress(OSError):  # the client gave up long ago
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
                              + str(len(body)).encode() + b"\r\n\r\n" + body)
-            except OSError:
-                pass  # the client gave up long ago
 
     def close(self):
         self.stopped.set()

@@ -6,7 +6,7 @@ import itertools
 import json
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -42,7 +42,7 @@ def test_a_signed_event_updates_the_business(app, client, customer):
     row = stored(app, business)
     assert row.status == "active"
     assert row.stripe_subscription_id == "sub_1"
-    assert row.current_period_end == datetime.fromtimestamp(T0 + 30 * 86400, timezone.utc)
+    assert row.current_period_end == datetime.fromtimestamp(T0 + 30 * 86400, UTC)
     assert row.price_id == "price_monthly_test"
 
 
@@ -106,7 +106,7 @@ def test_a_replayed_event_has_one_effect(app, client, customer):
     assert _events(app, business) == 1
     row = stored(app, business)
     assert row.status == "past_due"
-    assert row.past_due_since == datetime.fromtimestamp(T0, timezone.utc)
+    assert row.past_due_since == datetime.fromtimestamp(T0, UTC)
 
 
 @pytest.mark.postgres
@@ -163,9 +163,7 @@ def test_every_ordering_of_the_lifecycle_ends_canceled(app, client, customer):
     assert len(orderings) == 120
     for n, order in enumerate(orderings):
         with app.app_context(), bound(business.id):
-            from pymes.billing.models import Subscription
-
-            from pymes.billing.models import StripeSubscription
+            from pymes.billing.models import StripeSubscription, Subscription
 
             db.session.execute(StripeSubscription.__table__.delete())  # each ordering starts afresh
             row = db.session.execute(select(Subscription)).scalar_one()
@@ -177,8 +175,8 @@ def test_every_ordering_of_the_lifecycle_ends_canceled(app, client, customer):
             assert deliver(client, _lifecycle_event(kind, status, created, cus, n)).status_code == 200
         row = stored(app, business)
         finals.add((row.status, row.stripe_subscription_id, row.state_at, row.last_paid_at, row.past_due_since))
-    assert finals == {("canceled", "sub_1", datetime.fromtimestamp(T0 + 4, timezone.utc),
-                       datetime.fromtimestamp(T0 + 2, timezone.utc), None)}
+    assert finals == {("canceled", "sub_1", datetime.fromtimestamp(T0 + 4, UTC),
+                       datetime.fromtimestamp(T0 + 2, UTC), None)}
 
 
 def test_a_late_old_event_does_not_undo_a_newer_state(app, client, customer):

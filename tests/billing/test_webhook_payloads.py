@@ -5,11 +5,11 @@ never sends these; whoever holds the secret could. A 400 (or an ignored event), 
 import json
 
 import pytest
+from sqlalchemy import func, select
 
 from pymes.billing.models import StripeEvent
 from pymes.extensions import db
 from pymes.tenancy import bound
-from sqlalchemy import func, select
 
 from .conftest import signature, stored, subscription
 

@@ -8,8 +8,15 @@ from playwright.sync_api import expect
 
 from pymes.db import utcnow
 
-from ..billing.conftest import FakeStripe, deliver, event, stored, subscription, subscription_object
-from ..billing.conftest import app_overrides  # noqa: F401  (billing switched on with test keys)
+from ..billing.conftest import (
+    FakeStripe,
+    app_overrides,  # noqa: F401  (billing switched on with test keys)
+    deliver,
+    event,
+    stored,
+    subscription,
+    subscription_object,
+)
 from .test_followup_journey import log_in
 
 pytestmark = pytest.mark.browser

@@ -13,9 +13,9 @@ from pymes.extensions import db
 from pymes.feedback import services as feedback
 from pymes.sales.models import Sale
 from pymes.tenancy import bound
+from tests.factories import santiago_today
 
 from ..factories import PASSWORD
-from tests.factories import santiago_today
 
 pytestmark = pytest.mark.browser
 

@@ -1,7 +1,7 @@
 """Issue 9 in the browser: the owner's dashboard paints its figures, then the lazy
 charts arrive and are drawn (a canvas with pixels, and the table beside it)."""
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -11,9 +11,9 @@ from pymes.clients.services import refresh_client
 from pymes.extensions import db
 from pymes.sales.models import Sale
 from pymes.tenancy import bound
+from tests.factories import santiago_today
 
 from ..factories import PASSWORD
-from tests.factories import santiago_today
 
 pytestmark = pytest.mark.browser
 
@@ -58,6 +58,8 @@ def _seeded_business(app):
     """The seeded demo book (pymes.seed: sales, follow-up visits and calls, feedback answers
     over the last year) plus, for one seller's clients, tier moves and referrals (the seed
     has none) and a few feedback links, so that every chart of theirs has something to draw."""
+    from sqlalchemy import select
+
     from pymes.accounts.models import User
     from pymes.clients.models import TierChange
     from pymes.db import utcnow
@@ -66,7 +68,6 @@ def _seeded_business(app):
     from pymes.seed import PASSWORD as SEED_PASSWORD
     from pymes.seed import seed
     from pymes.tenancy import identity_lookup
-    from sqlalchemy import select
 
     with app.app_context():
         seed(businesses=1, clients=60, sales_per_client=2.5, echo=lambda *a: None)

@@ -5,6 +5,7 @@ row without a name is rejected."""
 import csv
 import io
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -63,7 +64,7 @@ def test_import_fifty_rows_with_three_bad_ones(browser, live_server, make, shoot
 
     with page.expect_download() as download_info:
         page.get_by_test_id("download-rejected").click()
-    text = open(download_info.value.path(), encoding="utf-8-sig").read()
+    text = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
     table = list(csv.reader(io.StringIO(text), delimiter=";"))  # Excel in Chile opens it in columns
     assert len(table) == 2 and table[1][0] and table[1][2] == "cliente33@example.com"
 

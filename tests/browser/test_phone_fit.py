@@ -95,15 +95,14 @@ def html_problems(html: str) -> list[str]:
 
 def _demo_ids(app, make) -> tuple[dict, dict]:
     """(argument name → an id in the demo business, public page paths)."""
-    from pymes.feedback import services as feedback
     from pymes.accounts.models import User
     from pymes.clients.models import Client
     from pymes.complaints.models import Complaint
+    from pymes.demo import _existing_business_id
+    from pymes.feedback import services as feedback
     from pymes.referrals import services as referrals
     from pymes.sales.models import Sale
     from pymes.visits.models import Activity
-
-    from pymes.demo import _existing_business_id
 
     with app.app_context():
         business_id = _existing_business_id()
@@ -245,7 +244,7 @@ def test_a_phone_gets_a_bottom_bar_and_a_rejected_form_an_error_summary(browser,
     header = page.locator("body > header")
     boxes = [header.locator("a.brand").bounding_box(), header.get_by_role("link", name="Iniciar sesión").bounding_box(),
              header.get_by_role("button", name="Crear cuenta").bounding_box()]
-    for one, other in zip(boxes, boxes[1:]):
+    for one, other in zip(boxes, boxes[1:], strict=False):
         apart = one["x"] + one["width"] <= other["x"] + 1 or one["y"] + one["height"] <= other["y"] + 1
         assert apart, f"header items overlap on a 360-px phone: {one} {other}"
     _log_in(page, live_server, owner.email)

@@ -5,7 +5,8 @@ export holds both rows; the wall shows the testimonial once a manager approved i
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -17,9 +18,9 @@ from pymes.feedback import services as feedback
 from pymes.referrals.models import Referral
 from pymes.sales.models import Sale
 from pymes.tenancy import bound
+from tests.factories import santiago_today
 
 from ..factories import PASSWORD
-from tests.factories import santiago_today
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -119,7 +120,7 @@ def test_promoter_refers_two_friends_one_buys_and_the_circle_closes(browser, liv
     page.goto(f"{live_server}/referrals")
     with page.expect_download() as download:
         page.get_by_test_id("export-csv").click()
-    text = open(download.value.path(), encoding="utf-8-sig").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     exported = list(csv.reader(io.StringIO(text), delimiter=";" if text.count(";") > text.count(",") else ","))
     body = exported[1:]
     assert sorted(r[2] for r in body) == ["Carla Muñoz", "Jorge Peña"]

@@ -3,7 +3,8 @@ script, so the filters must work through htmx): a status chosen applies at once,
 period with its last day before its first is explained beside the field, a corrected one
 lists the referral and offers the export, and a filter with no rows says there is nothing
 to export."""
-from datetime import date, timedelta
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -13,9 +14,9 @@ from pymes.db import utcnow
 from pymes.extensions import db
 from pymes.referrals import services as referrals
 from pymes.tenancy import bound
+from tests.factories import santiago_today
 
 from ..factories import PASSWORD
-from tests.factories import santiago_today
 
 pytestmark = pytest.mark.browser
 
@@ -80,6 +81,6 @@ def test_a_manager_filters_the_referrals_and_picks_a_custom_period(browser, live
                                                                  f"{today.isoformat()}")
     with page.expect_download() as download:
         page.get_by_test_id("export-csv").click()
-    text = open(download.value.path(), encoding="utf-8-sig").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert "Bruno Díaz" in text and "Carla Peña" not in text
     context.close()

@@ -5,7 +5,6 @@ copy buttons (the clipboard read back), and sends it again later (the old link s
 working); a 3/10 asking for a WhatsApp callback in the evening becomes a WhatsApp action
 in the evening window of the seller's agenda and the client's preference; and a client
 with no number is asked for one on the public page, in their language."""
-import re
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo

@@ -2,7 +2,7 @@
 (the key typed by hand instead of the QR), keeps the recovery codes, logs out, logs in
 with the password and then the code; a recovery code works once. Screenshots:
 test-artifacts/screenshots/two-step-NN-<step>.png."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
@@ -24,7 +24,7 @@ def fits_the_phone(page) -> None:
 
 def test_owner_turns_on_two_step_and_logs_in_with_a_code_on_a_phone(browser, live_server, make, shoot,
                                                                     monkeypatch):
-    now = {"t": datetime.now(timezone.utc).replace(microsecond=0)}
+    now = {"t": datetime.now(UTC).replace(microsecond=0)}
     monkeypatch.setattr(mfa, "utcnow", lambda: now["t"])
     business = make.business("Ferretería El Roble")
     owner = make.user(business, "owner", email="ana@example.com", name="Ana",

@@ -1,5 +1,5 @@
 """Clients and sales through the real routes."""
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,9 +8,10 @@ from sqlalchemy import select
 from pymes.clients.models import Client, TierChange
 from pymes.extensions import db
 from pymes.tenancy import bound
+from tests.factories import santiago_today
 
 from ..factories import csrf_token, login, statements
-from tests.factories import santiago_today
+
 
 def today():
     """Today in the factories' business zone, read when used (tests may cross midnight)."""

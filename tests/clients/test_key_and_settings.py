@@ -2,13 +2,13 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-
 from pymes.clients.models import Client
 from pymes.extensions import db
 from pymes.sales.models import Sale
 from pymes.tenancy import bound
 
 from ..factories import csrf_token, login
+
 
 def today():
     """Today in the factories' business zone, read when used (tests may cross midnight)."""

@@ -2,7 +2,7 @@
 A published testimonial (with consent, approved) counts like a converted referral on the
 way to apostle, and a yearly buyer of three years is frequent by their own rhythm; each
 change recomputes the tier and the tier history records it."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -37,7 +37,7 @@ def _client_with_sales(app, shop, name, days_ago, score=None):
         db.session.flush()
         if score is not None:
             link = FeedbackLink(client_id=client.id, sent_by="whatsapp",
-                                expires_at=datetime.now(timezone.utc) + timedelta(days=7))
+                                expires_at=datetime.now(UTC) + timedelta(days=7))
             db.session.add(link)
             db.session.flush()
             db.session.add(FeedbackResponse(link_id=link.id, client_id=client.id, score=score))

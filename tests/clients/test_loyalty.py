@@ -4,8 +4,7 @@ from datetime import date, timedelta
 import pytest
 from flask_babel import force_locale
 
-from pymes.clients.loyalty import (APOSTLE, BUYER, FREQUENT, SPORADIC, TierRules, compute_tier, dropped,
-                                   explain)
+from pymes.clients.loyalty import APOSTLE, BUYER, FREQUENT, SPORADIC, TierRules, compute_tier, dropped, explain
 
 TODAY = date(2026, 11, 25)
 RULES = TierRules()

@@ -1,7 +1,7 @@
 """Issue 6 after the audit: the client's language in the prefilled message, the graded
 clocks by tier, the board's age and order, a history with old → new values, reopening
 a resolved case, and the in-app note to managers when a case goes late."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,8 +15,8 @@ from pymes.extensions import db
 from pymes.notifications.models import Notification
 from pymes.tenancy import bound
 
-from ..factories import csrf_token, santiago_today
-from .test_complaints import as_user, open_case, post, shop  # noqa: F401  (the shop fixture)
+from ..factories import santiago_today
+from .test_complaints import as_user, open_case, post
 
 MESSAGE = ("Hello %(name)s, this is %(business)s. We are sorry about the problem you told us about. "
            "What we are doing about it: %(remedy)s.")
@@ -73,17 +73,17 @@ def test_a_client_without_a_language_is_written_to_in_the_business_language(app,
 
 # --- 3. graded clocks ------------------------------------------------------------------------------
 
-MONDAY_NOON = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+MONDAY_NOON = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 DEFAULTS = ComplaintSettings(ack_hours=24, resolve_days=5, priority_ack_hours=4, priority_resolve_days=2,
                              acquisition_multiplier=5, followup_days=5)
 
 
 @pytest.mark.parametrize("tier, hours, resolve_by", [
-    ("apostle", 4, datetime(2026, 12, 3, tzinfo=timezone.utc)),    # 2 business days: Tue 1, Wed 2
-    ("frequent", 11, datetime(2026, 12, 4, tzinfo=timezone.utc)),  # 3: to Thu 3
-    ("sporadic", 17, datetime(2026, 12, 5, tzinfo=timezone.utc)),  # 4: to Fri 4
-    ("buyer", 24, datetime(2026, 12, 8, tzinfo=timezone.utc)),     # 5: to Mon 7 (the weekend skipped)
-    (None, 24, datetime(2026, 12, 8, tzinfo=timezone.utc)),        # no tier yet: like a one-off buyer
+    ("apostle", 4, datetime(2026, 12, 3, tzinfo=UTC)),    # 2 business days: Tue 1, Wed 2
+    ("frequent", 11, datetime(2026, 12, 4, tzinfo=UTC)),  # 3: to Thu 3
+    ("sporadic", 17, datetime(2026, 12, 5, tzinfo=UTC)),  # 4: to Fri 4
+    ("buyer", 24, datetime(2026, 12, 8, tzinfo=UTC)),     # 5: to Mon 7 (the weekend skipped)
+    (None, 24, datetime(2026, 12, 8, tzinfo=UTC)),        # no tier yet: like a one-off buyer
 ])
 def test_each_tier_has_its_own_clock_tightest_for_apostles(tier, hours, resolve_by):
     at = services.level("normal", tier)

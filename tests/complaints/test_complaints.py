@@ -1,6 +1,6 @@
 """Complaints: opening, the clocks, the remedy and its economics, resolving, escalations
 and follow-ups, and the bad input of issue 6."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,35 +15,12 @@ from pymes.feedback.models import FeedbackLink
 from pymes.sales.models import Sale
 from pymes.tenancy import bound
 from pymes.visits.models import Activity
+from tests.factories import santiago_today
 
 from ..factories import csrf_token, login
-from tests.factories import santiago_today
 
 TARGETS = ComplaintSettings(ack_hours=24, resolve_days=5, priority_ack_hours=4, priority_resolve_days=2,
                             acquisition_multiplier=5, followup_days=5)
-
-
-@pytest.fixture
-def shop(app, make):
-    """A Chilean shop (CLP, no minor unit) whose client buys 10,000 a month with 3,000 margin."""
-    business, owner, manager, seller = make.team("Ferretería El Clavo")
-    service = make.user(business, "service", name="Paula Servicio")
-    with app.app_context(), bound(business.id):
-        c = Client(name="Jorge Muñoz", email="jorge@example.com", phone="+56987654321", seller_id=seller.id)
-        db.session.add(c)
-        db.session.flush()
-        today = santiago_today()
-        for back in range(12):
-            month = (today.month - 1 - back) % 12 + 1
-            year = today.year + (today.month - 1 - back) // 12
-            db.session.add(Sale(client_id=c.id, seller_id=seller.id, sold_on=date(year, month, 1),
-                                description="Taladro", amount=10_000, margin=3_000))
-        db.session.commit()
-        sale_id = db.session.execute(select(Sale.id).where(Sale.client_id == c.id).order_by(Sale.sold_on.desc())
-                                     ).scalars().first()
-        cid = c.id
-    return dict(business=business, owner=owner, manager=manager, seller=seller, service=service, client_id=cid,
-                sale_id=sale_id)
 
 
 def open_case(app, shop, **fields) -> int:
@@ -68,21 +45,21 @@ def post(http, path, data, page=None):
 # --- the clocks ---------------------------------------------------------------------------------
 
 def test_resolve_clock_counts_business_days_where_the_business_is():
-    opened = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)  # Thursday 23:00 in Santiago, Friday 03:00 in Madrid
+    opened = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Thursday 23:00 in Santiago, Friday 03:00 in Madrid
     ack, resolve = services.clocks(opened, ZoneInfo("America/Santiago"), TARGETS, at=services.LOOSEST)
     assert ack == opened + timedelta(hours=24)
     # Thu 26 + 5 working days = Thu 3 Dec, due at the end of that day in Santiago (UTC-3)
-    assert resolve == datetime(2026, 12, 4, 3, 0, tzinfo=timezone.utc)
+    assert resolve == datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
     _, resolve_madrid = services.clocks(opened, ZoneInfo("Europe/Madrid"), TARGETS, at=services.LOOSEST)
     # Fri 27 + 5 working days = Fri 4 Dec, due at midnight in Madrid (UTC+1)
-    assert resolve_madrid == datetime(2026, 12, 4, 23, 0, tzinfo=timezone.utc)
+    assert resolve_madrid == datetime(2026, 12, 4, 23, 0, tzinfo=UTC)
 
 
 def test_weekends_do_not_count_and_urgent_cases_are_tighter():
-    saturday = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
+    saturday = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
     ack, resolve = services.clocks(saturday, ZoneInfo("UTC"), TARGETS, at=0)
     assert ack == saturday + timedelta(hours=4)
-    assert resolve == datetime(2026, 12, 2, 0, 0, tzinfo=timezone.utc)  # Mon 30 and Tue 1 are the two days
+    assert resolve == datetime(2026, 12, 2, 0, 0, tzinfo=UTC)  # Mon 30 and Tue 1 are the two days
     assert services.add_business_days(date(2026, 11, 27), 1) == date(2026, 11, 30)
 
 

@@ -4,8 +4,7 @@ Every expected figure below is worked out by hand in the comment beside it."""
 from datetime import date
 from fractions import Fraction
 
-from pymes.complaints.economics import (EARNED, NONE, RHYTHM, YEAR, SaleFact, article_example, compute,
-                                        history_months)
+from pymes.complaints.economics import EARNED, NONE, RHYTHM, YEAR, SaleFact, article_example, compute, history_months
 
 
 def monthly(amount, margin, months=12, as_of=date(2026, 11, 20)):

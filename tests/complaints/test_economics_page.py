@@ -1,6 +1,6 @@
 """Issue 19, point 1: the complaint page's economics as a shop owner reads them, in
 Spanish, for a Chilean shop (CLP, no minor unit). Figures worked out by hand."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import update
 
@@ -12,9 +12,9 @@ from pymes.sales.models import Sale
 from pymes.tenancy import bound
 from tests.factories import santiago_today
 
-from .test_complaints import as_user, open_case, post, shop  # noqa: F401  (shop is a fixture)
+from .test_complaints import as_user, open_case
 
-OPENED = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)  # 20 Nov 2026, midday in Santiago
+OPENED = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # 20 Nov 2026, midday in Santiago
 
 
 def _section(html, testid):

@@ -18,7 +18,7 @@ from pymes.feedback.models import FeedbackLink, FeedbackResponse
 from pymes.sales.models import Sale
 from pymes.tenancy import bound
 
-from .test_complaints import as_user, open_case, post, shop  # noqa: F401  (the shop fixture)
+from .test_complaints import as_user, open_case, post
 
 # (days ago opened, hours to acknowledge, days to resolve or None, remedy cost, value kept, outcome)
 # outcome: "bought" again after it, a "score" after it (9 happy, 3 unhappy), or None (too early)

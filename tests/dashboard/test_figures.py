@@ -2,21 +2,21 @@
 by hand here."""
 import json
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pymes.clients.models import Client, TierChange
+from pymes.dashboard import figures, services
+from pymes.dashboard.figures import Filters
 from pymes.db import utcnow
 from pymes.extensions import db
 from pymes.feedback.models import FeedbackLink, FeedbackResponse
 from pymes.referrals.models import Referral
 from pymes.sales.models import Sale
-from pymes.dashboard import figures, services
-from pymes.dashboard.figures import Filters
 from pymes.tenancy import bound
+from tests.factories import santiago_today
 
 from ..factories import login
-from tests.factories import santiago_today
 
 SANTIAGO = ZoneInfo("America/Santiago")
 TODAY = date(2026, 11, 25)
@@ -42,9 +42,9 @@ def test_nps_per_month_in_the_business_calendar(app, make):
         db.session.flush()
         # November: 10, 9, 3, 7 → 2 promoters, 1 detractor of 4 → NPS 25
         for score, day in ((10, 3), (9, 10), (3, 11), (7, 20)):
-            answer(c.id, score, datetime(2026, 11, day, 15, tzinfo=timezone.utc))
+            answer(c.id, score, datetime(2026, 11, day, 15, tzinfo=UTC))
         # 1 Nov 01:00 UTC is still 31 October in Santiago (UTC-3): October's, a detractor → NPS -100
-        answer(c.id, 2, datetime(2026, 11, 1, 1, tzinfo=timezone.utc))
+        answer(c.id, 2, datetime(2026, 11, 1, 1, tzinfo=UTC))
         db.session.commit()
         trend = {m.month: m for m in figures.nps_trend(TODAY, SANTIAGO, Filters())}
     assert trend[date(2026, 11, 1)].nps == 25 and trend[date(2026, 11, 1)].answers == 4
@@ -64,13 +64,13 @@ def test_repeat_rate_tier_moves_and_referrals(app, make):
                             (c, TODAY - timedelta(days=20)), (c, TODAY - timedelta(days=800))):
             db.session.add(Sale(client_id=client.id, sold_on=day, description="x", amount=1000))
         # tier history this month: A up (sporadic → frequent), B down (frequent → buyer), C up twice (counted once)
-        now = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+        now = datetime(2026, 11, 20, 12, tzinfo=UTC)
         for client, old, new in ((a, "sporadic", "frequent"), (b, "frequent", "buyer"), (c, "buyer", "sporadic"),
                                  (c, "sporadic", "frequent")):
             db.session.add(TierChange(client_id=client.id, old_tier=old, new_tier=new, source="computed",
                                       created_at=now))
         db.session.add(TierChange(client_id=b.id, old_tier="buyer", new_tier="apostle", source="computed",
-                                  created_at=datetime(2026, 10, 2, tzinfo=timezone.utc)))  # last month: not counted
+                                  created_at=datetime(2026, 10, 2, tzinfo=UTC)))  # last month: not counted
         # referrals: A referred B (converted) and C (new); B's sales are referred revenue (1,000)
         b.referred_by_id = a.id
         db.session.flush()

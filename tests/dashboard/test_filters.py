@@ -5,7 +5,7 @@ book with the expected numbers worked out by hand in the comments.
 The book: sellers S1 and S2; portfolio P, territory T.
     a: S1, P, T     b: S1     c: S2, P     d: S2, T
 """
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,7 +29,7 @@ TODAY = date(2026, 11, 25)
 
 
 def utc(y, m, d, h=15):
-    return datetime(y, m, d, h, tzinfo=timezone.utc)
+    return datetime(y, m, d, h, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -1,14 +1,14 @@
 """The virtuous-circle funnel per territory on a hand-made data set: what counts as a
 post-sale contact (a visit or call done in the period and linked to a sale) and each
 step's number per territory, worked out by hand below."""
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from pymes.clients.models import Client
+from pymes.dashboard import services
 from pymes.db import utcnow
 from pymes.extensions import db
 from pymes.feedback.models import FeedbackLink, FeedbackResponse
-from pymes.dashboard import services
 from pymes.referrals import models as referral_models
 from pymes.referrals.models import Referral
 from pymes.sales.models import Sale

@@ -5,8 +5,7 @@ grow with the book."""
 import html
 import json
 import re
-from datetime import date, timedelta
-
+from datetime import timedelta
 
 from pymes.clients.models import Client
 from pymes.db import utcnow
@@ -17,9 +16,9 @@ from pymes.sales.models import Sale
 from pymes.tenancy import bound
 from pymes.territories.models import Territory
 from pymes.visits.models import Activity
+from tests.factories import santiago_today
 
 from ..factories import login, statements
-from tests.factories import santiago_today
 
 CHARTS = ("nps", "responses", "tiers", "moves", "followup", "referrals")
 

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from pymes.accounts.models import Business, Invitation, RecoveryCode, Token, User, UserSession
+from pymes.accounts.models import Business, Invitation, RecoveryCode, Token, UserSession
 from pymes.audit.models import AuditEvent
 from pymes.billing.models import StripeEvent, StripeSubscription, Subscription
 from pymes.clients.models import Client, ClientImport, ClientOpening, ClientSpecialist, LoyaltySettings, TierChange

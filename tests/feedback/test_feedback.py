@@ -275,7 +275,7 @@ def test_concurrent_submits_make_exactly_one_answer(app, shop, quick):
         barrier.wait()
         results.append(c.post(path, data=data).status_code)
 
-    threads = [threading.Thread(target=submit, args=(c, f)) for c, f in zip(clients, forms)]
+    threads = [threading.Thread(target=submit, args=(c, f)) for c, f in zip(clients, forms, strict=False)]
     for t in threads:
         t.start()
     for t in threads:

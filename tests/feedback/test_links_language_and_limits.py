@@ -157,7 +157,7 @@ def test_a_link_from_a_sale_or_a_visit_names_the_sale(app, shop, make, quick):
     assert send(app, seller, cid, activity_id=str(foreign_visit_id))[1].status_code == 404
     assert send(app, seller, cid, sale_id="abc")[1].status_code == 404
     other_business = make.business()
-    stranger = make.user(other_business)
+    make.user(other_business)  # a team there too
     with app.app_context(), bound(other_business.id):
         c = Client(name="Ajeno")
         db.session.add(c)

@@ -2,7 +2,6 @@
 the public page, the business's link lifetime, automatic sending after a delivery, and
 the feedback inbox with its NPS."""
 import re
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -243,7 +242,7 @@ def test_the_inbox_shows_nps_response_rate_and_comments(app, shop, make):
         db.session.commit()
         other_id = other.id
     for client_id, score, comment in ((cid, 10, "Excelente"), (cid, 9, ""), (cid, 7, ""), (other_id, 3, "Tarde")):
-        secret = new_link(app, business, client_id)
+        new_link(app, business, client_id)
         with app.app_context(), bound(business.id):
             link = db.session.execute(select(FeedbackLink).order_by(FeedbackLink.id.desc())).scalars().first()
             db.session.add(FeedbackResponse(link_id=link.id, client_id=client_id, score=score, comment=comment))

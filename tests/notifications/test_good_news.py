@@ -14,7 +14,7 @@ from pymes.extensions import db
 from pymes.feedback import services as feedback
 from pymes.notifications.models import Notification
 from pymes.referrals import services as referrals
-from pymes.referrals.models import Referral, Testimonial
+from pymes.referrals.models import Referral
 from pymes.sales.models import Sale
 from pymes.tenancy import bound
 from pymes.visits.models import Activity

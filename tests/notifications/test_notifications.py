@@ -13,7 +13,7 @@ from pymes.feedback import services as feedback
 from pymes.notifications.models import Notification
 from pymes.tenancy import bound
 
-from ..factories import csrf_token, login, post, statements
+from ..factories import login, post, statements
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 itself, and the referrer gets the credit (an apostle needs a high score and a
 converted referral)."""
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -13,9 +13,9 @@ from pymes.referrals import services as referrals
 from pymes.referrals.models import Referral
 from pymes.sales.models import Sale
 from pymes.tenancy import bound
+from tests.factories import santiago_today
 
 from ..factories import csrf_token, login
-from tests.factories import santiago_today
 
 
 def reason(html: str) -> str:

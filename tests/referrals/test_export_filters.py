@@ -4,7 +4,7 @@ that converted, a custom period is checked, and an empty filter is said so plain
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,9 +21,9 @@ from pymes.referrals.models import Referral
 from pymes.sales.models import Sale
 from pymes.tenancy import bound
 from pymes.territories.models import Portfolio, Territory
+from tests.factories import santiago_today
 
 from ..factories import login
-from tests.factories import santiago_today
 
 SANTIAGO = ZoneInfo("America/Santiago")
 

@@ -2,7 +2,6 @@
 export of referral lists (EXP-1: formula-safe; round trip through csv and openpyxl)."""
 import csv
 import io
-from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -14,9 +13,9 @@ from pymes.referrals import services as referrals
 from pymes.referrals.models import Referral
 from pymes.sales.models import Sale
 from pymes.tenancy import bound
+from tests.factories import santiago_today
 
 from ..factories import csrf_token, login
-from tests.factories import santiago_today
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from pymes.clients.models import Client
 from pymes.extensions import db
-from pymes.referrals import services as referrals
 from pymes.referrals import models
+from pymes.referrals import services as referrals
 from pymes.tenancy import bound
 
 from ..factories import csrf_token, login

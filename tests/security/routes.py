@@ -95,8 +95,8 @@ def _feedback_link(app, business, owner):
 
 
 def _complaint(app, business, owner):
-    from pymes.complaints.services import open_complaint
     from pymes.clients.models import Client
+    from pymes.complaints.services import open_complaint
 
     cid = _client(app, business, owner)
     with app.app_context(), bound(business.id):
@@ -146,9 +146,10 @@ def _client_import(app, business, owner):
 
 
 def _notification(app, business, owner):
-    from pymes.notifications.services import notify
-    from pymes.notifications.models import Notification
     from sqlalchemy import select
+
+    from pymes.notifications.models import Notification
+    from pymes.notifications.services import notify
 
     with app.app_context(), bound(business.id):
         notify([owner.id], "complaint_opened", {"client": "Objeto ajeno", "score": 2}, url="/complaints")

@@ -7,10 +7,9 @@ control characters in one place (``pymes.forms.FlaskForm``); e-mail subjects are
 line whatever the stored names hold; and each scheduled job isolates businesses."""
 import importlib
 import logging
-import inspect
 import pkgutil
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import flask_wtf
@@ -104,10 +103,10 @@ def test_a_detractor_answer_about_such_a_client_reaches_the_managers(app, stored
     told = [m for m in outbox.messages() if m["X-Pymes-Template"] == "detractor"]
     assert sorted(m["To"] for m in told) == sorted([owner.email, manager.email])
     for message in outbox.messages():
-        assert "\n" not in str(message["Subject"]) and "Bcc" not in message.keys()
+        assert "\n" not in str(message["Subject"]) and "Bcc" not in message
 
 
-NOW = datetime(2026, 12, 1, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 
 
 def _due_today(app, business, seller, name):
@@ -149,7 +148,6 @@ def test_send_digests_goes_on_after_a_business_fails_and_exits_non_zero(app, mak
 
 
 def test_escalations_go_on_after_a_business_fails(app, make, outbox, monkeypatch):
-    from pymes.complaints import services
     from pymes.complaints.models import Complaint
     from pymes.db import utcnow
 

@@ -1,7 +1,7 @@
 """TEN-3 for the daily digests: business B's distinctive strings appear 0 times in the
 digest e-mails of business A (and B's own digest does carry them, so the check can bite)."""
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pymes.clients.models import Client
@@ -10,7 +10,7 @@ from pymes.tenancy import bound
 from pymes.visits.digest import send_digests
 from pymes.visits.models import Activity
 
-NOW = datetime(2026, 12, 1, 15, 0, tzinfo=timezone.utc)  # noon in Santiago
+NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # noon in Santiago
 
 
 def _contacts(app, business, seller, name, company):

@@ -104,7 +104,7 @@ def test_canary_crawl_finds_nothing_of_the_other_tenant(app, make, outbox, two_t
     b2 = make.business(f"{canary} negocio")
     b2_owner = make.user(b2, "owner", name=f"{canary} dueño", email=f"{canary.lower()}@example.com")
     make.invitation(b2, b2_owner, email=f"{canary.lower()}.inv@example.com", name=f"{canary} invitado")
-    for arg, factory in routes.registry(make).items():
+    for factory in routes.registry(make).values():
         factory(app, b2, b2_owner)
     with app.app_context(), bound(b2.id):
         from pymes.clients.models import Client
@@ -169,9 +169,9 @@ def _own_ids(app, tenant_id) -> dict:
     """Ids tenant A may legitimately reach, per route argument."""
     from pymes.accounts.models import Invitation, User
     from pymes.clients.models import Client, ClientSpecialist
+    from pymes.feedback.models import FeedbackLink
     from pymes.sales.models import Sale
     from pymes.territories.models import Portfolio, Territory
-    from pymes.feedback.models import FeedbackLink
     from pymes.visits.models import Activity
 
     models = {"link_id": FeedbackLink, "user_id": User, "invitation_id": Invitation, "client_id": Client, "sale_id": Sale,
@@ -249,18 +249,17 @@ def test_flush_guard_refuses_writes_into_another_tenant(app, make):
 
     a, a_owner, _m, _s = make.team()
     b, b_owner, _bm, _bs = make.team()
-    with app.app_context():
-        with bound(a.id):
-            db.session.add(Invitation(tenant_id=b.id, email="x@example.com", role="seller", invited_by_id=b_owner.id,
-                                      expires_at=a.created_at))
-            with pytest.raises(TenantMismatch):
-                db.session.flush()
-            db.session.rollback()
-            user = db.session.get(User, a_owner.id)
-            user.tenant_id = b.id
-            with pytest.raises(TenantMismatch):
-                db.session.flush()
-            db.session.rollback()
+    with app.app_context(), bound(a.id):
+        db.session.add(Invitation(tenant_id=b.id, email="x@example.com", role="seller", invited_by_id=b_owner.id,
+                                  expires_at=a.created_at))
+        with pytest.raises(TenantMismatch):
+            db.session.flush()
+        db.session.rollback()
+        user = db.session.get(User, a_owner.id)
+        user.tenant_id = b.id
+        with pytest.raises(TenantMismatch):
+            db.session.flush()
+        db.session.rollback()
 
 
 def test_unscoped_is_an_explicit_escape_hatch(app, make):

@@ -1,6 +1,7 @@
 """TEN-5: PostgreSQL row-level security, on its own, keeps tenants apart."""
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from pymes import create_app
 from pymes.extensions import db
@@ -55,7 +56,7 @@ def test_raw_connection_sees_only_the_tenant_it_sets(pg, make):
     with engine.connect() as conn:
         trans = conn.begin()
         conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(a.id)})
-        with pytest.raises(Exception):
+        with pytest.raises(DBAPIError, match="row-level security"):
             conn.execute(text("INSERT INTO territories (tenant_id, name, description, created_at, updated_at) "
                               "VALUES (:b, 'intrusa', '', now(), now())"), {"b": b.id})
         trans.rollback()

@@ -1,9 +1,8 @@
 """Rules 1-3: the post-sale plan, the agenda and outcome logging."""
 from datetime import datetime, timedelta
-
-import pytest
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from pymes.clients.models import Client
@@ -14,6 +13,7 @@ from pymes.visits import services
 from pymes.visits.models import Activity
 
 from ..factories import csrf_token, login, statements
+
 
 def today():
     """Today in the factories' business zone, read when used (tests may cross midnight)."""
