@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from pymes.clients import import_routes
 from pymes.clients.import_files import UploadProblem, read_upload
-from pymes.clients.importing import ImpossibleDate, parse_amount, parse_day
+from pymes.clients.import_values import ImpossibleDate, parse_amount, parse_day
 from pymes.clients.models import Client, ClientImport, ClientOpening
 from pymes.db import utcnow
 from pymes.extensions import db
