@@ -80,7 +80,7 @@ def send_digests_command() -> None:
 @pymes_cli.command("escalate-complaints")
 def escalate_complaints_command() -> None:
     """E-mail the managers about complaints that missed a target (once per target; run from cron)."""
-    from .complaints.services import escalate_breaches
+    from .complaints.jobs import escalate_breaches
 
     _each_business(lambda: escalate_breaches(echo=click.echo), lambda sent: f"{sent} escalations sent.")
 
@@ -88,7 +88,7 @@ def escalate_complaints_command() -> None:
 @pymes_cli.command("send-followups")
 def send_followups_command() -> None:
     """Ask resolved complaints' clients for feedback again on their day (idempotent; run from cron)."""
-    from .complaints.services import send_followups
+    from .complaints.jobs import send_followups
 
     _each_business(lambda: send_followups(echo=click.echo), lambda done: f"{done} follow-ups sent.")
 

@@ -69,6 +69,7 @@ def test_the_demo_is_a_living_shop_and_a_second_run_changes_nothing(app, client)
     from pymes.accounts.models import Business, User
     from pymes.clients import loyalty
     from pymes.clients.models import Client
+    from pymes.complaints import queries
     from pymes.complaints import services as complaints
     from pymes.complaints.models import Complaint
     from pymes.dashboard import figures
@@ -143,7 +144,7 @@ def test_the_demo_is_a_living_shop_and_a_second_run_changes_nothing(app, client)
         economics = complaints.economics_for(late[0])
         assert economics.annual_margin > 0 and economics.recovery_loss >= 0
         assert all(c.remedy_cost for c in open_cases)
-        assert {k: v for k, v in complaints.counts(owner).items() if k != "mine"} == {"open": 2, "breached": 1}
+        assert {k: v for k, v in queries.counts(owner).items() if k != "mine"} == {"open": 2, "breached": 1}
         resolved = db.session.execute(select(Complaint).where(Complaint.status == "resolved")).scalars().all()
         assert resolved and all(c.value_kept is not None for c in resolved)
 

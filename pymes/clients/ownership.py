@@ -56,7 +56,7 @@ ID_ARGUMENTS: dict[str, ClientOwned | NotGuarded] = {
     "activity_id": ClientOwned(Activity.client_id),
     "link_id": ClientOwned(FeedbackLink.client_id),
     "specialist_id": ClientOwned(ClientSpecialist.client_id),
-    "complaint_id": NotGuarded("complaints.services.visible: the case's owner sees it even when the client is "
+    "complaint_id": NotGuarded("complaints.queries.visible: the case's owner sees it even when the client is "
                                "another seller's"),
     "referral_id": NotGuarded("referrals.services.referral_query: a referral joins two clients, the referrer and "
                               "the prospect, and either one's seller may follow it"),

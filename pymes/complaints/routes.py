@@ -25,7 +25,7 @@ from ..tenancy import get_or_404
 from ..validation import FieldError, apply_field_error, digits_int, query_int
 from ..visits.models import Activity
 from . import economics as recovery_economics
-from . import services
+from . import queries, services
 from .forms import (
     CATEGORY_LABELS,
     EVENT_LABELS,
@@ -56,7 +56,7 @@ def _labels() -> dict:
 
 def _case(complaint_id: int) -> tuple[Complaint, Client]:
     complaint = get_or_404(Complaint, complaint_id)
-    query = services.visible(current_user, select(Complaint.id).where(Complaint.id == complaint.id))
+    query = queries.visible(current_user, select(Complaint.id).where(Complaint.id == complaint.id))
     if db.session.execute(query).first() is None:
         abort(404)  # a restricted seller: another seller's client is not there at all
     return complaint, db.session.get(Client, complaint.client_id)
@@ -64,7 +64,7 @@ def _case(complaint_id: int) -> tuple[Complaint, Client]:
 
 def _handling(complaint_id: int) -> tuple[Complaint, Client]:
     complaint, client = _case(complaint_id)
-    if not services.may_handle(current_user, complaint):
+    if not queries.may_handle(current_user, complaint):
         abort(403)
     return complaint, client
 
@@ -80,20 +80,20 @@ def _closed(complaint: Complaint):
 @login_required
 def board():
     show = request.args.get("show", "open")
-    show = show if show in services.BOARD_FILTERS else "open"
+    show = show if show in queries.BOARD_FILTERS else "open"
     owner_id = query_int("owner")
     sort = request.args.get("sort", "")
-    sort = sort if sort in services.BOARD_SORTS else ""
+    sort = sort if sort in queries.BOARD_SORTS else ""
     days = int(request.args.get("days", 90)) if request.args.get("days", "90") in {str(p) for p in PERIODS} else 90
     from ..htmx import render_cached
 
     def content():
-        rows = db.session.execute(services.board_query(current_user, show, owner_id, sort).limit(200)).all()
+        rows = db.session.execute(queries.board_query(current_user, show, owner_id, sort).limit(200)).all()
         team = active_team()
         now = utcnow()
         return dict(rows=rows, show=show, owner_id=owner_id, sort=sort, team=team,
-                    names={u.id: u.name for u in team}, counts=services.counts(current_user),
-                    figures=services.figures(current_user, days), days=days, periods=PERIODS, labels=_labels(),
+                    names={u.id: u.name for u in team}, counts=queries.counts(current_user),
+                    figures=queries.figures(current_user, days), days=days, periods=PERIODS, labels=_labels(),
                     breached=services.breached, ack_breached=services.ack_breached,
                     resolve_breached=services.resolve_breached, age=lambda c: _age(c, now))
 
@@ -164,7 +164,7 @@ def _page(complaint: Complaint, client: Client, status: int = 200, remedy_form=N
                   told_form=ToldForm(formdata=None, data={"channel": client.preferred_channel or "whatsapp"}),
                   resolve_form=ResolveForm(formdata=None), econ=services.economics_for(complaint),
                   article_example=_article_example(),
-                  recovery=services.recovery(complaint), may_handle=services.may_handle(current_user, complaint),
+                  recovery=queries.recovery(complaint), may_handle=queries.may_handle(current_user, complaint),
                   ack_breached=services.ack_breached(complaint), resolve_breached=services.resolve_breached(complaint),
                   message_subject=subject, message_text=text,
                   message_language=services.client_language(client, business),

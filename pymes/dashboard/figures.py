@@ -253,6 +253,7 @@ def complaints(today: date, zone: ZoneInfo, f: Filters) -> Complaints:
     number of cases (the complaints, then the answers and the sales after the fixes)."""
     from ..complaints import services as cs
     from ..complaints.models import Complaint
+    from ..complaints.queries import Recovery
     from ..feedback.models import FeedbackResponse
 
     since = _midnight(today - timedelta(days=f.days), zone)
@@ -282,7 +283,7 @@ def complaints(today: date, zone: ZoneInfo, f: Filters) -> Complaints:
         day = c.resolved_at.astimezone(zone).date()
         after = next((score for when, score in answers.get(c.client_id, ()) if when > c.resolved_at), None)
         again = any(day < sold <= day + timedelta(days=cs.RECOVERY_DAYS) for sold in bought.get(c.client_id, ()))
-        outcome = cs.Recovery(score_before=c.score_before, score_after=after, bought_again=again,
+        outcome = Recovery(score_before=c.score_before, score_after=after, bought_again=again,
                               window_over=today > day + timedelta(days=cs.RECOVERY_DAYS)).recovered
         remedy += c.remedy_cost or 0
         if outcome is not None:

@@ -23,7 +23,7 @@ def home():
     def content():
         from ..clients.loyalty import TIER_LABELS
         from ..clients.models import Client
-        from ..complaints.services import counts as complaint_counts
+        from ..complaints.queries import counts as complaint_counts
         from ..i18n import business_today
         from ..referrals.services import NEWS_DAYS, good_news
         from ..visits.forms import PURPOSE_LABELS

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from pymes.clients.models import Client
-from pymes.complaints import services
+from pymes.complaints import jobs, services
 from pymes.complaints.models import Complaint, ComplaintEvent, ComplaintSettings
 from pymes.db import utcnow
 from pymes.extensions import db
@@ -228,13 +228,13 @@ def test_escalations_and_follow_ups_are_spelled_out_in_the_history(app, shop, ev
             ack_due_at=utcnow() - timedelta(hours=1)))
         db.session.commit()
     with app.app_context():
-        services.escalate_breaches()
+        jobs.escalate_breaches()
     with app.app_context(), bound(shop["business"].id):
         case = db.session.get(Complaint, case_id)
         case.remedy, case.status, case.resolved_at, case.followup_on = "apology", "resolved", utcnow(), santiago_today()
         db.session.commit()
     with app.app_context():
-        services.send_followups()
+        jobs.send_followups()
     html = as_user(app, eva).get(f"/complaints/{case_id}").get_data(as_text=True)
     history = html.split('data-testid="history"')[1].split("</ol>")[0]
     assert "The time to acknowledge ran out" in history and "Feedback link sent by e-mail" in history
@@ -312,14 +312,14 @@ def test_managers_are_notified_in_the_app_once_when_a_case_goes_late(app, shop, 
             ack_due_at=utcnow() - timedelta(hours=1)))
         db.session.commit()
     with app.app_context():
-        services.escalate_breaches()
-        services.escalate_breaches()
+        jobs.escalate_breaches()
+        jobs.escalate_breaches()
     with app.app_context(), bound(shop["business"].id):
         db.session.execute(update(Complaint).where(Complaint.id == case_id).values(
             resolve_due_at=utcnow() - timedelta(minutes=1)))
         db.session.commit()
     with app.app_context():
-        assert services.escalate_breaches() == 1  # the resolve target still e-mails
+        assert jobs.escalate_breaches() == 1  # the resolve target still e-mails
     with app.app_context(), bound(shop["business"].id):
         notes = db.session.execute(select(Notification).order_by(Notification.user_id)).scalars().all()
         managers = sorted([shop["owner"].id, shop["manager"].id])  # the seller and service staff: not told

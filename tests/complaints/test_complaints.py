@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, update
 
 from pymes.clients.models import Client
-from pymes.complaints import services
+from pymes.complaints import jobs, queries, services
 from pymes.complaints.models import Complaint, ComplaintEvent, ComplaintSettings
 from pymes.db import utcnow
 from pymes.extensions import db
@@ -246,8 +246,8 @@ def test_a_late_case_is_escalated_to_managers_once(app, shop, outbox):
             ack_due_at=utcnow() - timedelta(hours=1)))
         db.session.commit()
     with app.app_context():
-        assert services.escalate_breaches() == 1
-        assert services.escalate_breaches() == 0
+        assert jobs.escalate_breaches() == 1
+        assert jobs.escalate_breaches() == 0
     to = sorted(m["To"] for m in outbox.messages())
     assert to == sorted([shop["owner"].email, shop["manager"].email])
     assert f"/complaints/{case_id}" in outbox.link(shop["manager"].email)
@@ -257,8 +257,8 @@ def test_a_late_case_is_escalated_to_managers_once(app, shop, outbox):
             resolve_due_at=utcnow() - timedelta(minutes=1)))
         db.session.commit()
     with app.app_context():
-        assert services.escalate_breaches() == 1
-        assert services.escalate_breaches() == 0
+        assert jobs.escalate_breaches() == 1
+        assert jobs.escalate_breaches() == 0
     assert len(outbox.messages()) == 4
     http = as_user(app, shop["manager"])
     assert "Jorge Muñoz" in http.get("/complaints?show=breached").get_data(as_text=True)
@@ -271,13 +271,13 @@ def test_the_follow_up_link_goes_out_on_its_day(app, shop, outbox):
     post(http, f"{base}/remedy", {"remedy": "repair", "remedy_cost": "2.000"}, base)
     post(http, f"{base}/resolve", {}, base)
     with app.app_context():
-        assert services.send_followups() == 0  # not yet
+        assert jobs.send_followups() == 0  # not yet
     with app.app_context(), bound(shop["business"].id):
         db.session.execute(update(Complaint).where(Complaint.id == case_id).values(followup_on=date(2020, 1, 1)))
         db.session.commit()
     with app.app_context():
-        assert services.send_followups() == 1
-        assert services.send_followups() == 0
+        assert jobs.send_followups() == 1
+        assert jobs.send_followups() == 0
     link = outbox.link("jorge@example.com", "/f/")
     assert app.test_client().get(link.removeprefix(app.config["BASE_URL"])).status_code == 200
     with app.app_context(), bound(shop["business"].id):
@@ -294,7 +294,7 @@ def test_without_an_email_the_follow_up_is_a_call_in_the_agenda(app, shop):
         case.remedy, case.status, case.resolved_at, case.followup_on = "apology", "resolved", utcnow(), date(2020, 1, 1)
         db.session.commit()
     with app.app_context():
-        assert services.send_followups() == 1
+        assert jobs.send_followups() == 1
     with app.app_context(), bound(shop["business"].id):
         call = db.session.execute(select(Activity)).scalars().one()
         assert call.kind == "call" and call.client_id == shop["client_id"] and call.seller_id == shop["seller"].id
@@ -311,11 +311,11 @@ def test_recovery_counts_a_new_purchase_or_a_good_score(app, shop):
                                               Sale.sold_on >= santiago_today() - timedelta(days=2))
                            .values(sold_on=santiago_today() - timedelta(days=20)))
         db.session.commit()
-        assert services.recovery(case).recovered is None  # too early to say
-        assert services.recovery(case, today=santiago_today() + timedelta(days=120)).recovered is False
+        assert queries.recovery(case).recovered is None  # too early to say
+        assert queries.recovery(case, today=santiago_today() + timedelta(days=120)).recovered is False
         db.session.add(Sale(client_id=shop["client_id"], sold_on=santiago_today(), description="Brocas", amount=3000))
         db.session.commit()
-        assert services.recovery(case).recovered is True
+        assert queries.recovery(case).recovered is True
 
 
 @pytest.mark.parametrize("after, bought, over, expected", [
@@ -324,7 +324,7 @@ def test_recovery_counts_a_new_purchase_or_a_good_score(app, shop):
 def test_recovery_reads_the_score_after_the_remedy(after, bought, over, expected):
     """A passive or promoter score after the remedy is a recovered client; a detractor
     score again is not; no news within 90 days is a lost one."""
-    outcome = services.Recovery(score_before=3, score_after=after, bought_again=bought, window_over=over)
+    outcome = queries.Recovery(score_before=3, score_after=after, bought_again=bought, window_over=over)
     assert outcome.recovered is expected
 
 
@@ -345,7 +345,7 @@ def test_the_board_lists_open_cases_oldest_first_with_figures(app, shop):
         from pymes.accounts.models import User
 
         manager = db.session.get(User, shop["manager"].id)
-        figures = services.figures(manager, 30)
+        figures = queries.figures(manager, 30)
     assert figures.opened == 2 and figures.resolved == 0 and figures.median_ack_hours == pytest.approx(24, abs=0.1)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from pymes.accounts.models import User
 from pymes.clients.models import Client
-from pymes.complaints import services
+from pymes.complaints import queries, services
 from pymes.complaints.models import Complaint
 from pymes.db import utcnow
 from pymes.extensions import db
@@ -66,7 +66,7 @@ def book(app, shop):
 
 def _figures(app, shop, days):
     with app.app_context(), bound(shop["business"].id):
-        return services.figures(db.session.get(User, shop["manager"].id), days)
+        return queries.figures(db.session.get(User, shop["manager"].id), days)
 
 
 def test_the_last_30_days_by_hand(app, book):
