@@ -12,18 +12,22 @@ import io
 import re
 import tempfile
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from babel.numbers import get_currency_precision
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..accounts.models import User
 from ..extensions import db
-from ..i18n import tax_id_label
+from ..i18n import UI_LANGUAGES, tax_id_label
 from ..tenancy import bound
 from ..territories.models import Portfolio, Territory
 from . import loyalty
+from .import_columns import fold
 from .models import Client
 from .services import ClientFilters, client_query, national
 
@@ -56,10 +60,56 @@ def _inert(row: list) -> list:
     return [neutralise(v) if type(v) is str and v and (v[0] in _DANGEROUS or ";" in v) else v for v in row]
 
 
+@dataclass(frozen=True)
+class Column:
+    """One column of the client export: its header, and the import target its values go
+    back to (``import_columns.TARGETS``), so a file exported here imports again, in any of
+    the app's languages, with every column recognised. ``None``: the value is worked out
+    by the app (the tier, from the sales) or is not the client's to set (created), so the
+    import keeps it in the notes."""
+
+    header: Callable[[str | None], str]  # country → header, in the current language
+    target: str | None
+
+
+COLUMNS = (
+    Column(lambda country: _("Name"), "name"),
+    Column(lambda country: _("Company"), "company"),
+    Column(tax_id_label, "tax_id"),
+    Column(lambda country: _("E-mail"), "email"),
+    Column(lambda country: _("Phone"), "phone"),
+    Column(lambda country: _("WhatsApp"), "whatsapp"),
+    Column(lambda country: _("Address"), "address"),
+    Column(lambda country: _("Type"), "kind"),
+    Column(lambda country: _("Tier"), None),
+    Column(lambda country: _("Key client"), "is_key"),
+    Column(lambda country: _("Seller"), "seller"),
+    Column(lambda country: _("Territory"), "territory"),
+    Column(lambda country: _("Portfolio"), "portfolio"),
+    Column(lambda country: _("Sales"), "purchases"),
+    Column(lambda country: _("Last sale"), "last_purchase"),
+    Column(lambda country: _("Sales, 12 months"), "total_12m"),
+    Column(lambda country: _("Created"), None),
+)
+
+
 def headers(country: str | None = None) -> list[str]:
-    return [_("Name"), _("Company"), tax_id_label(country), _("E-mail"), _("Phone"), _("WhatsApp"), _("Address"), _("Type"),
-            _("Tier"), _("Key client"), _("Seller"), _("Territory"), _("Portfolio"), _("Sales"), _("Last sale"),
-            _("Sales, 12 months"), _("Created")]
+    """The header row, in the order ``_rows`` writes its cells."""
+    return [column.header(country) for column in COLUMNS]
+
+
+def import_aliases(headers_in_file: list[str], country: str | None = None) -> dict[str, str]:
+    """Folded header → import target when the file is one of our client exports (in
+    either UI language: exported by someone who works in English, imported in Spanish),
+    else nothing. Only for our own export: alone, a header such as "Ventas" could be an
+    amount in a shop's own sheet, so it is not a general alias of the number of purchases."""
+    folded = {fold(header) for header in headers_in_file}
+    for language in UI_LANGUAGES:
+        with force_locale(language):
+            ours = {fold(column.header(country)): column.target for column in COLUMNS}
+        if len(folded & ours.keys()) >= len(ours) - 2:  # a column or two removed by hand
+            return {header: target for header, target in ours.items() if target}
+    return {}
 
 
 def rows(user: User, filters: ClientFilters, business):
@@ -89,6 +139,7 @@ def _rows(user: User, filters: ClientFilters, business):
     divisor = 10 ** get_currency_precision(business.currency)
     # Plain columns, not ORM objects: three times faster per row (tenant scoping still applies).
     stmt = client_query(user, filters).with_only_columns(*EXPORT_COLUMNS).execution_options(yield_per=BATCH)
+    # the cells in the order of ``COLUMNS`` (written out: exports call this for every row)
     for c in db.session.execute(stmt):
         yield [c.name, c.company, c.tax_id, c.email or "", shown(c.phone_shown, c.phone, business.country),
                shown(c.whatsapp_shown, c.whatsapp, business.country), c.address, kinds.get(c.kind, c.kind),

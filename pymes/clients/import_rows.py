@@ -402,7 +402,7 @@ def _opening(row: _Row, ctx: Context, sale: dict | None) -> dict | None:
     period = "12m" if "purchases_12m" in counts else "ever"
     purchases = counts.get("purchases_12m", counts.get("purchases"))
     if last is None:
-        if purchases or totals:
+        if purchases or any(totals.values()):  # zero purchases and nothing spent: nothing to keep
             row.warnings.append(_("Without the date of the last purchase, the purchase figures cannot place the client "
                                   "on the ladder; they are kept in the notes."))
             for key in ("purchases", "purchases_12m", "total_spent", "total_12m"):

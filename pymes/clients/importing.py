@@ -51,6 +51,7 @@ from ..extensions import db
 from ..sales.models import Sale
 from ..validation import FieldError
 from ..visits.services import cadence, plan_for_new_sales, plan_for_sale
+from . import export
 from .export import neutralise
 from .import_columns import BY_KEY, MULTI, TARGETS, detect_all, fold, headers_key
 from .import_files import UploadProblem, max_bytes, max_rows, read_upload, size_label  # noqa: F401 (the routes reach them here)
@@ -62,10 +63,14 @@ UNDO_DAYS = 7
 COLUMNS = TARGETS  # what the upload page lists
 
 
-def template_labels() -> dict[str, str]:
-    """The template's own headers (in the UI language) as aliases of their targets."""
-    return {fold(str(t.label)): t.key for t in TARGETS if t.group in ("client", "sale", "summary")
-            and t.key not in ("name_part", "address_part")}
+def template_labels(headers: list[str] | None = None, country: str | None = None) -> dict[str, str]:
+    """The template's own headers (in the UI language) as aliases of their targets, and,
+    for a file that is one of our client exports, its headers: it imports again with
+    every column recognised."""
+    labels = export.import_aliases(headers or [], country)
+    labels.update({fold(str(t.label)): t.key for t in TARGETS if t.group in ("client", "sale", "summary")
+                   and t.key not in ("name_part", "address_part")})
+    return labels
 
 
 def template_headers() -> list[str]:
@@ -92,7 +97,7 @@ def create_import(user: User, business, file_name: str, data: bytes, today: date
         notes.append(_("The columns go where you chose last time for a file with these headers; change them "
                        "below if needed."))
     else:
-        mapping = detect_all(sheet.headers, template_labels())
+        mapping = detect_all(sheet.headers, template_labels(sheet.headers, business.country))
     record = ClientImport(created_by_id=user.id, file_name=file_name.replace("\x00", "")[:200],
                           headers=sheet.headers, mapping=mapping, notes=notes,
                           rows=[{"n": r["n"], "cells": r["cells"]} for r in sheet.rows],
