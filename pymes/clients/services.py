@@ -9,6 +9,7 @@ import phonenumbers
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, inspect, or_, select
 from sqlalchemy.orm import Session
+from wtforms.fields.core import UnboundField
 
 from ..accounts.models import Role, User
 from ..db import utcnow
@@ -16,11 +17,18 @@ from ..extensions import db
 from ..i18n import country_name
 from ..validation import FieldError
 from . import loyalty
+from .forms import ClientForm
 from .models import Client, ClientOpening, LoyaltySettings, TierChange
 
-EDITABLE = ("kind", "name", "company", "tax_id", "email", "phone", "whatsapp", "address", "territory_id",
-            "portfolio_id", "seller_id", "preferred_channel", "preferred_time", "notes", "is_key", "source",
-            "referred_by_id", "language")
+
+def _form_fields(form_class) -> tuple[str, ...]:
+    return tuple(name for name in dir(form_class) if isinstance(getattr(form_class, name, None), UnboundField))
+
+
+# What a person may change on a client: the client form's fields, by the model's names (the
+# form takes the referrer by name, ``referred_by``; the client keeps ``referred_by_id``). A
+# field added to the form is saved without a second list to keep in step.
+EDITABLE = tuple("referred_by_id" if name == "referred_by" else name for name in _form_fields(ClientForm))
 
 
 def parse_phone(raw: str | None, country: str, field_name: str = "phone") -> phonenumbers.PhoneNumber | None:
