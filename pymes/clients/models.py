@@ -101,6 +101,9 @@ class Client(TenantScoped, TimestampMixin, db.Model):
     last_sale_on: Mapped[date | None] = mapped_column(Date)
     revenue_12m: Mapped[int] = mapped_column(BigInteger, default=0)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # when the client wrote BAJA/STOP to the business's WhatsApp number (``whatsapp.webhook``):
+    # no automatic WhatsApp message until they write ALTA/START; the team cannot change it
+    whatsapp_opt_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ClientSpecialist(TenantScoped, db.Model):
