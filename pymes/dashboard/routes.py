@@ -3,20 +3,16 @@ list behind it; the charts arrive as lazy htmx fragments so the page paints at o
 from __future__ import annotations
 
 import dataclasses
-import json
 
 from flask import Blueprint, request
-from flask_babel import format_date, pgettext
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..accounts.decorators import manager_required, roles_required
-from ..clients.loyalty import TIER_LABELS
 from ..htmx import render
 from ..i18n import business_timezone, business_today
 from ..validation import query_int
-from . import figures, services
+from . import charts, figures, services
 
 bp = Blueprint("dashboard", __name__)
 
@@ -78,78 +74,15 @@ CHARTS = {"nps": _l("NPS, month by month"), "responses": _l("Feedback answered, 
           "tiers": _l("The loyalty ladder"), "moves": _l("Tier moves, month by month"),
           "followup": _l("Follow-up on time, month by month"), "referrals": _l("Referrals, month by month")}
 
-BLUE, GREEN, RED, GREY = "#0172ad", "#1f7a4d", "#b3261e", "#8e9aaf"
-
-
-def _percent(rate):
-    return None if rate is None else round(100 * rate)
-
-
-def _config(kind: str, labels: list, datasets: list[dict], y: dict | None = None) -> str:
-    legend = len(datasets) > 1
-    y = y or {"beginAtZero": True, "ticks": {"precision": 0}}
-    return json.dumps({"type": kind, "data": {"labels": labels, "datasets": datasets},
-                       "options": {"animation": False, "scales": {"y": y}, "plugins": {"legend": {"display": legend}}}})
-
-
-def _line(label: str, data: list, colour: str) -> dict:
-    return {"label": label, "data": data, "spanGaps": True, "borderColor": colour, "backgroundColor": colour}
-
-
-def _bar(label: str, data: list, colour) -> dict:
-    return {"label": label, "data": data, "backgroundColor": colour}
-
-
 @bp.get("/dashboard/charts/<any(nps, responses, tiers, moves, followup, referrals):name>")
 @roles_required(*DASHBOARD_ROLES)
 def chart(name: str):
     """One chart and its table, as a fragment (the page asks for it once it has painted),
-    under the page's filters. Each monthly series is one statement."""
-    f = _filters()
-    today, zone = business_today(), business_timezone()
-
-    def month(m):
-        return format_date(m, "MMM yyyy")
-
-    if name == "nps":
-        rows = [(month(m.month), m.nps, m.answers) for m in figures.nps_trend(today, zone, f)]
-        config = _config("line", [r[0] for r in rows], [_line("NPS", [r[1] for r in rows], BLUE)],
-                         {"min": -100, "max": 100})
-        head = (_("Month"), "NPS", _("Answers"))
-        caption = _("NPS per month, last 12 months")
-    elif name == "responses":
-        rows = [(month(m.month), _percent(m.rate), m.part, m.total) for m in figures.response_trend(today, zone, f)]
-        config = _config("line", [r[0] for r in rows], [_line(_("Response rate (%)"), [r[1] for r in rows], BLUE)],
-                         {"min": 0, "max": 100})
-        head = (_("Month"), _("Response rate (%)"), pgettext("number of links", "Answered"), _("Links sent"))
-        caption = _("Feedback links answered, of those sent each month")
-    elif name == "tiers":
-        counts = figures.tier_distribution(f)
-        rows = [(str(TIER_LABELS[k]), counts.get(k, 0)) for k in ("buyer", "sporadic", "frequent", "apostle")]
-        config = _config("bar", [r[0] for r in rows], [_bar(_("Clients"), [r[1] for r in rows],
-                                                               [GREY, "#6a9fd4", BLUE, GREEN])])
-        head = (_("Tier"), _("Clients"))
-        caption = _("Clients on each step of the loyalty ladder")
-    elif name == "moves":
-        rows = [(month(m), up, down) for m, up, down in figures.moves_trend(today, zone, f)]
-        config = _config("bar", [r[0] for r in rows], [_bar(_("Moved up"), [r[1] for r in rows], GREEN),
-                                                       _bar(_("Moved down"), [r[2] for r in rows], RED)])
-        head = (_("Month"), _("Moved up"), _("Moved down"))
-        caption = _("Clients who moved up or down the ladder each month")
-    elif name == "followup":
-        rows = [(month(m.month), _percent(m.rate), m.part, m.total) for m in figures.followup_trend(today, zone, f)]
-        config = _config("line", [r[0] for r in rows], [_line(_("On time (%)"), [r[1] for r in rows], GREEN)],
-                         {"min": 0, "max": 100})
-        head = (_("Month"), _("On time (%)"), _("Done on time"), _("Due"))
-        caption = _("Visits and calls done on time, by the month they were due")
-    else:
-        rows = [(month(m), made, won) for m, made, won in figures.referral_trend(today, zone, f)]
-        config = _config("bar", [r[0] for r in rows], [_bar(_("Referrals made"), [r[1] for r in rows], BLUE),
-                                                       _bar(_("Became clients"), [r[2] for r in rows], GREEN)])
-        head = (_("Month"), _("Referrals made"), _("Became clients"))
-        caption = _("Referrals made and referrals who became clients, each month")
-    return render("dashboard/_chart.html", "dashboard/_chart.html", name=name, config=config, caption=caption,
-                  head=head, rows=rows)
+    under the page's filters. Each monthly series is one statement; each chart is a
+    function of ``charts.BUILDERS``."""
+    drawn = charts.BUILDERS[name](business_today(), business_timezone(), _filters())
+    return render("dashboard/_chart.html", "dashboard/_chart.html", name=name, config=drawn.config,
+                  caption=drawn.caption, head=drawn.head, rows=drawn.rows)
 
 
 FUNNEL_LABELS = {"sales": _l("Sales"), "contacts": _l("Post-sale contacts done"), "answers": _l("Feedback answered"),
