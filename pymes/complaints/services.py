@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from ..accounts.models import Business, User
 from ..clients.models import Client
 from ..db import utcnow
+from ..events import sale_deleting
 from ..extensions import db
 from ..i18n import business_today, in_country
 from ..sales.models import Sale
@@ -397,3 +398,10 @@ def message_to_client(complaint: Complaint, client: Client, business: Business) 
             text += " " + complaint.remedy_notes
         text += " " + str(_l("Thank you for telling us: it helps us serve you better."))
     return subject, text
+
+
+@sale_deleting.connect
+def _unlink_deleted_sale(sale: Sale) -> None:
+    """A complaint about a deleted sale keeps its case without the link."""
+    for complaint in db.session.execute(select(Complaint).where(Complaint.sale_id == sale.id)).scalars():
+        complaint.sale_id = None

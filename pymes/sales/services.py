@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..accounts.models import User
 from ..clients.models import Client
 from ..clients.services import refresh_client
+from ..events import sale_deleting, sale_saved
 from ..extensions import db
 from ..i18n import business_today
 from ..validation import FieldError
@@ -88,9 +89,7 @@ def record_sale(client: Client, *, sold_on: date, description: str, product_line
     sale.amount, sale.margin, sale.seller_id, sale.delivery_on = amount, margin, seller_id or None, delivery_on
     db.session.flush()
     refresh_client(client, today, actor)
-    from ..visits.services import plan_for_sale
-
-    plan_for_sale(sale, client, today=today)  # rule 1: nothing is done at the signature
+    sale_saved.send(sale, client=client, today=today)  # visits plans the follow-up (rule 1: nothing is done at the signature)
     if commit:
         db.session.commit()
     return sale
@@ -98,18 +97,9 @@ def record_sale(client: Client, *, sold_on: date, description: str, product_line
 
 def delete_sale(sale: Sale, client: Client, actor: User, commit: bool = True) -> None:
     """Delete a sale: its still-planned contacts go with it, logged ones stay as history,
-    and a complaint about it keeps its case without the link."""
-    from ..complaints.models import Complaint
-    from ..visits.models import Activity
-
-    for complaint in db.session.execute(select(Complaint).where(Complaint.sale_id == sale.id)).scalars():
-        complaint.sale_id = None
-
-    for activity in db.session.execute(select(Activity).where(Activity.sale_id == sale.id)).scalars():
-        if activity.status == "planned":
-            db.session.delete(activity)
-        else:
-            activity.sale_id = None
+    and a complaint about it keeps its case without the link (the handlers of
+    ``events.sale_deleting`` in visits and complaints)."""
+    sale_deleting.send(sale)
     db.session.delete(sale)
     db.session.flush()
     refresh_client(client, actor=actor)

@@ -13,6 +13,7 @@ from sqlalchemy import case, func, select, update
 from ..accounts.models import User
 from ..clients.models import Client
 from ..db import utcnow
+from ..events import sale_deleting, sale_saved
 from ..extensions import db
 from ..sales.models import Sale
 from ..validation import FieldError
@@ -320,3 +321,18 @@ def month(seller_id: int | None, year: int, month_number: int, first_weekday: in
     for activity, client in db.session.execute(stmt).all():
         by_day.setdefault(activity.due_on, []).append((activity, client))
     return [[(day, by_day.get(day, [])) for day in week] for week in weeks]
+
+
+@sale_saved.connect
+def _plan_saved_sale(sale: Sale, *, client: Client, today: date) -> None:
+    plan_for_sale(sale, client, today=today)  # rule 1: nothing is done at the signature
+
+
+@sale_deleting.connect
+def _unlink_deleted_sale(sale: Sale) -> None:
+    """A deleted sale's still-planned contacts go with it; logged ones stay as history."""
+    for activity in db.session.execute(select(Activity).where(Activity.sale_id == sale.id)).scalars():
+        if activity.status == "planned":
+            db.session.delete(activity)
+        else:
+            activity.sale_id = None

@@ -1,0 +1,24 @@
+"""Where two features meet without importing each other (issue 22, point 1).
+
+A lower feature announces what happened; a higher one connects a handler at the bottom
+of its services module. The order of the features is in ``docs/architecture.md``
+(Layers); ``tests/test_layering.py`` checks it. Every handler module is imported by
+``create_app`` (the blueprints' routes import their services), so in the app, the CLI
+and the tests the handlers are always connected: ``tests/test_layering.py`` checks that
+each signal here has its receivers.
+
+Handlers run inside the sender's transaction and never commit: the sender does."""
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sales → visits: a sale was saved (new or edited), its client refreshed. Sender: the Sale;
+# ``client``, ``today``. visits plans (or moves) the post-sale plan (rule 1).
+sale_saved = _signals.signal("sale-saved")
+
+# sales → visits, complaints: a sale is about to be deleted. Sender: the Sale. visits deletes
+# its still-planned contacts and keeps logged ones without the link; complaints keep their
+# case without the link.
+sale_deleting = _signals.signal("sale-deleting")
