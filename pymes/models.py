@@ -6,6 +6,7 @@ from .clients.models import Client, ClientImport, ClientOpening, ClientSpecialis
 from .complaints.models import Complaint, ComplaintEvent, ComplaintSettings  # noqa: F401
 from .feedback.models import FeedbackLink, FeedbackResponse, FeedbackSettings  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
+from .radar.models import RadarLog  # noqa: F401
 from .referrals.models import Referral, ReferralAsk, ReferralCode, ReferralSettings, Testimonial  # noqa: F401
 from .sales.models import Sale  # noqa: F401
 from .territories.models import Portfolio, PortfolioSeller, Territory, TerritorySeller  # noqa: F401

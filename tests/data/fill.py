@@ -14,6 +14,7 @@ from pymes.db import utcnow
 from pymes.extensions import db
 from pymes.feedback.models import FeedbackLink, FeedbackResponse, FeedbackSettings
 from pymes.notifications.models import Notification
+from pymes.radar.models import RadarLog
 from pymes.referrals.models import Referral, ReferralAsk, ReferralCode, ReferralSettings, Testimonial
 from pymes.sales.models import Sale
 from pymes.tenancy import bound
@@ -65,6 +66,7 @@ def filled_business(app, make, tag: str):
             Notification(user_id=owner.id, kind="test", params={"tag": tag}),
             Activity(client_id=client.id, seller_id=seller.id, kind="call", purpose="follow_up", due_on=santiago_today()),
             DigestLog(user_id=seller.id, day=santiago_today(), sent_at=now),
+            RadarLog(user_id=owner.id, week_of=santiago_today(), sent_at=now),
             ClientSpecialist(client_id=client.id, user_id=seller.id, product_line="Herramientas"),
             TierChange(client_id=client.id, source="computed", new_tier="buyer"),
             ClientImport(created_by_id=owner.id, file_name=f"{tag}.csv", status="preview"),
