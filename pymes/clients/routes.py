@@ -2,8 +2,6 @@
 create / edit / soft delete with undo, tier override, and the sales of a client."""
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from flask import Blueprint, flash, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,19 +11,16 @@ from .. import audit
 from ..accounts.decorators import login_required, manager_required
 from ..accounts.team import active_team
 from ..extensions import db
-from ..htmx import render
-from ..i18n import business_timezone, business_today
+from ..htmx import render, render_cached
+from ..i18n import business_today
 from ..sales import services as sales_services
 from ..sales.models import Sale
 from ..security import safe_next
 from ..tenancy import get_child_or_404, get_or_404
 from ..territories.models import Portfolio, Territory
 from ..validation import FieldError, apply_field_error, query_int
-from . import loyalty, services
+from . import loyalty, page, services
 from .forms import (
-    CHANNEL_LABELS,
-    SOURCE_LABELS,
-    TIME_LABELS,
     ClientForm,
     LoyaltySettingsForm,
     QuickClientForm,
@@ -33,7 +28,7 @@ from .forms import (
     SpecialistForm,
     TierForm,
 )
-from .models import Client, ClientSpecialist, TierChange
+from .models import Client, ClientSpecialist
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
@@ -206,98 +201,14 @@ def edit(client_id: int):
     return render("clients/form.html", status=422 if form.errors else 200, form=form, client=client)
 
 
-def _business_revenue_12m(today: date) -> int:
-    return int(db.session.execute(
-        select(func.coalesce(func.sum(Sale.amount), 0))
-        .where(Sale.sold_on > today - timedelta(days=365), Sale.sold_on <= today)
-    ).scalar_one())
-
-
 @bp.get("/<id:client_id>")
 @login_required
 def show(client_id: int):
     """The client's page. Its content (forms included: kept per browser session) is
-    kept per business data version (``pymes.cache``)."""
-    from ..htmx import render_cached
-
+    kept per business data version (``pymes.cache``) and gathered by ``page.client_page``."""
     client = get_or_404(Client, client_id)
-
-    def content():
-        today = business_today()
-        sales = db.session.execute(
-            select(Sale).where(Sale.client_id == client.id).order_by(Sale.sold_on.desc(), Sale.id.desc())
-        ).scalars().all()
-        history = db.session.execute(
-            select(TierChange).where(TierChange.client_id == client.id)
-            .order_by(TierChange.created_at.desc()).limit(20)
-        ).scalars().all()
-        score, converted = services.loyalty_facts(client.id)
-        dates, imported = services.purchase_history(client.id, [s.sold_on for s in sales])
-        result = loyalty.compute_tier(dates, today, score=score, converted_referrals=converted,
-                                      rules=services.rules(), imported=imported,
-                                      testimonials=services.published_testimonials(client.id))
-        total = _business_revenue_12m(today)
-        share = (client.revenue_12m / total) if total else 0
-        names = {u.id: u.name for u in active_team()}
-        referrer = db.session.get(Client, client.referred_by_id) if client.referred_by_id else None
-        territory = db.session.get(Territory, client.territory_id) if client.territory_id else None
-        portfolio = db.session.get(Portfolio, client.portfolio_id) if client.portfolio_id else None
-        sale_form = SaleForm(formdata=None, sellers=active_team(), currency=g.business.currency,
-                             data={"sold_on": today, "seller_id": current_user.id})
-        tier_form = TierForm(formdata=None, data={"tier": client.tier_override or "",
-                                                  "reason": client.tier_override_reason})
-        from ..visits.forms import KIND_LABELS, PURPOSE_LABELS, STATUS_LABELS, PlanForm
-        from ..visits.models import Activity
-
-        activities = db.session.execute(
-            select(Activity).where(Activity.client_id == client.id)
-            .order_by(Activity.due_on.desc(), Activity.id.desc())
-        ).scalars().all()
-        from ..feedback.models import FeedbackResponse
-
-        answers = db.session.execute(
-            select(FeedbackResponse).where(FeedbackResponse.client_id == client.id)
-            .order_by(FeedbackResponse.id.desc())
-        ).scalars().all()
-        from ..complaints.forms import CATEGORY_LABELS
-        from ..complaints.forms import STATUS_LABELS as COMPLAINT_STATUS
-        from ..complaints.models import Complaint
-
-        complaints = db.session.execute(
-            select(Complaint).where(Complaint.client_id == client.id).order_by(Complaint.opened_at.desc())
-        ).scalars().all()
-        from ..referrals.models import Referral, Testimonial
-        from ..referrals.services import OWNER_NAME_DISPLAY_LABELS
-
-        testimonials = db.session.execute(select(Testimonial).where(Testimonial.client_id == client.id)
-                                          .order_by(Testimonial.id.desc())).scalars().all()
-        referred = db.session.execute(select(Referral, Client).join(Client, Client.id == Referral.prospect_id)
-                                      .where(Referral.referrer_id == client.id).order_by(Referral.id.desc())).all()
-        local = business_timezone()
-        timeline = sorted([(s.sold_on, "sale", s) for s in sales] + [(a.due_on, "activity", a) for a in activities]
-                          + [(r.created_at.astimezone(local).date(), "feedback", r) for r in answers]
-                          + [(c.opened_at.astimezone(local).date(), "complaint", c) for c in complaints]
-                          + [(t.created_at.astimezone(local).date(), "testimonial", t) for t in testimonials]
-                          + [(r.created_at.astimezone(local).date(), "referral", (r, p)) for r, p in referred],
-                          key=lambda item: item[0], reverse=True)
-        plan_form = PlanForm(formdata=None, sellers=active_team(), data={"due_on": today})
-        specialists = db.session.execute(
-            select(ClientSpecialist).where(ClientSpecialist.client_id == client.id)
-            .order_by(ClientSpecialist.product_line)
-        ).scalars().all()
-        return dict(
-            client=client, sales=sales, history=history, why=loyalty.explain(result, services.rules()), share=share,
-            seller_names=names, referrer=referrer, territory=territory, portfolio=portfolio, sale_form=sale_form,
-            tier_form=tier_form, channel_labels=CHANNEL_LABELS, specialists=specialists,
-            specialist_form=SpecialistForm(formdata=None, sellers=active_team()), timeline=timeline, plan_form=plan_form,
-            activity_labels=dict(purpose=PURPOSE_LABELS, kind=KIND_LABELS, status=STATUS_LABELS),
-            complaint_labels=dict(category=CATEGORY_LABELS, status=COMPLAINT_STATUS),
-            open_complaints=[c for c in complaints if c.status != "resolved"], name_displays=OWNER_NAME_DISPLAY_LABELS,
-            time_labels=TIME_LABELS, source_labels=SOURCE_LABELS, tier_labels=loyalty.TIER_LABELS,
-            national=lambda n: services.national(n, g.business.country))
-
-    return render_cached("clients/show.html", "clients.show", (client.id,), content, per_session=True,
-                         client=client)
+    return render_cached("clients/show.html", "clients.show", (client.id,), lambda: page.client_page(
+        client, current_user.id, g.business.currency, g.business.country).context(), per_session=True, client=client)
 
 
 @bp.post("/<id:client_id>/delete")
