@@ -11,7 +11,7 @@ from ..extensions import db
 from .models import Notification
 
 KINDS = ("complaint_opened", "complaint_late", "callback_requested", "testimonial_pending", "referral_new",
-         "whatsapp_failed")
+         "whatsapp_failed", "whatsapp_received")
 LIST_SIZE = 100
 
 

@@ -41,14 +41,29 @@ class FeedbackSender:
         """Send the template; Meta's message id. Raises ``cloud_api.WhatsAppError``."""
         conn = self.connection
         try:
-            return cloud_api.send_template(conn.phone_number_id, self._token, number, conn.feedback_template,
-                                           conn.template_language, [greeting_name(client), business.name, url])
+            wamid = cloud_api.send_template(conn.phone_number_id, self._token, number, conn.feedback_template,
+                                            conn.template_language, [greeting_name(client), business.name, url])
+            record(client, number, wamid, kind="template", purpose="feedback", body=conn.feedback_template)
+            return wamid
         except cloud_api.WhatsAppError as error:
             if error.kind in BUSINESS_WIDE:
                 self.broken = error
                 if error.kind in OWNER_MUST_ACT:
                     tell_owners(error.kind)
             raise
+
+
+def record(client, number: str, wamid: str, *, kind: str, purpose: str, body: str = "",
+           category: str | None = None) -> None:
+    """Keep a message Meta accepted (its statuses arrive later on the webhook), committed
+    at once: Meta has it, whatever the caller does next."""
+    from ..extensions import db
+    from .models import WhatsappMessage
+
+    db.session.add(WhatsappMessage(direction="out", wamid=wamid[:128], phone=number, client_id=client.id, kind=kind,
+                                   purpose=purpose, body=body[:4096], status="accepted",
+                                   category=category or ("utility" if kind == "template" else "service")))
+    db.session.commit()
 
 
 def tell_owners(reason: str) -> None:

@@ -10,12 +10,15 @@ from ..accounts.decorators import owner_required
 from ..extensions import limiter
 from ..htmx import render
 from . import cloud_api, messaging, services  # noqa: F401 (messaging registers its notification sentence)
-from .forms import ConnectForm, TemplateForm
+from .forms import CATEGORY_LABELS, PURPOSE_LABELS, AppSecretForm, ConnectForm, PurposeTemplateForm, TemplateForm
 
 bp = Blueprint("whatsapp", __name__, url_prefix="/settings/whatsapp")
 
 
-def _page(form: ConnectForm | None = None, template_form: TemplateForm | None = None, status: int = 200):
+def _page(form: ConnectForm | None = None, template_form: TemplateForm | None = None, status: int = 200,
+          secret_form: AppSecretForm | None = None, purpose_form: PurposeTemplateForm | None = None):
+    from flask import current_app
+
     conn = services.connection()
     form = form or ConnectForm()
     if template_form is None:
@@ -23,8 +26,16 @@ def _page(form: ConnectForm | None = None, template_form: TemplateForm | None = 
     if conn is not None and not form.phone_number_id.data:
         form.phone_number_id.data = conn.phone_number_id
         form.business_account_id.data = conn.business_account_id
+    extra = {}
+    if conn is not None:
+        extra = dict(verify_token=services.ensure_verify_token(conn), has_secret=bool(conn.app_secret_sealed),
+                     webhook_url=current_app.config["BASE_URL"] + url_for("whatsapp_webhook.verify"),
+                     templates=services.templates(), unknown=services.unknown_messages(),
+                     usage=services.usage_this_month())
     return render("whatsapp/settings.html", status=status, form=form, template_form=template_form,
-                  connection=conn)
+                  connection=conn, secret_form=secret_form or AppSecretForm(),
+                  purpose_form=purpose_form or PurposeTemplateForm(), purpose_labels=PURPOSE_LABELS,
+                  category_labels=CATEGORY_LABELS, **extra)
 
 
 @bp.get("")
@@ -86,4 +97,46 @@ def disconnect():
     if services.disconnect():
         audit.record("whatsapp_disconnected")
         flash(_("WhatsApp disconnected: the access token was deleted. Messages go back to wa.me links."), "success")
+    return redirect(url_for(".page"), code=303)
+
+
+@bp.post("/app-secret")
+@owner_required
+def app_secret():
+    conn = services.connection()
+    if conn is None:
+        return redirect(url_for(".page"), code=303)
+    form = AppSecretForm()
+    if form.validate_on_submit():
+        services.set_app_secret(conn, form.app_secret.data)
+        audit.record("whatsapp_connected", _("app secret for the webhook"))
+        flash(_("App secret saved: messages and statuses Meta sends to the webhook are now accepted."), "success")
+        return redirect(url_for(".page"), code=303)
+    return _page(secret_form=form, status=422)
+
+
+@bp.post("/templates")
+@owner_required
+def add_template():
+    if services.connection() is None:
+        return redirect(url_for(".page"), code=303)
+    form = PurposeTemplateForm()
+    if form.validate_on_submit():
+        services.save_template(form.purpose.data, form.name.data, form.language.data)
+        flash(_("Template saved."), "success")
+        return redirect(url_for(".page"), code=303)
+    return _page(purpose_form=form, status=422)
+
+
+@bp.post("/templates/delete")
+@owner_required
+def delete_template():
+    """The template named in the form (``template_id``), found within the business only."""
+    from flask import abort, request
+
+    template_id = request.form.get("template_id", "")
+    if not template_id.isdigit() or len(template_id) > 9:
+        abort(404)
+    services.delete_template(int(template_id))
+    flash(_("Template removed."), "success")
     return redirect(url_for(".page"), code=303)

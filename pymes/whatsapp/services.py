@@ -2,6 +2,8 @@
 Meta before anything is stored, and stored sealed (``pymes.sealing``, TOK-1)."""
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import select
 
 from .. import sealing
@@ -9,9 +11,10 @@ from ..db import utcnow
 from ..extensions import db
 from ..tenancy import require_tenant
 from . import cloud_api
-from .models import WhatsappConnection
+from .models import WhatsappConnection, WhatsappMessage, WhatsappTemplate
 
 PURPOSE = "whatsapp token"
+SECRET_PURPOSE = "whatsapp app secret"
 
 
 def connection() -> WhatsappConnection | None:
@@ -40,6 +43,7 @@ def connect(*, phone_number_id: str, business_account_id: str, access_token: str
     conn.verified_name = found["verified_name"]
     conn.verified_at = utcnow()
     conn.connected_by_id = user_id
+    conn.verify_token = conn.verify_token or new_verify_token()
     db.session.add(conn)
     db.session.commit()
     return conn
@@ -59,3 +63,79 @@ def disconnect() -> bool:
     db.session.delete(conn)
     db.session.commit()
     return True
+
+
+def new_verify_token() -> str:
+    """The webhook handshake's verify token: random, one per connection (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def ensure_verify_token(conn: WhatsappConnection) -> str:
+    """The connection's verify token, made now for a connection that predates it."""
+    if not conn.verify_token:
+        conn.verify_token = new_verify_token()
+        db.session.commit()
+    return conn.verify_token
+
+
+def set_app_secret(conn: WhatsappConnection, app_secret: str) -> None:
+    """Keep the Meta app's secret, sealed like the token: it checks the webhook's signatures."""
+    conn.app_secret_sealed = sealing.seal(app_secret.strip(), SECRET_PURPOSE)
+    db.session.commit()
+
+
+def app_secret(conn: WhatsappConnection) -> str | None:
+    """The app secret, or None when none was entered (or no configured key opens it)."""
+    if not conn.app_secret_sealed:
+        return None
+    return sealing.unseal(conn.app_secret_sealed, SECRET_PURPOSE)
+
+
+def templates() -> list[WhatsappTemplate]:
+    return db.session.execute(select(WhatsappTemplate).order_by(WhatsappTemplate.purpose,
+                                                                 WhatsappTemplate.language)).scalars().all()
+
+
+def save_template(purpose: str, name: str, language: str) -> WhatsappTemplate:
+    """One approved template per purpose and language (saving again replaces the name)."""
+    language = language.strip()
+    row = db.session.execute(select(WhatsappTemplate).where(WhatsappTemplate.purpose == purpose,
+                                                            WhatsappTemplate.language == language)).scalar_one_or_none()
+    row = row or WhatsappTemplate(purpose=purpose, language=language)
+    row.name = name.strip()
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def delete_template(template_id: int) -> None:
+    from ..tenancy import get_or_404
+
+    db.session.delete(get_or_404(WhatsappTemplate, template_id))
+    db.session.commit()
+
+
+def unknown_messages(limit: int = 20) -> list[WhatsappMessage]:
+    """The latest messages from numbers no client of the business has."""
+    return db.session.execute(select(WhatsappMessage).where(
+        WhatsappMessage.direction == "in", WhatsappMessage.client_id.is_(None))
+        .order_by(WhatsappMessage.created_at.desc(), WhatsappMessage.id.desc()).limit(limit)).scalars().all()
+
+
+def month_start():
+    from datetime import datetime
+
+    from ..i18n import business_timezone
+
+    local = datetime.now(business_timezone())
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def usage_this_month() -> dict[str, int]:
+    """Messages sent this calendar month (the business's), per Meta's billing category."""
+    from sqlalchemy import func
+
+    rows = db.session.execute(select(func.coalesce(WhatsappMessage.category, "utility"), func.count())
+                              .where(WhatsappMessage.direction == "out", WhatsappMessage.created_at >= month_start())
+                              .group_by(func.coalesce(WhatsappMessage.category, "utility"))).all()
+    return {category: count for category, count in rows}

@@ -202,13 +202,13 @@ def test_a_subscribed_business_is_not_sent_to_checkout_again(app, owner, stripe_
     assert stripe_http.requests == []
 
 
-def test_the_webhook_is_the_only_csrf_exempt_route(app, owner):
-    """WEB-1: the webhook is the only route without Flask-WTF's automatic CSRF check
-    (Stripe signs it instead). Every other POST without the token is a 400, the client
+def test_the_webhooks_are_the_only_csrf_exempt_routes(app, owner):
+    """WEB-1: the two webhooks are the only routes without Flask-WTF's automatic CSRF
+    check (Stripe and Meta sign them instead). Every other POST without the token is a 400, the client
     import's upload included (it raises its own body limit before the check runs)."""
     from pymes.extensions import csrf
 
-    assert csrf._exempt_views == {"pymes.billing.routes.webhook"}
+    assert csrf._exempt_views == {"pymes.billing.routes.webhook", "pymes.whatsapp.webhook.receive"}
     assert csrf._exempt_blueprints == set()
     http, _b, _u = owner
     assert http.post("/clients/import", data={}).status_code == 400
