@@ -22,3 +22,8 @@ sale_saved = _signals.signal("sale-saved")
 # its still-planned contacts and keeps logged ones without the link; complaints keep their
 # case without the link.
 sale_deleting = _signals.signal("sale-deleting")
+
+# accounts → visits: a member was deactivated (their sessions ended). Sender: the User;
+# ``today`` (the business's). visits gives their clients a new responsible seller and
+# plans the handover visits (rule 10). The sender commits.
+member_deactivated = _signals.signal("member-deactivated")

@@ -14,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import mail
 from ..db import utcnow
+from ..events import member_deactivated
 from ..extensions import db
+from ..i18n import business_today
 from ..security import hash_password, hash_secret, new_secret, verify_password
 from ..tenancy import bind_tenant, identity_lookup, require_tenant
 from ..validation import FieldError
@@ -376,11 +378,9 @@ def set_active(actor: User, member: User, active: bool) -> None:
 
 def _hand_over(member: User) -> None:
     """Rule 10: the clients of a seller who leaves get a new responsible seller and, when
-    they were mostly served by them, a handover visit (``visits.handover``)."""
-    from ..i18n import business_today
-    from ..visits.handover import after_deactivation
-
-    after_deactivation(member, business_today(db.session.get(Business, member.tenant_id)))
+    they were mostly served by them, a handover visit (``visits.handover``, through
+    ``events.member_deactivated``)."""
+    member_deactivated.send(member, today=business_today(db.session.get(Business, member.tenant_id)))
 
 
 # --- settings ------------------------------------------------------------------------------

@@ -13,10 +13,11 @@ from sqlalchemy import case, func, select, update
 from ..accounts.models import User
 from ..clients.models import Client
 from ..db import utcnow
-from ..events import sale_deleting, sale_saved
+from ..events import member_deactivated, sale_deleting, sale_saved
 from ..extensions import db
 from ..sales.models import Sale
 from ..validation import FieldError
+from . import handover
 from .models import Activity, FollowUpSettings
 
 
@@ -336,3 +337,8 @@ def _unlink_deleted_sale(sale: Sale) -> None:
             db.session.delete(activity)
         else:
             activity.sale_id = None
+
+
+@member_deactivated.connect
+def _hand_over(member: User, *, today: date) -> None:
+    handover.after_deactivation(member, today)  # rule 10
