@@ -7,7 +7,7 @@ escapes the cross-tenant matrix by being forgotten."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from pymes.extensions import db
 from pymes.tenancy import bound
@@ -15,118 +15,6 @@ from pymes.tenancy import bound
 PUBLIC_TOKEN_ARGS = {"token", "key", "code"}  # verified secrets (feedback tokens, wall keys, referral codes), tested apart
 FREE_ARGS = {"kind", "name", "filename", "extension"}  # not object ids: fixed words, file names
 SKIP_ENDPOINTS = {"static"}
-
-
-def _client(app, business, owner):
-    from pymes.clients.models import Client
-
-    with app.app_context(), bound(business.id):
-        c = Client(name="Objeto ajeno", seller_id=owner.id)
-        db.session.add(c)
-        db.session.commit()
-        return c.id
-
-
-def _sale(app, business, owner):
-    from pymes.sales.models import Sale
-
-    cid = _client(app, business, owner)
-    with app.app_context(), bound(business.id):
-        s = Sale(client_id=cid, seller_id=owner.id, sold_on=date(2026, 1, 1), description="x", amount=1)
-        db.session.add(s)
-        db.session.commit()
-        return s.id
-
-
-def _activity(app, business, owner):
-    from pymes.visits.models import Activity
-
-    cid = _client(app, business, owner)
-    with app.app_context(), bound(business.id):
-        a = Activity(client_id=cid, seller_id=owner.id, kind="call", purpose="other", due_on=date(2030, 1, 1))
-        db.session.add(a)
-        db.session.commit()
-        return a.id
-
-
-def _specialist(app, business, owner):
-    from pymes.clients.models import ClientSpecialist
-
-    cid = _client(app, business, owner)
-    with app.app_context(), bound(business.id):
-        s = ClientSpecialist(client_id=cid, user_id=owner.id, product_line="Línea")
-        db.session.add(s)
-        db.session.commit()
-        return s.id
-
-
-def _territory(app, business, owner):
-    from pymes.territories.models import Territory
-
-    with app.app_context(), bound(business.id):
-        t = Territory(name=f"Zona {owner.id}")
-        db.session.add(t)
-        db.session.commit()
-        return t.id
-
-
-def _portfolio(app, business, owner):
-    from pymes.territories.models import Portfolio
-
-    with app.app_context(), bound(business.id):
-        p = Portfolio(name=f"Cartera {owner.id}")
-        db.session.add(p)
-        db.session.commit()
-        return p.id
-
-
-def _feedback_link(app, business, owner):
-    from datetime import timedelta
-
-    from pymes.db import utcnow
-    from pymes.feedback.models import FeedbackLink
-
-    cid = _client(app, business, owner)
-    with app.app_context(), bound(business.id):
-        link = FeedbackLink(client_id=cid, created_by_id=owner.id, expires_at=utcnow() + timedelta(days=30))
-        db.session.add(link)
-        db.session.commit()
-        return link.id
-
-
-def _complaint(app, business, owner):
-    from pymes.clients.models import Client
-    from pymes.complaints.services import open_complaint
-
-    cid = _client(app, business, owner)
-    with app.app_context(), bound(business.id):
-        client = db.session.get(Client, cid)
-        return open_complaint(client, None, category="quality", description="Llegó roto").id
-
-
-def _referral(app, business, owner):
-    from pymes.clients.models import Client
-    from pymes.referrals import services as referrals
-
-    cid = _client(app, business, owner)
-    with app.app_context(), bound(business.id):
-        client = db.session.get(Client, cid)
-        friend = referrals.read_friend("Amigo Canario", f"amigo{cid}@example.com", "CL", client)
-        referral = referrals.add_referral(client, friend, source="manual", friend_consent=True)
-        db.session.commit()
-        return referral.id
-
-
-def _testimonial(app, business, owner):
-    from pymes.clients.models import Client
-    from pymes.referrals import services as referrals
-
-    cid = _client(app, business, owner)
-    with app.app_context(), bound(business.id):
-        client = db.session.get(Client, cid)
-        testimonial = referrals.save_testimonial(client, "Muy buena atención", "first", True, None, source="seller")
-        db.session.commit()
-        return testimonial.id
 
 
 def _client_import(app, business, owner):
@@ -159,21 +47,36 @@ def _notification(app, business, owner):
 
 
 def registry(make):
-    """argument name → function(app, business, owner) returning a real id in that business."""
+    """argument name → function(app, business, owner) returning a real id in that business:
+    one plain object each, made by the domain factories (``tests/factories.py``), so each
+    is the row the app itself would write."""
+
+    def client(business, owner):
+        return make.client(business, "Objeto ajeno", seller_id=owner.id)
+
     return {
         "user_id": lambda app, business, owner: make.user(business, "seller").id,
         "invitation_id": lambda app, business, owner: make.invitation(business, owner).id,
-        "client_id": _client,
-        "sale_id": _sale,
-        "activity_id": _activity,
-        "specialist_id": _specialist,
-        "territory_id": _territory,
-        "portfolio_id": _portfolio,
-        "link_id": _feedback_link,
-        "complaint_id": _complaint,
-        "referral_id": _referral,
+        "client_id": lambda app, business, owner: client(business, owner).id,
+        "sale_id": lambda app, business, owner: make.sale(business, client(business, owner), 1,
+                                                          sold_on=date(2026, 1, 1), description="x",
+                                                          seller_id=owner.id).id,
+        "activity_id": lambda app, business, owner: make.call(business, client(business, owner),
+                                                              due_on=date.today() + timedelta(days=60),
+                                                              seller_id=owner.id).id,
+        "specialist_id": lambda app, business, owner: make.specialist(business, client(business, owner), owner,
+                                                                      "Línea").id,
+        "territory_id": lambda app, business, owner: make.territory(business, f"Zona {owner.id}", sellers=[owner]).id,
+        "portfolio_id": lambda app, business, owner: make.portfolio(business, f"Cartera {owner.id}",
+                                                                    sellers=[owner]).id,
+        "link_id": lambda app, business, owner: make.feedback_link(business, client(business, owner), actor=owner).id,
+        "complaint_id": lambda app, business, owner: make.complaint(business, client(business, owner),
+                                                                    description="Llegó roto").id,
+        "referral_id": lambda app, business, owner: make.referral(business, client(business, owner),
+                                                                  "Amigo Canario").id,
         "import_id": _client_import,
-        "testimonial_id": _testimonial,
+        "testimonial_id": lambda app, business, owner: make.testimonial(business, client(business, owner),
+                                                                        "Muy buena atención").id,
         "notification_id": _notification,
     }
 
