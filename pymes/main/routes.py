@@ -6,10 +6,11 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from ..accounts.models import Invitation, User
 from ..extensions import db
+from ..htmx import render_cached
+from .home import home_page
 
 bp = Blueprint("main", __name__)
 
@@ -18,39 +19,9 @@ bp = Blueprint("main", __name__)
 def home():
     if not current_user.is_authenticated:
         return render_template("main/landing.html")
-    from ..htmx import render_cached
-
-    def content():
-        from ..clients.loyalty import TIER_LABELS
-        from ..clients.models import Client
-        from ..complaints.queries import counts as complaint_counts
-        from ..i18n import business_today
-        from ..referrals.services import NEWS_DAYS, good_news
-        from ..visits.forms import PURPOSE_LABELS
-        from ..visits.services import agenda
-
-        team_size = db.session.execute(select(func.count()).select_from(User).where(User.active.is_(True))).scalar_one()
-        pending = db.session.execute(
-            select(func.count()).select_from(Invitation)
-            .where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
-        ).scalar_one()
-        today = business_today()
-        # bounded: the oldest page of overdue contacts and their total, however far behind
-        mine = agenda(current_user.id, today, overdue_page=1)
-        team = agenda(None, today, overdue_page=1) if current_user.has_role("owner", "manager") else None
-        own = (Client.seller_id == current_user.id,) if current_user.role == "seller" else ()  # a seller's own ladder
-        tiers = dict(db.session.execute(
-            select(Client.tier, func.count()).where(Client.deleted_at.is_(None), Client.kind == "client", *own)
-            .group_by(Client.tier)).all())
-        dropped = db.session.execute(select(func.count()).select_from(Client).where(
-            Client.deleted_at.is_(None), Client.tier_dropped_at.is_not(None), *own)).scalar_one()
-        return dict(business=g.business, team_size=team_size, pending_invitations=pending, mine=mine, team=team,
-                    tiers=tiers, dropped=dropped, tier_labels=TIER_LABELS, clients_total=sum(tiers.values()),
-                    purposes=PURPOSE_LABELS,
-                    complaints=complaint_counts(current_user), news=good_news(current_user), news_days=NEWS_DAYS)
-
     # kept per session: the page may carry forms (their CSRF token is the session's)
-    return render_cached("main/home.html", "main.home", (), content, per_session=True)
+    return render_cached("main/home.html", "main.home", (),
+                         lambda: home_page(g.business, current_user._get_current_object()).context(), per_session=True)
 
 
 @bp.get("/healthz")
