@@ -77,6 +77,14 @@ def send_digests_command() -> None:
     _each_business(lambda: send_digests(echo=click.echo), lambda sent: f"{sent} digests sent.")
 
 
+@pymes_cli.command("send-radar")
+def send_radar_command() -> None:
+    """E-mail each owner the week's key-client radar (once per ISO week; run from cron)."""
+    from .radar.services import send_radars
+
+    _each_business(lambda: send_radars(echo=click.echo), lambda sent: f"{sent} radars sent.")
+
+
 @pymes_cli.command("escalate-complaints")
 def escalate_complaints_command() -> None:
     """E-mail the managers about complaints that missed a target (once per target; run from cron)."""
