@@ -11,7 +11,6 @@ from sqlalchemy import select
 from ..accounts.decorators import login_required, manager_required
 from ..accounts.models import User
 from ..accounts.team import active_team
-from ..clients.forms import CHANNEL_LABELS
 from ..clients.loyalty import TIER_LABELS
 from ..clients.models import Client
 from ..clients.services import national
@@ -25,7 +24,7 @@ from ..tenancy import get_or_404
 from ..validation import FieldError, apply_field_error, digits_int, query_int
 from ..visits.models import Activity
 from . import economics as recovery_economics
-from . import queries, services
+from . import history, queries, services
 from .forms import (
     CATEGORY_LABELS,
     EVENT_LABELS,
@@ -160,7 +159,7 @@ def _page(complaint: Complaint, client: Client, status: int = 200, remedy_form=N
     return render("complaints/show.html", status=status, c=complaint, client=client, events=events, names=names,
                   sale=sale, labels=_labels(), remedy_form=remedy_form, assign_form=assign_form,
                   severity_form=severity_form, reopen_form=reopen_form or ReopenForm(formdata=None),
-                  history=[_event_lines(e, names) for e in events],
+                  history=[history.event_lines(e, history.Words(_labels(), names)) for e in events],
                   told_form=ToldForm(formdata=None, data={"channel": client.preferred_channel or "whatsapp"}),
                   resolve_form=ResolveForm(formdata=None), econ=services.economics_for(complaint),
                   article_example=_article_example(),
@@ -172,77 +171,6 @@ def _page(complaint: Complaint, client: Client, status: int = 200, remedy_form=N
                   mailto=(f"mailto:{client.email}?subject={quote(subject)}&body={quote(text)}" if client.email
                           else ""),
                   phone=national(client.phone, business.country) if client.phone else "")
-
-
-def _event_lines(event: ComplaintEvent, names: dict) -> dict:
-    """One history line, its changes spelled out: old → new, money in the business's
-    currency, labels in the reader's language."""
-    labels = _labels()
-    change = services.changes(event)
-    lines: list[str] = []
-    link = None
-
-    def label(kind: str, value):
-        if value is None or value == "":
-            return "—"
-        return str(labels[kind].get(value, value)) if kind in labels else str(value)
-
-    def cost(value):
-        return "—" if value is None else money(value)
-
-    def when(value, day=False):
-        from datetime import datetime, timedelta
-
-        from flask_babel import format_date, format_datetime
-
-        if not value:
-            return "—"
-        moment = datetime.fromisoformat(value)
-        # the resolve target is due at midnight after its last day: show that day
-        return format_date(moment - timedelta(seconds=1)) if day else format_datetime(moment, "short")
-
-    if change is None:  # an older plain-text line
-        if event.detail and event.kind in ("opened", "assigned", "resolved"):
-            lines.append(event.detail)
-    else:
-        if "status" in change:
-            old, new = change["status"]
-            lines.append(_("State: %(old)s → %(new)s", old=label("status", old), new=label("status", new)))
-        if "owner" in change:
-            (old_id, new_id), (old_name, new_name) = change["owner"], change.get("names", [None, None])
-            lines.append(_("In charge: %(old)s → %(new)s", old=names.get(old_id) or old_name or "—",
-                           new=names.get(new_id) or new_name or "—"))
-        if "severity" in change:
-            old, new = change["severity"]
-            lines.append(_("Severity: %(old)s → %(new)s", old=label("severity", old), new=label("severity", new)))
-            lines.append(_("Acknowledge by: %(old)s → %(new)s", old=when(change["ack_due_at"][0]),
-                           new=when(change["ack_due_at"][1])))
-            lines.append(_("Resolve by: %(old)s → %(new)s", old=when(change["resolve_due_at"][0], day=True),
-                           new=when(change["resolve_due_at"][1], day=True)))
-        if "remedy" in change:
-            old, new = change["remedy"]
-            lines.append(_("Remedy: %(old)s → %(new)s", old=label("remedy", old), new=label("remedy", new)))
-            old, new = change["remedy_cost"]
-            lines.append(_("Cost: %(old)s → %(new)s", old=cost(old), new=cost(new)))
-            if change.get("notes"):
-                lines.append(change["notes"])
-        if "channel" in change:
-            lines.append(_("Told by %(channel)s", channel=CHANNEL_LABELS.get(change["channel"], change["channel"])))
-        if "target" in change:
-            lines.append(_("The time to acknowledge ran out") if change["target"] == "ack"
-                         else _("The time to resolve ran out"))
-        if "via" in change:
-            lines.append(_("Feedback link sent by e-mail") if change["via"] == "email"
-                         else _("No e-mail address: a call was put in the agenda"))
-        if change.get("note"):
-            lines.append(change["note"])
-        if "new_id" in change:
-            lines.append(_("The problem came back: %(reason)s", reason=change.get("reason", "")))
-            link = (_("New complaint"), url_for(".show", complaint_id=change["new_id"]))
-        if "from_id" in change:
-            link = (_("The resolved complaint"), url_for(".show", complaint_id=change["from_id"]))
-    return dict(event=event, label=labels["event"].get(event.kind, event.kind),
-                who=names.get(event.user_id) if event.user_id else None, lines=lines, link=link)
 
 
 def _money_input(minor: int) -> str:
