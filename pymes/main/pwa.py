@@ -5,10 +5,12 @@ The worker (static/js/sw.js) keeps the app shell (stylesheets, scripts, icons) a
 agenda pages a seller opened, so that today's and the next days' visits stay readable
 on a visit with no signal; it never keeps anything else (public feedback pages are
 ``no-store`` and are passed straight to the network). Log-out clears its caches
-(``Clear-Site-Data`` on the log-out answer and static/js/pwa.js on the next page)."""
+(``Clear-Site-Data`` on the log-out answer and static/js/pwa.js on the next page).
+A page it cannot fetch and did not keep is answered with the kept ``/offline`` page
+(never a public page: those go to the network untouched)."""
 from __future__ import annotations
 
-from flask import current_app, jsonify, send_from_directory
+from flask import current_app, jsonify, render_template, send_from_directory
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -65,3 +67,12 @@ def csrf_token():
     """A fresh CSRF token for the phone's outbox of outcomes logged offline: the one in
     the page it kept may have expired by the time the connection returns."""
     return jsonify(token=generate_csrf())
+
+
+@bp.get("/offline")
+@login_required
+def offline():
+    """What the worker shows for a page it cannot fetch and did not keep (no signal):
+    kept with the agenda, in the member's language, it says there is no connection and
+    what still works (the agenda it kept, outcomes logged on the phone)."""
+    return render_template("main/offline.html")

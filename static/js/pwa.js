@@ -41,13 +41,15 @@
       .replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
   }
 
-  function show(action, state) {
+  // the state in words next to the contact (visible, styled by its class), and read out by
+  // the page's live region (base.html's #outbox-announce, there from the page's start so a
+  // screen reader hears each change); a state found again on load is shown, not read out
+  function show(action, state, quiet) {
     var form = document.querySelector('form[action="' + action + '"]');
     if (!form || !STATES[state]) return;
     var note = form.parentNode.querySelector('[data-testid="outbox-state"]');
     if (!note) {
       note = document.createElement("p");
-      note.setAttribute("role", "status");
       note.setAttribute("data-testid", "outbox-state");
       form.parentNode.insertBefore(note, form);
     }
@@ -55,6 +57,11 @@
     note.setAttribute("data-state", state);
     note.textContent = STATES[state];
     if (state !== "rejected") form.hidden = true;
+    var voice = document.getElementById("outbox-announce");
+    if (voice && !quiet) {
+      voice.textContent = "";
+      setTimeout(function () { voice.textContent = STATES[state]; }, 50);
+    }
   }
 
   function keep(form) {
@@ -156,7 +163,7 @@
   document.addEventListener("visibilitychange", function () { if (!document.hidden) flush(); });
   document.addEventListener("DOMContentLoaded", function () {
     store("readonly", function (s) { return s.getAll(); }).then(function (items) {
-      (items || []).forEach(function (i) { if (i.member === member) show(i.action, i.state); });
+      (items || []).forEach(function (i) { if (i.member === member) show(i.action, i.state, true); });
     }).catch(function () {});
     flush();
   });

@@ -6,8 +6,10 @@
  *   address and notes): network first, each full page kept in PAGES, so the last agenda
  *   the seller had is readable on a visit with no signal. The page asks for it to be
  *   kept as soon as the worker runs ("keep-agenda"), before the seller opens it.
- * - Everything else, above all the public feedback pages (/f/...), which are no-store,
- *   goes to the network untouched and is never kept.
+ * - The offline page (/offline, in the member's language): kept with the agenda and shown
+ *   for any other page of the app opened with no connection (it says what still works).
+ * - Everything else, above all the public pages (/f/ feedback, /r/ referral, /w/ wall),
+ *   which are no-store, goes to the network untouched and is never kept nor replaced.
  * - Log-out: Clear-Site-Data, and the logged-out page (static/js/pwa.js) unregisters this
  *   worker and empties the caches; the next log-in installs it again. */
 const VERSION = "v1";
@@ -38,8 +40,11 @@ function isAgenda(url) {
   return url.pathname === "/agenda" && !url.search;
 }
 
+const OFFLINE = "/offline";
+const PUBLIC = /^\/(f|r|w)(\/|$)/;
+
 function keepPage(request, response) {
-  // a full agenda page of a logged-in member; not a redirect to log-in, not an htmx fragment
+  // a full agenda (or offline) page of a logged-in member; not a redirect to log-in, not an htmx fragment
   if (response.ok && !response.redirected && response.type === "basic" && !request.headers.get("HX-Request")) {
     const copy = response.clone();
     return caches.open(PAGES).then((cache) => cache.put(new URL(request.url).pathname, copy)).then(() => response);
@@ -53,8 +58,10 @@ self.addEventListener("message", (event) => {
   } else if (event.data === "keep-agenda") {  // a member's page: also the shell, if log-out emptied it
     event.waitUntil(caches.has(SHELL).then((has) => has || caches.open(SHELL).then((c) => c.addAll(SHELL_FILES)))
       .catch(() => {}));
-    const request = new Request("/agenda", {credentials: "same-origin"});
-    event.waitUntil(fetch(request).then((response) => keepPage(request, response)).catch(() => {}));
+    for (const path of ["/agenda", OFFLINE]) {
+      const request = new Request(path, {credentials: "same-origin"});
+      event.waitUntil(fetch(request).then((response) => keepPage(request, response)).catch(() => {}));
+    }
   }
 });
 
@@ -68,7 +75,14 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(fetch(request).catch(() => caches.match(url.pathname).then((hit) => hit || Response.error())));
     return;
   }
-  if (!isAgenda(url) || request.headers.get("HX-Request")) return;  // the network, as if there were no worker
-  event.respondWith(fetch(request).then((response) => keepPage(request, response))
-    .catch(() => caches.match(url.pathname).then((hit) => hit || Response.error())));
+  if (PUBLIC.test(url.pathname) || request.headers.get("HX-Request")) return;  // the network, untouched
+  if (isAgenda(url)) {
+    event.respondWith(fetch(request).then((response) => keepPage(request, response))
+      .catch(() => caches.match(url.pathname).then((hit) => hit || caches.match(OFFLINE))
+        .then((hit) => hit || Response.error())));
+    return;
+  }
+  if (request.mode !== "navigate") return;  // the network, as if there were no worker
+  // another page of the app: the network; with no connection, the kept offline page
+  event.respondWith(fetch(request).catch(() => caches.match(OFFLINE).then((hit) => hit || Response.error())));
 });

@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import Error, expect
 from sqlalchemy import func, select
 
 from pymes.clients.models import Client
@@ -19,6 +20,7 @@ from ..factories import PASSWORD
 pytestmark = pytest.mark.browser
 
 KEPT_AGENDA = """() => caches.open('fideliza-pages-v1').then(c => c.match('/agenda')).then(r => !!r)"""
+KEPT_OFFLINE = """() => caches.open('fideliza-pages-v1').then(c => c.match('/offline')).then(r => !!r)"""
 
 
 def _plan(app, business, seller):
@@ -77,12 +79,21 @@ def test_an_outcome_logged_offline_is_sent_once_when_the_connection_returns(brow
     state = item.locator('[data-testid="outbox-state"]')
     state.wait_for()
     assert state.get_attribute("data-state") == "pending"
+    # in words, set apart by its colour, and read out by the page's live region
+    expect(state).to_be_visible()
+    expect(state).to_have_text("Guardado en este teléfono: se enviará cuando vuelva la conexión.")
+    assert state.evaluate("e => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"
+    voice = page.get_by_test_id("outbox-announce")
+    expect(voice).to_have_attribute("aria-live", "polite")
+    expect(voice).to_have_text("Guardado en este teléfono: se enviará cuando vuelva la conexión.")
     shoot(page, "offline", "pending")
     assert _activity(app, business, activity_id)[0] == "planned"  # nothing reached the server
 
     context.set_offline(False)
     page.wait_for_function(
         f"() => document.querySelector('#activity-{activity_id} [data-testid=outbox-state]').dataset.state === 'sent'")
+    expect(state).to_have_text("Enviado: el resultado quedó registrado.")
+    expect(voice).to_have_text("Enviado: el resultado quedó registrado.")
     shoot(page, "offline", "sent")
     status, notes, key, count = _activity(app, business, activity_id)
     assert (status, notes) == ("done", "Entregado sin señal") and key
@@ -139,9 +150,49 @@ def test_public_feedback_pages_are_never_kept_by_the_worker(browser, live_server
     page.wait_for_url(live_server + "/")
     page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
     page.wait_for_function(KEPT_AGENDA)
+    page.wait_for_function(KEPT_OFFLINE)
     response = page.goto(live_server + path)
     assert response.status == 200 and "no-store" in response.headers["cache-control"]
+    # with no connection a public page is not replaced by the offline page: the browser's own error
+    context.set_offline(True)
+    with pytest.raises(Error, match="ERR_INTERNET_DISCONNECTED"):
+        page.goto(live_server + path)
+    context.set_offline(False)
+    page.goto(live_server + "/agenda")
     kept = page.evaluate("""() => caches.keys().then(names => Promise.all(names.map(n => caches.open(n)
         .then(c => c.keys())))).then(lists => lists.flat().map(r => new URL(r.url).pathname))""")
     assert kept and not [p for p in kept if p.startswith("/f/")], kept
+    context.close()
+
+
+def test_a_page_not_kept_opened_offline_says_what_still_works(browser, live_server, app, make, shoot):
+    """A page the worker did not keep, opened with no signal: the kept offline page, in the
+    seller's language, says there is no connection and leads to the agenda it kept."""
+    business = make.business("Ferretería Los Andes")
+    seller = make.user(business, "seller", name="Sergio Vendedor")
+    activity_id = _plan(app, business, seller)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-CL")
+    page = context.new_page()
+    page.goto(live_server + "/login")
+    page.fill("#email", seller.email)
+    page.fill("#password", PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(live_server + "/")
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function(KEPT_AGENDA)
+    page.wait_for_function(KEPT_OFFLINE)
+    page.wait_for_function("() => !!navigator.serviceWorker.controller")
+
+    context.set_offline(True)
+    page.goto(live_server + "/clients")
+    offline = page.get_by_test_id("offline-page")
+    expect(offline.get_by_role("heading", level=1)).to_have_text("Sin conexión")
+    expect(offline).to_contain_text("tu agenda de hoy y de los próximos 7 días")
+    assert page.url == live_server + "/clients"  # trying again is reloading the page asked for
+    shoot(page, "offline", "fallback")
+    offline.get_by_test_id("offline-agenda").click()
+    expect(page.locator(f"#activity-{activity_id}")).to_contain_text("Almacén Don Pepe")
+    context.set_offline(False)
+    page.goto(live_server + "/clients")
+    expect(page.get_by_test_id("offline-page")).to_have_count(0)
     context.close()
