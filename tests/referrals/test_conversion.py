@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from pymes.clients.models import Client
 from pymes.extensions import db
-from pymes.feedback.models import FeedbackLink, FeedbackResponse
 from pymes.referrals import services as referrals
 from pymes.referrals.models import Referral
 from pymes.sales.models import Sale
@@ -22,36 +21,18 @@ def reason(html: str) -> str:
     return re.search(r'data-testid="tier-reason">([^<]*)', html).group(1)
 
 
-def frequent_client(app, business, seller) -> int:
+def frequent_client(make, business, seller) -> int:
     """Six purchases, one every 40 days, the last a week ago: a frequent client."""
-    with app.app_context(), bound(business.id):
-        client = Client(name="Marta Rivas", seller_id=seller.id, email="marta@example.com")
-        db.session.add(client)
-        db.session.flush()
-        for n in range(6):
-            db.session.add(Sale(client_id=client.id, sold_on=santiago_today() - timedelta(days=7 + 40 * n),
-                                description="Café", amount=20_000))
-        db.session.commit()
-        from pymes.clients.services import refresh_client
-
-        refresh_client(client)
-        db.session.commit()
-        return client.id
-
-
-def give_score(app, business, client_id, score):
-    with app.app_context(), bound(business.id):
-        link = FeedbackLink(client_id=client_id, expires_at=db.func.now())
-        db.session.add(link)
-        db.session.flush()
-        db.session.add(FeedbackResponse(link_id=link.id, client_id=client_id, score=score))
-        db.session.commit()
+    client = make.client(business, "Marta Rivas", seller_id=seller.id, email="marta@example.com")
+    for n in range(6):
+        make.sale(business, client, 20_000, sold_on=santiago_today() - timedelta(days=7 + 40 * n), description="Café")
+    return client.id
 
 
 def test_a_referred_friends_first_sale_makes_the_referrer_an_apostle(app, make):
     business, owner, _manager, seller = make.team("Tostaduría Sur")
-    marta = frequent_client(app, business, seller)
-    give_score(app, business, marta, 10)
+    marta = frequent_client(make, business, seller)
+    make.answer(business, client=marta, score=10)
     with app.app_context(), bound(business.id):
         client = db.session.get(Client, marta)
         friend = referrals.read_friend("Pablo Núñez", "pablo@example.com", "CL", client)
@@ -78,8 +59,8 @@ def test_a_referred_friends_first_sale_makes_the_referrer_an_apostle(app, make):
 
 def test_a_low_score_keeps_a_frequent_client_from_the_top(app, make):
     business, _owner, _manager, seller = make.team()
-    marta = frequent_client(app, business, seller)
-    give_score(app, business, marta, 6)
+    marta = frequent_client(make, business, seller)
+    make.answer(business, client=marta, score=6)
     with app.app_context(), bound(business.id):
         client = db.session.get(Client, marta)
         friend = referrals.read_friend("Pablo", "+56 9 8765 4320", "CL", client)
@@ -97,7 +78,7 @@ def test_a_low_score_keeps_a_frequent_client_from_the_top(app, make):
 
 def test_a_duplicate_referral_waits_for_a_person(app, make):
     business, _owner, _manager, seller = make.team()
-    marta = frequent_client(app, business, seller)
+    marta = frequent_client(make, business, seller)
     with app.app_context(), bound(business.id):
         known = Client(name="Ya Cliente", email="ya@example.com")
         db.session.add(known)

@@ -8,7 +8,6 @@ import secrets
 
 from sqlalchemy import func, select
 
-from pymes.clients.models import Client
 from pymes.extensions import db
 from pymes.feedback import services as feedback
 from pymes.feedback.models import FeedbackResponse
@@ -20,11 +19,7 @@ from ..factories import csrf_token, login
 def _setup(app, make, monkeypatch):
     monkeypatch.setattr(feedback, "MIN_FILL_SECONDS", 0)
     business, owner, _manager, seller = make.team("Bicicletería Andes")
-    with app.app_context(), bound(business.id):
-        ana = Client(name="Ana Soto", seller_id=seller.id, email="ana@example.com")
-        db.session.add(ana)
-        db.session.commit()
-        ana_id = ana.id
+    ana_id = make.client(business, "Ana Soto", seller_id=seller.id, email="ana@example.com").id
     http = app.test_client()
     login(http, owner.email)
     path = f"/clients/{ana_id}/referral-link"

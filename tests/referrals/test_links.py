@@ -18,11 +18,8 @@ from ..factories import csrf_token, login
 def linked(app, make, monkeypatch):
     monkeypatch.setattr(feedback, "MIN_FILL_SECONDS", 0)
     business, _owner, _manager, seller = make.team("Bicicletería Andes")
-    with app.app_context(), bound(business.id):
-        ana = Client(name="Ana Soto", seller_id=seller.id, email="ana@example.com", whatsapp="+56987654321")
-        db.session.add(ana)
-        db.session.commit()
-        ana_id = ana.id
+    ana_id = make.client(business, "Ana Soto", seller_id=seller.id, email="ana@example.com",
+                         whatsapp="+56987654321").id
     http = app.test_client()
     login(http, seller.email)
     path = f"/clients/{ana_id}/referral-link"

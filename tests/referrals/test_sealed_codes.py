@@ -9,7 +9,6 @@ import re
 from sqlalchemy import text
 
 from pymes import create_app
-from pymes.clients.models import Client
 from pymes.extensions import db
 from pymes.referrals import services
 from pymes.tenancy import bound
@@ -27,11 +26,8 @@ def _all_text(engine, table) -> str:
 def test_tok1_a_new_code_has_256_bits_and_only_its_hash_and_sealed_copy_are_stored(app, make, database):
     _url, owner = database
     business, _owner, _manager, seller = make.team()
+    ana_id = make.client(business, "Ana Soto", seller_id=seller.id).id
     with app.app_context(), bound(business.id):
-        ana = Client(name="Ana Soto", seller_id=seller.id)
-        db.session.add(ana)
-        db.session.commit()
-        ana_id = ana.id
         key = services.referral_settings().wall_key
     http = app.test_client()
     login(http, seller.email)
@@ -83,11 +79,8 @@ def test_a_code_sealed_under_a_lost_secret_key_is_offered_again_not_a_500(app, m
     The client's page offers to make a link (a new code) instead of failing; the wall's
     page still opens (a new key is one click on "new address")."""
     business, owner, _manager, seller = make.team()
+    ana_id = make.client(business, "Ana Soto", seller_id=seller.id).id
     with app.app_context(), bound(business.id):
-        ana = Client(name="Ana Soto", seller_id=seller.id)
-        db.session.add(ana)
-        db.session.commit()
-        ana_id = ana.id
         services.referral_settings()
     http = app.test_client()
     login(http, owner.email)

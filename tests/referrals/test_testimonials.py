@@ -19,11 +19,7 @@ from ..factories import csrf_token, login
 @pytest.fixture
 def shop(app, make):
     business, owner, manager, seller = make.team("Panadería La Espiga")
-    with app.app_context(), bound(business.id):
-        ana = Client(name="Ana María Fuentes", seller_id=seller.id)
-        db.session.add(ana)
-        db.session.commit()
-        ana_id = ana.id
+    ana_id = make.client(business, "Ana María Fuentes", seller_id=seller.id).id
     return business, owner, manager, seller, ana_id
 
 
@@ -175,11 +171,7 @@ def test_the_wall_shows_the_name_as_the_client_allowed(app, shop, display, shown
 def test_the_wall_is_in_the_business_language_newest_first_with_its_name(app, make):
     business = make.business("Bakery Joe", language="en", country="US", currency="USD", timezone="America/New_York")
     owner = make.user(business, "owner")
-    with app.app_context(), bound(business.id):
-        joe = Client(name="Joe Smith", seller_id=owner.id)
-        db.session.add(joe)
-        db.session.commit()
-        joe_id = joe.id
+    joe_id = make.client(business, "Joe Smith", seller_id=owner.id).id
     typed(app, business, joe_id, "Older words", status="approved")
     typed(app, business, joe_id, "Newer words", status="approved")
     key = wall_key(app, business)
