@@ -10,6 +10,9 @@ each signal here has its receivers.
 Handlers run inside the sender's transaction and never commit: the sender does."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from blinker import Namespace
 
 _signals = Namespace()
@@ -27,3 +30,18 @@ sale_deleting = _signals.signal("sale-deleting")
 # ``today`` (the business's). visits gives their clients a new responsible seller and
 # plans the handover visits (rule 10). The sender commits.
 member_deactivated = _signals.signal("member-deactivated")
+
+# visits → referrals: a planned visit or call was logged (the route, after the commit).
+# Sender: the Activity; ``client``. A handler returns an ``Offer`` when it has something
+# to offer now (referrals: a delivery visit done with a satisfied client, article 004),
+# else None; the agenda shows the first offer.
+contact_logged = _signals.signal("contact-logged")
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a higher feature offers right after a contact is logged: a panel drawn under
+    the agenda item (htmx), or the page to go to."""
+
+    panel: Callable[[], str]
+    url: str

@@ -24,7 +24,7 @@ KNOWN_MUTUAL_PAIRS: set[frozenset[str]] = {frozenset(pair) for pair in (
     ("accounts", "audit"), ("audit", "clients"), ("clients", "complaints"),
     ("clients", "feedback"), ("clients", "referrals"), ("clients", "sales"), ("clients", "territories"),
     ("clients", "visits"), ("complaints", "feedback"), ("feedback", "referrals"),
-    ("feedback", "visits"), ("referrals", "visits"),
+    ("feedback", "visits"),
 )}
 
 
@@ -117,6 +117,7 @@ def test_every_event_has_its_handlers(app):
     handlers = {name: sorted(f"{r.__module__}.{r.__name__}" for r in signal.receivers_for(None))
                 for name, signal in vars(events).items() if isinstance(signal, NamedSignal)}
     assert handlers == {
+        "contact_logged": ["pymes.referrals.delivery._offer_at_delivery"],
         "member_deactivated": ["pymes.visits.services._hand_over"],
         "sale_saved": ["pymes.visits.services._plan_saved_sale"],
         "sale_deleting": ["pymes.complaints.services._unlink_deleted_sale", "pymes.visits.services._unlink_deleted_sale"],

@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from ..accounts.decorators import login_required
 from ..clients.models import Client
+from ..events import Offer, contact_logged
 from ..extensions import db
 from ..htmx import is_htmx, render
 from ..tenancy import get_or_404
@@ -58,6 +59,14 @@ def panel(activity: Activity, client: Client) -> Markup:
     """The three offers, drawn under the agenda item just logged (the outcome route
     appends it to its answer)."""
     return Markup(render_template("referrals/_delivery_moment.html", **_context(activity, client)))
+
+
+@contact_logged.connect
+def _offer_at_delivery(activity: Activity, *, client: Client) -> Offer | None:
+    """Article 004: ask while the client is satisfied (rule 8's moment)."""
+    if not services.delivery_moment(activity):
+        return None
+    return Offer(panel=lambda: panel(activity, client), url=url_for("referrals.delivery", activity_id=activity.id))
 
 
 @bp.get("/agenda/<id:activity_id>/delivery")

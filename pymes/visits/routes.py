@@ -1,7 +1,11 @@
 """The agenda of each seller and the one-click logging of visits and calls."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+from babel import Locale
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
+from flask_babel import force_locale, format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,12 +15,17 @@ from ..accounts.team import active_team
 from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
 from ..clients.models import Client
 from ..clients.services import national
+from ..contact import greeting_name, wa_url, whatsapp_number
+from ..events import contact_logged
 from ..extensions import db, limiter
-from ..htmx import render
-from ..i18n import business_today
+from ..htmx import render, render_cached
+from ..i18n import business_locale, business_today
+from ..sales.models import Sale
+from ..sales.services import parse_money, record_sale
 from ..tenancy import get_child_or_404, get_or_404
 from ..validation import FieldError, apply_field_error, digits_int
-from . import services
+from . import calendar, services
+from .calendar import has_feed
 from .forms import KIND_LABELS, PURPOSE_LABELS, STATUS_LABELS, CadenceForm, ChangePlanForm, OutcomeForm, PlanForm
 from .models import Activity
 
@@ -27,10 +36,7 @@ def whatsapp_link(client: Client, business_name: str, activity: Activity | None 
     """A wa.me link to the client's WhatsApp (or mobile phone) with a greeting prefilled
     in the client's language (else the business's), not in the seller's interface
     language; a callback the client asked for says so."""
-    from flask_babel import force_locale
-
-    from ..contact import greeting_name, wa_url, whatsapp_number
-    from ..feedback.services import client_language
+    from ..feedback.services import client_language  # a documented cycle left for later: feedback imports visits
 
     number = whatsapp_number(client)
     if number is None:
@@ -76,8 +82,6 @@ def agenda():
     today = business_today()
     page = request.args.get("overdue_page", "1")
     overdue_page = int(page) if page.isdigit() and len(page) < 7 else 1
-    from ..htmx import render_cached
-    from .calendar import has_feed
 
     def content():
         plan = services.agenda(seller_id, today, overdue_page=overdue_page)
@@ -124,16 +128,15 @@ def log_outcome(activity_id: int):
                   "success")
             if form.opportunity.data:
                 _act_on_opportunity(activity, client, form.opportunity_what.data.strip(), amount, today)
-            from ..referrals import delivery
-
-            moment = delivery.services.delivery_moment(activity)  # article 004: ask while the client is satisfied
+            # article 004: referrals are asked while the client is satisfied (events.contact_logged)
+            offer = next((offer for _, offer in contact_logged.send(activity, client=client) if offer), None)
             if request.headers.get("HX-Request"):
                 answer = render("visits/_item.html", "visits/_item.html", **_item_context(activity, client))
-                if moment:  # the offers drawn right under the item just logged
-                    answer.set_data(answer.get_data(as_text=True) + str(delivery.panel(activity, client)))
+                if offer:  # the offers drawn right under the item just logged
+                    answer.set_data(answer.get_data(as_text=True) + str(offer.panel()))
                 return answer
-            if moment:
-                return redirect(url_for("referrals.delivery", activity_id=activity.id), code=303)
+            if offer:
+                return redirect(offer.url, code=303)
             return redirect(url_for(".agenda"), code=303)
     return render("visits/_item.html", "visits/_item.html", status=422, **_item_context(activity, client, form))
 
@@ -151,9 +154,6 @@ def _opportunity_amount(form: OutcomeForm) -> int | None:
     """Checked before anything is saved, so a wrong amount loses nothing."""
     if not form.opportunity.data:
         return None
-    from ..i18n import business_locale
-    from ..sales.services import parse_money
-
     if not (form.opportunity_what.data or "").strip():
         raise FieldError("opportunity_what", _("Write what the client wants, so nobody forgets it."))
     amount = parse_money(form.opportunity_amount.data, g.business.currency, business_locale(), "opportunity_amount")
@@ -165,12 +165,6 @@ def _opportunity_amount(form: OutcomeForm) -> int | None:
 def _act_on_opportunity(activity: Activity, client: Client, what: str, amount: int | None, today) -> None:
     """On the spot: a sale when the client bought it now (which plans its own follow-up),
     otherwise a call in a week to follow the opportunity up."""
-    from datetime import timedelta
-
-    from flask_babel import format_date
-
-    from ..sales.services import record_sale
-
     if amount is not None:
         record_sale(client, sold_on=today, description=what, product_line="", amount=amount, margin=None,
                     seller_id=activity.seller_id, delivery_on=None, actor=current_user, today=today)
@@ -203,8 +197,6 @@ def plan_contact(client_id: int):
 # --- a sale's planned contacts, editable one by one ---------------------------------------
 
 def _sale_and_activity(sale_id: int, activity_id: int):
-    from ..sales.models import Sale
-
     sale = get_or_404(Sale, sale_id)
     activity = get_child_or_404(Activity, activity_id, sale_id=sale.id)
     return sale, activity, get_or_404(Client, sale.client_id)
@@ -231,8 +223,6 @@ def _sale_plan_context(sale, client, failed: tuple | None = None) -> dict:
 @login_required
 def sale_plan(sale_id: int):
     """The visits and calls a sale planned: move each one's date or seller, or cancel it."""
-    from ..sales.models import Sale
-
     sale = get_or_404(Sale, sale_id)
     client = get_or_404(Client, sale.client_id)
     return render("visits/sale_plan.html", "visits/_sale_plan.html", **_sale_plan_context(sale, client))
@@ -251,8 +241,6 @@ def _plan_row_answer(sale, activity, client, form, status=200):
 @bp.post("/sales/<id:sale_id>/plan/<id:activity_id>")
 @login_required
 def move_planned(sale_id: int, activity_id: int):
-    from flask_babel import format_date
-
     sale, activity, client = _sale_and_activity(sale_id, activity_id)
     if activity.status != "planned":
         abort(409)
@@ -288,8 +276,6 @@ def cancel_planned(sale_id: int, activity_id: int):
 @login_required
 def new_calendar_link():
     """Make a new private feed link (the old one stops working) and show it once."""
-    from . import calendar
-
     secret = calendar.new_feed(current_user)
     g.no_store = True
     url = current_app.config["BASE_URL"] + url_for(".calendar_feed", token=secret)
@@ -299,8 +285,6 @@ def new_calendar_link():
 @bp.post("/agenda/calendar/revoke")
 @login_required
 def revoke_calendar_link():
-    from . import calendar
-
     calendar.revoke_feed(current_user)
     flash(_("Your calendar link no longer works."), "info")
     return redirect(url_for(".agenda"), code=303)
@@ -310,8 +294,6 @@ def revoke_calendar_link():
 @limiter.limit("60 per minute")
 def calendar_feed(token: str):
     """Public, no log-in: the secret in the URL is the only key. Any problem is a bare 404."""
-    from . import calendar
-
     g.no_store = True
     g.referrer_policy = "no-referrer"
     user = calendar.feed_owner(token)
@@ -348,9 +330,6 @@ def team_health():
 @login_required
 def month():
     """A month at a glance; the month comes from ?month=YYYY-MM (this month by default)."""
-    from babel import Locale
-    from flask_babel import get_locale
-
     today = business_today()
     year, number = today.year, today.month
     who = request.args.get("seller", "")
@@ -363,8 +342,6 @@ def month():
     weeks = services.month(seller_id, year, number, first_weekday)
     previous = f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
     following = f"{year + 1}-01" if number == 12 else f"{year}-{number + 1:02d}"
-    from datetime import date
-
     return render("visits/month.html", weeks=weeks, year=year, number=number, today=today, previous=previous,
                   first_day=date(year, number, 1),
                   following=following, seller=who, labels=_labels())
