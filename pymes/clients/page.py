@@ -5,7 +5,7 @@ kept fragment is missing (``htmx.render_cached``): everything it depends on besi
 database comes in as an argument (the reader, the business), never from the request."""
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta, tzinfo
 from typing import Any
 
@@ -30,6 +30,7 @@ class Records:
     complaints: list
     testimonials: list
     referred: list  # (Referral, the prospect Client)
+    whatsapp: list = field(default_factory=list)  # messages through the connected number, both ways
 
 
 @dataclass
@@ -73,6 +74,7 @@ def _records(client_id: int) -> Records:
     from ..feedback.models import FeedbackResponse
     from ..referrals.models import Referral, Testimonial
     from ..visits.models import Activity
+    from ..whatsapp.models import WhatsappMessage
 
     return Records(
         sales=_newest(select(Sale).where(Sale.client_id == client_id).order_by(Sale.sold_on.desc(), Sale.id.desc())),
@@ -86,6 +88,8 @@ def _records(client_id: int) -> Records:
                              .order_by(Testimonial.id.desc())),
         referred=db.session.execute(select(Referral, Client).join(Client, Client.id == Referral.prospect_id)
                                     .where(Referral.referrer_id == client_id).order_by(Referral.id.desc())).all(),
+        whatsapp=_newest(select(WhatsappMessage).where(WhatsappMessage.client_id == client_id)
+                         .order_by(WhatsappMessage.created_at.desc(), WhatsappMessage.id.desc()).limit(50)),
     )
 
 
@@ -99,7 +103,8 @@ def timeline(records: Records, local: tzinfo) -> list[tuple[date, str, Any]]:
                   + [(day(r.created_at), "feedback", r) for r in records.answers]
                   + [(day(c.opened_at), "complaint", c) for c in records.complaints]
                   + [(day(t.created_at), "testimonial", t) for t in records.testimonials]
-                  + [(day(r.created_at), "referral", (r, p)) for r, p in records.referred],
+                  + [(day(r.created_at), "referral", (r, p)) for r, p in records.referred]
+                  + [(day(m.created_at), "whatsapp", m) for m in records.whatsapp],
                   key=lambda item: item[0], reverse=True)
 
 

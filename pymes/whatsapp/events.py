@@ -158,7 +158,7 @@ def _effects(client, row: WhatsappMessage, body: str, at: datetime) -> None:
         Complaint.client_id == client.id, Complaint.status != "resolved").order_by(Complaint.id)).scalars().all()
     for complaint in complaints:
         complaint_log(complaint, None, "whatsapp_in", body[:1000])
-    url = path_for("clients.show", client_id=client.id) + "#whatsapp"
+    url = path_for("clients.show", client_id=client.id) + f"#whatsapp-{row.id}"
     params = {"client": client.name, "text": body[:140]}
     readers = {client.seller_id} | {c.owner_id for c in complaints}
     _tell({r for r in readers if r}, "whatsapp_received", params, url)

@@ -223,6 +223,18 @@ def test_a_message_from_an_unknown_number_is_kept_for_the_owner(app, make):
     assert "+56922223333" in page and "¿venden pintura?" in page
 
 
+def test_the_client_page_shows_the_message_and_the_opt_out(app, make):
+    business, _owner, seller, ana = _shop(app, make)
+    _post(app, _payload(messages=[_text("wamid.A", "Me llegó todo bien")]))
+    _post(app, _payload(messages=[_text("wamid.B", "  Baja ")]))
+    http = app.test_client()
+    login(http, seller.email)
+    page = http.get(f"/clients/{ana.id}").get_data(as_text=True)
+    assert "Me llegó todo bien" in page
+    assert 'data-testid="whatsapp-opt-out"' in page
+    assert "Solo el cliente puede deshacerlo" in page  # read-only for the team: no button
+
+
 # --- opt-out -----------------------------------------------------------------------------------
 
 def test_an_opt_out_is_honoured_by_the_next_automatic_send_and_reversed_by_the_client(app, make, graph, outbox):
