@@ -5,6 +5,7 @@ kept fragment is missing (``htmx.render_cached``): everything it depends on besi
 database comes in as an argument (the reader, the business), never from the request."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta, tzinfo
 from typing import Any
@@ -30,7 +31,13 @@ class Records:
     complaints: list
     testimonials: list
     referred: list  # (Referral, the prospect Client)
-    whatsapp: list = field(default_factory=list)  # messages through the connected number, both ways
+    added: list = field(default_factory=list)  # (moment, kind, record) from ``TIMELINE_SOURCES``
+
+
+# Records a higher feature puts on the timeline (WhatsApp's messages), registered by that
+# feature at import, so clients stays below it: client id → [(aware datetime, kind, record)];
+# the template draws each kind.
+TIMELINE_SOURCES: list[Callable[[int], list]] = []
 
 
 @dataclass
@@ -74,7 +81,6 @@ def _records(client_id: int) -> Records:
     from ..feedback.models import FeedbackResponse
     from ..referrals.models import Referral, Testimonial
     from ..visits.models import Activity
-    from ..whatsapp.models import WhatsappMessage
 
     return Records(
         sales=_newest(select(Sale).where(Sale.client_id == client_id).order_by(Sale.sold_on.desc(), Sale.id.desc())),
@@ -88,8 +94,7 @@ def _records(client_id: int) -> Records:
                              .order_by(Testimonial.id.desc())),
         referred=db.session.execute(select(Referral, Client).join(Client, Client.id == Referral.prospect_id)
                                     .where(Referral.referrer_id == client_id).order_by(Referral.id.desc())).all(),
-        whatsapp=_newest(select(WhatsappMessage).where(WhatsappMessage.client_id == client_id)
-                         .order_by(WhatsappMessage.created_at.desc(), WhatsappMessage.id.desc()).limit(50)),
+        added=[item for source in TIMELINE_SOURCES for item in source(client_id)],
     )
 
 
@@ -104,7 +109,7 @@ def timeline(records: Records, local: tzinfo) -> list[tuple[date, str, Any]]:
                   + [(day(c.opened_at), "complaint", c) for c in records.complaints]
                   + [(day(t.created_at), "testimonial", t) for t in records.testimonials]
                   + [(day(r.created_at), "referral", (r, p)) for r, p in records.referred]
-                  + [(day(m.created_at), "whatsapp", m) for m in records.whatsapp],
+                  + [(day(moment), kind, record) for moment, kind, record in records.added],
                   key=lambda item: item[0], reverse=True)
 
 

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from ..clients.page import TIMELINE_SOURCES
 from ..db import utcnow
 from ..extensions import db
 from ..notifications.services import SENTENCES, notify, path_for
@@ -183,3 +184,14 @@ def _received_sentence(payload: dict) -> str:
 
 
 SENTENCES["whatsapp_received"] = _received_sentence
+
+
+def _on_the_timeline(client_id: int) -> list:
+    """The client's latest 50 messages for the client page's timeline."""
+    rows = db.session.execute(select(WhatsappMessage).where(WhatsappMessage.client_id == client_id)
+                              .order_by(WhatsappMessage.created_at.desc(), WhatsappMessage.id.desc())
+                              .limit(50)).scalars().all()
+    return [(row.created_at, "whatsapp", row) for row in rows]
+
+
+TIMELINE_SOURCES.append(_on_the_timeline)
