@@ -3,6 +3,7 @@ worked out by hand, the e-mail once per ISO week, the tenant's own clients only 
 and a statement count that does not grow with the client book."""
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -251,3 +252,20 @@ def test_a_business_that_fails_does_not_stop_the_others(app, make, outbox, monke
     assert result.exit_code == 1, result.output
     assert "1 radars sent" in result.output and str(broken.id) in result.output
     assert [m["To"] for m in _radars(outbox)] == [owner.email]
+
+
+def test_a_radar_e_mail_holds_nothing_of_another_business(app, make, outbox):
+    """TEN-3 for the radar: business B's distinctive strings appear 0 times in A's radar
+    (headers and both parts decoded), and B's own radar carries them, so the check can bite."""
+    canary = "CANARY" + "".join(random.choice("QXZJ") for _ in range(8))
+    _a, a_owner, _ca = small_business(app, make, "Negocio A", tag="A")
+    _b, b_owner, _cb = small_business(app, make, f"{canary} negocio", tag=canary)
+    with app.app_context():
+        assert send_radars() == 2
+    mine = [m for m in _radars(outbox) if m["To"] == a_owner.email]
+    theirs = [m for m in _radars(outbox) if m["To"] == b_owner.email]
+    assert len(mine) == len(theirs) == 1
+    text = " ".join([str(value) for value in mine[0].values()] + [
+        part.get_content() for part in mine[0].walk() if not part.is_multipart()])
+    assert "AnaA Soto" in text and canary.lower() not in text.lower()
+    assert f"Ana{canary} Soto" in theirs[0].get_body(preferencelist=("plain",)).get_content()
