@@ -4,7 +4,8 @@ Every message has a plain-text part (``templates/email/<name>.txt``) and an HTML
 alternative (``templates/email/<name>.html``, on ``email/_layout.html``: the business's
 name and logo, one button per action, a footer) whose CSS is inlined with css-inline,
 since many mail clients drop ``<style>``. ``reply_to`` names the person a reply should
-reach (the business's owner, the inviting teammate): the sender stays ``no-reply``.
+reach (the business's owner, the inviting teammate, for a team alert the person it is
+about: ``alert_reply_to``): the sender stays ``no-reply``.
 
 The message is rendered now, in the recipient's language, and delivered by a job:
 through SMTP when ``MAIL_SERVER`` is set, otherwise written as an ``.eml`` file to
@@ -94,6 +95,17 @@ def owner_address(tenant_id: int) -> str | None:
     with bound(tenant_id):
         return db.session.execute(select(User.email).where(
             User.role == Role.OWNER.value, User.active.is_(True)).order_by(User.id).limit(1)).scalar()
+
+
+def alert_reply_to(tenant_id: int, recipient: str, person: str | None = None) -> str | None:
+    """Where a teammate's reply to an alert goes (a complaint past its clock, an unhappy
+    client): the person the alert is about (the case's owner, the client's seller), else
+    the business's owner; never the recipient themself (None then: a reply to oneself
+    helps no one and the sender is no-reply)."""
+    def other(address):
+        return address if address and address.strip().lower() != (recipient or "").strip().lower() else None
+
+    return other(person) or other(owner_address(tenant_id))
 
 
 def deliver(message: dict) -> None:

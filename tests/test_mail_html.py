@@ -203,3 +203,45 @@ def test_business_deletion_notice_replies_reach_the_owner_who_asked(app, make, o
     http = app.test_client()
     login(http, owner.email)
     assert_links_work(http, app.config["BASE_URL"], [found.hrefs[0][0]])
+
+
+def test_a_late_complaint_alert_replies_to_the_person_the_case_waits_for(app, make, outbox):
+    """A manager told that a case is late replies to the person who has it (a seller, or the
+    owner), and nobody gets a Reply-To naming themself (the sender is no-reply)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from pymes.complaints import jobs, services
+    from pymes.complaints.models import Complaint
+    from pymes.db import utcnow
+
+    business, owner, manager, seller = make.team()
+    with app.app_context(), bound(business.id):
+        client = Client(name="Cliente Molesto", seller_id=seller.id)
+        db.session.add(client)
+        db.session.commit()
+        cases = [services.open_complaint(client, None, category="wrong_product", description="Modelo equivocado",
+                                         owner_id=who).id for who in (seller.id, owner.id)]
+        db.session.execute(update(Complaint).where(Complaint.id.in_(cases)).values(
+            ack_due_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+    with app.app_context():
+        jobs.escalate_breaches()
+    late = {}
+    for m in outbox.messages():
+        if m["X-Pymes-Template"] == "complaint_late":
+            case = int(re.search(r"/complaints/(\d+)", parts(m)[1]).group(1))
+            late[(case, m["To"])] = m["Reply-To"]
+    seller_case, owner_case = cases
+    assert late[(seller_case, manager.email)] == seller.email  # the seller who has the case
+    assert late[(seller_case, owner.email)] == seller.email
+    assert late[(owner_case, manager.email)] == owner.email   # the owner has it
+    assert late[(owner_case, owner.email)] is None            # not a reply to oneself
+    message = next(m for m in outbox.messages() if m["X-Pymes-Template"] == "complaint_late")
+    html, text = parts(message)
+    found = parsed(html)
+    assert found.hrefs and all(h in text for h, _ in found.hrefs)
+    http = app.test_client()
+    login(http, manager.email)
+    assert_links_work(http, app.config["BASE_URL"], [h for h, _ in found.hrefs])

@@ -69,8 +69,10 @@ def escalate_breaches(echo=lambda message: None) -> int:
                         first_lateness = False
                     db.session.commit()
                     for manager in _managers():
+                        # a reply reaches the person the case waits for (its owner), else the business's owner
+                        reply_to = mail.alert_reply_to(business_id, manager.email, owner.email if owner else None)
                         mail.send_email(manager.email, lambda name=client.name: _l("Complaint late: %(name)s", name=name),
-                                        "complaint_late", manager.language, user=manager, client=client,
+                                        "complaint_late", manager.language, reply_to=reply_to, user=manager, client=client,
                                         complaint=complaint, owner=owner, kind=kind, business=business,
                                         link=external_url("complaints.show", complaint_id=complaint.id))
                     sent += 1
