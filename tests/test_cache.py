@@ -94,11 +94,7 @@ def test_a_kept_page_shows_a_new_sale_and_each_session_gets_its_own_form_token(a
     from .factories import santiago_today
 
     business, owner, *_ = make.team()
-    with app.app_context(), bound(business.id):
-        c = Client(name="Ferretería Uno", kind="client")
-        db.session.add(c)
-        db.session.commit()
-        client_id = c.id
+    client_id = make.client(business, "Ferretería Uno", kind="client").id
     first, second = app.test_client(), app.test_client()
     login(first, owner.email)
     login(second, owner.email)

@@ -49,16 +49,9 @@ def test_the_agenda_ignores_an_odd_seller_number(app, make):
 @pytest.fixture
 def linked(app, make):
     """A client with a feedback link made by its seller: (seller's browser, client id, public path)."""
-    from pymes.clients.models import Client
-    from pymes.extensions import db
-    from pymes.tenancy import bound
 
     business, owner, manager, seller = make.team("Óptica Números")
-    with app.app_context(), bound(business.id):
-        client = Client(name="Rosa Díaz", email="rosa@example.com", seller_id=seller.id)
-        db.session.add(client)
-        db.session.commit()
-        cid = client.id
+    cid = make.client(business, "Rosa Díaz", email="rosa@example.com", seller_id=seller.id).id
     http = app.test_client()
     login(http, seller.email)
     page = http.post(f"/clients/{cid}/feedback-links",

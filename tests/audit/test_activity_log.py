@@ -13,7 +13,6 @@ from sqlalchemy import select, text, update
 
 from pymes import audit
 from pymes.audit.models import AuditEvent
-from pymes.clients.models import Client
 from pymes.db import utcnow
 from pymes.extensions import db
 from pymes.tenancy import bound
@@ -74,11 +73,7 @@ def test_team_changes_exports_and_deletions_are_recorded(app, client, make):
     client.post(f"/team/members/{seller.id}/role", data={"csrf_token": token, "role": "manager"})
     client.post("/team/invite", data={"csrf_token": token, "email": "nueva@example.com", "role": "seller"})
     client.post(f"/team/members/{manager.id}/deactivate", data={"csrf_token": token})
-    with app.app_context(), bound(business.id):
-        c = Client(name="Ferretería Sur")
-        db.session.add(c)
-        db.session.commit()
-        client_id = c.id
+    client_id = make.client(business, "Ferretería Sur").id
     client.post(f"/clients/{client_id}/delete", data={"csrf_token": token})
     client.post(f"/clients/{client_id}/restore", data={"csrf_token": token})
     client.get("/clients/export.csv").close()
@@ -109,11 +104,7 @@ def test_the_csv_export_is_formula_safe_and_round_trips(app, client, make):
     """EXP-1: a client named like a formula is text in the export."""
     business, owner, _m, _s = make.team()
     login(client, owner.email)
-    with app.app_context(), bound(business.id):
-        c = Client(name='=HYPERLINK("http://evil.example","x")')
-        db.session.add(c)
-        db.session.commit()
-        client_id = c.id
+    client_id = make.client(business, '=HYPERLINK("http://evil.example","x")').id
     client.post(f"/clients/{client_id}/delete", data={"csrf_token": csrf_token(client, "/")})
     response = client.get("/settings/activity/export.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"

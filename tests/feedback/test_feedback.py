@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select, update
 
 from pymes.accounts.models import Token
-from pymes.clients.models import Client
 from pymes.complaints.models import Complaint
 from pymes.db import utcnow
 from pymes.extensions import db
@@ -23,12 +22,8 @@ from ..factories import csrf_token, login
 @pytest.fixture
 def shop(app, make):
     business, owner, manager, seller = make.team("Óptica Vista Clara")
-    with app.app_context(), bound(business.id):
-        c = Client(name="Rosa María Díaz", email="rosa@example.com", phone="+56987654321",
-                   whatsapp="+56987654321", seller_id=seller.id)
-        db.session.add(c)
-        db.session.commit()
-        cid = c.id
+    cid = make.client(business, "Rosa María Díaz", email="rosa@example.com", phone="+56987654321",
+                      whatsapp="+56987654321", seller_id=seller.id).id
     return business, owner, manager, seller, cid
 
 
@@ -301,11 +296,7 @@ def test_email_request_has_one_click_scores(app, shop, outbox):
 def test_unconfirmed_users_cannot_send_links(app, make):
     business = make.business()
     pending = make.user(business, confirmed=False)
-    with app.app_context(), bound(business.id):
-        c = Client(name="X")
-        db.session.add(c)
-        db.session.commit()
-        cid = c.id
+    cid = make.client(business, "X").id
     http = app.test_client()
     login(http, pending.email)
     response = http.post(f"/clients/{cid}/feedback-links", data={"csrf_token": csrf_token(http, "/")})

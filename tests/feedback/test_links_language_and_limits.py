@@ -33,11 +33,7 @@ def shop(app, make):
                              timezone="America/New_York")
     owner = make.user(business, "owner", language="en")
     seller = make.user(business, "seller", name="Sergio Vendedor")
-    with app.app_context(), bound(business.id):
-        c = Client(name="Ana Souza", email="ana@example.com", whatsapp="+56987654321", seller_id=seller.id)
-        db.session.add(c)
-        db.session.commit()
-        cid = c.id
+    cid = make.client(business, "Ana Souza", email="ana@example.com", whatsapp="+56987654321", seller_id=seller.id).id
     return business, owner, seller, cid
 
 

@@ -107,11 +107,7 @@ def test_another_business_s_link_cannot_be_marked_sent(app, shop, make):
     link_id = links(app, shop)[0].id
     other_business, other_owner, _m, _s = make.team("Otra Tienda")
     intruder = logged_in(app, other_owner)
-    with app.app_context(), bound(other_business.id):
-        mine = Client(name="Cliente propio")
-        db.session.add(mine)
-        db.session.commit()
-        mine_id = mine.id
+    mine_id = make.client(other_business, "Cliente propio").id
     token = csrf_token(intruder, f"/clients/{mine_id}")
     for url in (f"/clients/{mine_id}/feedback-links/{link_id}/sent",
                 f"/clients/{shop['rosa']}/feedback-links/{link_id}/sent"):

@@ -27,11 +27,8 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
 @pytest.fixture
 def shop(app, make):
     business, owner, manager, seller = make.team("Librería Los Andes")
-    with app.app_context(), bound(business.id):
-        c = Client(name="Camila Rojas Soto", email="camila@example.com", phone="+56987654321", seller_id=seller.id)
-        db.session.add(c)
-        db.session.commit()
-        cid = c.id
+    cid = make.client(business, "Camila Rojas Soto", email="camila@example.com", phone="+56987654321",
+                      seller_id=seller.id).id
     return business, owner, manager, seller, cid
 
 
@@ -236,11 +233,7 @@ def test_links_go_out_by_themselves_after_a_delivery(app, shop, make, outbox):
 def test_the_inbox_shows_nps_response_rate_and_comments(app, shop, make):
     business, _owner, manager, seller, cid = shop
     other_seller = make.user(business, "seller", name="Zoe Vendedora")
-    with app.app_context(), bound(business.id):
-        other = Client(name="Marta Díaz", seller_id=other_seller.id)
-        db.session.add(other)
-        db.session.commit()
-        other_id = other.id
+    other_id = make.client(business, "Marta Díaz", seller_id=other_seller.id).id
     for client_id, score, comment in ((cid, 10, "Excelente"), (cid, 9, ""), (cid, 7, ""), (other_id, 3, "Tarde")):
         new_link(app, business, client_id)
         with app.app_context(), bound(business.id):

@@ -29,11 +29,7 @@ def shop(app, make):
     manager = make.user(business, "manager", name="Mark Manager", language="en")
     seller = make.user(business, "seller", name="Sergio Vendedor")
     other = make.user(business, "seller", name="Otto Otro")
-    with app.app_context(), bound(business.id):
-        rosa = Client(name="Rosa María Díaz", email="rosa@example.com", seller_id=seller.id)
-        db.session.add(rosa)
-        db.session.commit()
-        cid = rosa.id
+    cid = make.client(business, "Rosa María Díaz", email="rosa@example.com", seller_id=seller.id).id
     return business, owner, manager, seller, other, cid
 
 

@@ -22,11 +22,7 @@ def shop(app, make):
     owner = make.user(business, "owner", name="Olga Dueña")
     manager = make.user(business, "manager", name="Mark Manager", language="en")
     seller = make.user(business, "seller", name="Sergio Vendedor")
-    with app.app_context(), bound(business.id):
-        c = Client(name="Rosa María Díaz", email="rosa@example.com", seller_id=seller.id)
-        db.session.add(c)
-        db.session.commit()
-        cid = c.id
+    cid = make.client(business, "Rosa María Díaz", email="rosa@example.com", seller_id=seller.id).id
     return business, owner, manager, seller, cid
 
 

@@ -74,11 +74,7 @@ def test_a_name_typed_with_line_breaks_is_saved_on_one_line(app, make):
 def stored_broken_names(app, make):
     """Names saved with line breaks before the forms cleaned them (or by an import)."""
     business, owner, manager, seller = make.team("Negocio\r\nNuevo")
-    with app.app_context(), bound(business.id):
-        client = Client(name=STORED, email="rosa@example.com", seller_id=seller.id)
-        db.session.add(client)
-        db.session.commit()
-        cid = client.id
+    cid = make.client(business, STORED, email="rosa@example.com", seller_id=seller.id).id
     return business, owner, manager, seller, cid
 
 

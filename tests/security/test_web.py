@@ -84,13 +84,9 @@ def test_typed_text_is_rendered_inert(app, make, outbox, payload):
     business = make.business(f"Tienda {payload}")
     owner = make.user(business, "owner", name=f"Ana {payload}")
     make.invitation(business, owner, name=f"Inv {payload}")
-    from pymes.clients.models import Client
 
-    with app.app_context(), bound(business.id):
-        c = Client(name=f"Cliente {payload}", company=payload, notes=payload, address=payload, seller_id=owner.id)
-        db.session.add(c)
-        db.session.commit()
-        cid = c.id
+    cid = make.client(business, f"Cliente {payload}", company=payload, notes=payload, address=payload,
+                      seller_id=owner.id).id
     http = app.test_client()
     login(http, owner.email)
     for path in ("/", "/team", "/clients", f"/clients/{cid}", f"/clients/{cid}/edit", "/settings/business"):
