@@ -153,8 +153,12 @@ def load(overrides: dict | None = None) -> dict:
     if price_problems:
         raise ConfigError("; ".join(price_problems))
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        opts = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5, "pool_timeout": 5,
-                "connect_args": {"connect_timeout": 5}}
+        # No pre-ping (a round trip before every request's first statement): a pooled
+        # connection the server has closed is recognised at check-out without asking it
+        # (pymes/db.py, _drop_closed) and replaced; pool_recycle retires connections
+        # before a firewall or server idle timeout can cut them silently.
+        opts = {"pool_pre_ping": False, "pool_recycle": 1800, "pool_size": 5, "max_overflow": 5,
+                "pool_timeout": 5, "connect_args": {"connect_timeout": 5}}
         opts.update(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = opts
     if cfg["PYMES_ENV"] == "production":

@@ -2,12 +2,15 @@
 constraint the same way on SQLite and PostgreSQL) and the timestamp mixin."""
 from __future__ import annotations
 
+import select
 from datetime import UTC, datetime
 
 from sqlalchemy import Date, DateTime, MetaData, event, literal
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import Pool
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
@@ -67,6 +70,25 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@event.listens_for(Pool, "checkout")
+def _drop_closed(dbapi_connection, connection_record, connection_proxy):
+    """A pooled PostgreSQL connection the server has closed (a restart, a terminated
+    backend, an idle timeout) is replaced at check-out, without the round trip of a
+    pre-ping: an idle connection has nothing to read, so a readable socket means the
+    server said goodbye (or the socket is gone). The pool then opens a fresh one; with
+    the server down that fails and the request gets the friendly 503 (OPS-4)."""
+    if not type(dbapi_connection).__module__.startswith("psycopg"):
+        return
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("connection closed")
+    try:
+        readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
+    except Exception as error:  # noqa: BLE001 - OSError, ValueError, psycopg's own: no usable socket
+        raise DisconnectionError("connection socket gone") from error
+    if readable:
+        raise DisconnectionError("the server closed the connection")
 
 
 class local_date(FunctionElement):

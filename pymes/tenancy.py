@@ -16,8 +16,8 @@ where each lives:
 4. The schema: ``TenantScoped`` gives every tenant-owned table a NOT NULL, indexed
    ``tenant_id``; composite foreign keys live on the models.
 5. PostgreSQL row-level security (created by the migrations): every transaction
-   carries ``app.tenant_id`` as a transaction-local setting, set here in
-   ``after_begin`` and again when a tenant is bound mid-transaction.
+   carries ``app.tenant_id`` as a transaction-local setting, sent here with the first
+   statement that needs it (and again with the next statement after the binding changed).
 """
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from flask import abort, g, has_app_context
-from sqlalchemy import ForeignKey, event, func, inspect, select
+from sqlalchemy import ForeignKey, event, inspect, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
 from sqlalchemy.sql import visitors
 
@@ -74,7 +75,6 @@ def bind_tenant(tenant_id: int | None) -> None:
     Only callers that have *verified* where the id comes from may call this: the
     logged-in user's row, a verified token, a verified Stripe object."""
     g._tenant_id = tenant_id
-    _push_settings()
 
 
 @contextmanager
@@ -110,12 +110,10 @@ def identity_lookup():
     """Allow reading identity models (users) before a tenant is known: log-in,
     loading the session's user, the sign-up duplicate check."""
     g._identity_lookup = g.get("_identity_lookup", 0) + 1
-    _push_settings()
     try:
         yield
     finally:
         g._identity_lookup -= 1
-        _push_settings()
 
 
 # --- layer 2 -------------------------------------------------------------------------
@@ -231,51 +229,105 @@ def _guard_writes(session, flush_context, instances) -> None:
 
 
 # --- layer 5 -------------------------------------------------------------------------
+#
+# Every statement a Session runs on PostgreSQL carries the binding of the moment it runs:
+# ``app.tenant_id`` and ``app.identity_lookup`` as transaction-local settings. They are
+# sent lazily, only when the values the transaction holds differ from the current binding,
+# and in the same round trip as the statement itself (psycopg's pipeline mode: the
+# ``set_config`` and the statement go out together, their answers come back together).
+# Binding a tenant or leaving an identity look-up sends nothing by itself: a request
+# that reads the session's user, binds its tenant and draws a kept page makes BEGIN, one
+# combined exchange and ROLLBACK (tests/test_round_trips.py counts them).
+
+_WANTS = "_pymes_rls_wants"  # on a Session's Connection: its statements carry the settings
+_APPLIED = "pymes_rls_applied"  # in the DBAPI connection's info: what its open transaction holds
+_SET_SQL = "SELECT set_config('app.tenant_id', %s, true), set_config('app.identity_lookup', %s, true)"
+
 
 def _settings_values() -> tuple[str, str]:
     tid = current_tenant_id()
     return ("" if tid is None else str(tid), "on" if _flag("_identity_lookup") else "")
 
 
-_APPLIED = "pymes_rls_applied"
-
-
-def _apply(connection, session=None) -> None:
-    if connection.dialect.name != "postgresql":
-        return
+def _due(context):
+    """The settings this statement must send first, or None: not a Session's statement
+    on PostgreSQL, no application context, or the transaction already holds them."""
+    connection = context.root_connection
+    if not getattr(connection, _WANTS, False) or not has_app_context():
+        return None
     values = _settings_values()
-    if session is not None and session.info.get(_APPLIED) == values:
-        return  # this transaction already carries exactly these settings
-    tenant, identity = values
-    connection.execute(
-        select(func.set_config("app.tenant_id", tenant, True), func.set_config("app.identity_lookup", identity, True))
-    )
-    if session is not None:
-        session.info[_APPLIED] = values
+    info = connection.info
+    dbapi = connection.connection.dbapi_connection
+    if dbapi.info.transaction_status != 2 or info.get(_APPLIED) != values:  # 2: INTRANS (idle in a transaction)
+        return values
+    return None
+
+
+def _send_with(cursor, statement, parameters, context) -> bool:
+    values = _due(context)
+    if values is None:
+        return False
+    dbapi = cursor.connection
+    context.root_connection.info[_APPLIED] = None  # until the exchange has succeeded
+    from psycopg import ServerCursor
+
+    if isinstance(cursor, ServerCursor) or dbapi.autocommit:
+        # A server-side (named) cursor cannot run in a pipeline: the settings go first, alone.
+        dbapi.execute(_SET_SQL, values)
+        context.root_connection.info[_APPLIED] = values
+        return False
+    with dbapi.pipeline():
+        dbapi.execute(_SET_SQL, values)
+        if parameters is None:
+            cursor.execute(statement)
+        else:
+            cursor.execute(statement, parameters)
+    context.root_connection.info[_APPLIED] = values
+    return True
+
+
+@event.listens_for(Engine, "do_execute")
+def _execute_with_settings(cursor, statement, parameters, context):
+    if context.dialect.name != "postgresql":
+        return False
+    return _send_with(cursor, statement, parameters, context)
+
+
+@event.listens_for(Engine, "do_execute_no_params")
+def _execute_no_params_with_settings(cursor, statement, context):
+    if context.dialect.name != "postgresql":
+        return False
+    return _send_with(cursor, statement, None, context)
+
+
+@event.listens_for(Engine, "do_executemany")
+def _executemany_with_settings(cursor, statement, parameters, context):
+    """Rare as a transaction's first statement: the settings go alone, then the batch."""
+    if context.dialect.name != "postgresql":
+        return False
+    values = _due(context)
+    if values is not None:
+        cursor.connection.execute(_SET_SQL, values)
+        context.root_connection.info[_APPLIED] = values
+    return False
 
 
 @event.listens_for(Session, "after_begin")
 def _set_rls_settings(session, transaction, connection) -> None:
-    session.info.pop(_APPLIED, None)  # a new transaction carries no settings yet
-    if has_app_context():
-        _apply(connection, session)
+    """The Session's connection carries the settings from its first statement on."""
+    if connection.dialect.name == "postgresql":
+        setattr(connection, _WANTS, True)
+        connection.info.pop(_APPLIED, None)  # a new transaction carries no settings yet
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget_rls_settings(session, transaction) -> None:
-    """Transaction-local settings end with the transaction, and a rolled-back savepoint
-    takes back what was set inside it: apply them again next time."""
-    session.info.pop(_APPLIED, None)
+def _forget_settings(conn, *args) -> None:
+    """A transaction ended, or a savepoint was rolled back (it takes back what was set
+    inside it): the settings are sent again with the next statement."""
+    conn.info.pop(_APPLIED, None)
 
 
-def _push_settings() -> None:
-    """Re-apply the transaction-local settings when the binding changes mid-transaction
-    (skipped when the transaction already carries the same values)."""
-    from .extensions import db
-
-    session = db.session()
-    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-        _apply(session.connection(), session)
+for _name in ("commit", "rollback", "rollback_savepoint"):
+    event.listen(Engine, _name, _forget_settings)
 
 
 # --- layer 5: the SQL the migrations run ---------------------------------------------------

@@ -33,7 +33,10 @@ def test_production_starts_with_everything_set(monkeypatch):
     cfg = config.load()
     assert cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
     assert cfg["SESSION_COOKIE_SECURE"] and cfg["REMEMBER_COOKIE_SECURE"] and cfg["HSTS"]
-    assert cfg["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    # no pre-ping round trip per request: closed connections are dropped at check-out
+    # (pymes/db.py) and retired after pool_recycle seconds (tests/test_round_trips.py)
+    options = cfg["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["pool_pre_ping"] is False and 0 < options["pool_recycle"] <= 3600
     assert cfg["DEV_OUTBOX_PAGE"] is False
 
 

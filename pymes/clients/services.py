@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, func, inspect, or_, select
+from sqlalchemy import event, func, inspect, or_, select, true
 from sqlalchemy.orm import Session
 from wtforms.fields.core import UnboundField
 
@@ -127,7 +127,10 @@ def _keep_shown_phones(session, flush_context, instances) -> None:
 
 
 def rules() -> loyalty.TierRules:
-    row = db.session.execute(select(LoyaltySettings)).scalar_one_or_none()
+    return _rules_of(db.session.execute(select(LoyaltySettings)).scalar_one_or_none())
+
+
+def _rules_of(row: LoyaltySettings | None) -> loyalty.TierRules:
     if row is None:
         return loyalty.TierRules()
     return loyalty.TierRules(**{k: getattr(row, k) for k in loyalty.TierRules().as_dict()})
@@ -201,15 +204,22 @@ def refresh_client(client: Client, today: date | None = None, actor: User | None
 
     today = today or date.today()
     real = db.session.execute(select(Sale.sold_on).where(Sale.client_id == client.id)).scalars().all()
-    revenue = db.session.execute(
-        select(func.coalesce(func.sum(Sale.amount), 0))
-        .where(Sale.client_id == client.id, Sale.sold_on > today - timedelta(days=365), Sale.sold_on <= today)
-    ).scalar_one()
     if real:
-        _convert_referrals(client, today, actor)
-    score, converted = loyalty_facts(client.id)
-    return place_on_ladder(client, real, int(revenue), _opening_of(client.id), today, actor, score=score,
-                           converted=converted, testimonials=published_testimonials(client.id), tier_rules=rules())
+        _convert_referrals(client, today, actor)  # before the facts: a conversion counts for the referrer
+    # The revenue, latest score, converted referrals, published testimonials, imported
+    # opening and the business's ladder rules in one statement (one round trip instead of
+    # six: a public answer recomputes the ladder).
+    revenue = (select(func.coalesce(func.sum(Sale.amount), 0))
+               .where(Sale.client_id == client.id, Sale.sold_on > today - timedelta(days=365), Sale.sold_on <= today)
+               .scalar_subquery())
+    revenue, score, converted, testimonials, opening, settings = db.session.execute(
+        select(revenue, *_fact_subqueries(client.id), ClientOpening, LoyaltySettings)
+        .select_from(Client)
+        .outerjoin(ClientOpening, ClientOpening.client_id == Client.id)
+        .outerjoin(LoyaltySettings, true())
+        .where(Client.id == client.id)).one()
+    return place_on_ladder(client, real, int(revenue), opening, today, actor, score=score,
+                           converted=int(converted), testimonials=int(testimonials), tier_rules=_rules_of(settings))
 
 
 def place_on_ladder(client: Client, real: list[date], revenue: int, opening: ClientOpening | None, today: date,
@@ -258,17 +268,27 @@ def _opening_of(client_id: int) -> ClientOpening | None:
     return db.session.execute(select(ClientOpening).where(ClientOpening.client_id == client_id)).scalar_one_or_none()
 
 
+def _fact_subqueries(client_id: int):
+    """Scalar subqueries of the ladder's facts besides the sales: the latest satisfaction
+    score, the client's referrals that became clients, their published testimonials."""
+    from ..feedback.models import FeedbackResponse
+    from ..referrals.models import Referral, Testimonial
+
+    score = (select(FeedbackResponse.score).where(FeedbackResponse.client_id == client_id)
+             .order_by(FeedbackResponse.created_at.desc(), FeedbackResponse.id.desc()).limit(1).scalar_subquery())
+    converted = (select(func.count()).select_from(Referral)
+                 .where(Referral.referrer_id == client_id, Referral.status == "converted").scalar_subquery())
+    testimonials = (select(func.count()).select_from(Testimonial)
+                    .where(Testimonial.client_id == client_id, Testimonial.status == "approved",
+                           Testimonial.may_publish.is_(True), Testimonial.revoked_at.is_(None)).scalar_subquery())
+    return score, converted, testimonials
+
+
 def loyalty_facts(client_id: int) -> tuple[int | None, int]:
     """(latest satisfaction score, referrals of theirs that became clients): with the
     sales, what the ladder looks at."""
-    from ..feedback.models import FeedbackResponse
-    from ..referrals.models import Referral
-
-    score = db.session.execute(select(FeedbackResponse.score).where(FeedbackResponse.client_id == client_id)
-                               .order_by(FeedbackResponse.created_at.desc(), FeedbackResponse.id.desc()).limit(1)
-                               ).scalar_one_or_none()
-    converted = db.session.execute(select(func.count()).select_from(Referral).where(
-        Referral.referrer_id == client_id, Referral.status == "converted")).scalar_one()
+    score, converted, _testimonials = _fact_subqueries(client_id)
+    score, converted = db.session.execute(select(score, converted)).one()
     return score, int(converted)
 
 

@@ -112,7 +112,8 @@ def public(token: str):
                                         callback=request.form.get("callback") == "1", channel=channel,
                                         window=request.form.get("callback_window") or None, language=language,
                                         given_contact=request.form.get(f"contact_{channel}", "")
-                                        if channel in CHANNEL_LABELS else "", country=business.country)
+                                        if channel in CHANNEL_LABELS else "", country=business.country,
+                                        existing=existing)
         except FieldError as error:
             errors[error.field] = error.message
         else:

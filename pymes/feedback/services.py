@@ -323,12 +323,30 @@ def _save_given_contact(client: Client, channel: str, value: str) -> None:
         client.address = value
 
 
+_UNREAD = object()
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring the loaded objects: what was just written is what they
+    hold (the data version bumped on the business is not shown by a public page)."""
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+
+
 def answer(link: FeedbackLink, client: Client, *, score: int | None, comment: str, callback: bool,
            channel: str | None, window: str | None, language: str, given_contact: str = "",
-           country: str = "CL") -> FeedbackResponse:
+           country: str = "CL", existing=_UNREAD) -> FeedbackResponse:
     """Save the customer's answer (or correct it within 24 hours) and act on it. A
     callback by a channel the business cannot use yet needs ``given_contact`` (the
-    customer's number or address, read in ``country``'s numbering)."""
+    customer's number or address, read in ``country``'s numbering). ``existing`` is the
+    link's answer when the caller has just read it (the public page reads it with the
+    link): no second look-up. The answer, its link, client and business stay loaded after
+    the commit (the thank-you page reads them: no round trip to read back what was written)."""
     if score is None or not 0 <= score <= 10:
         raise FieldError("score", str(_l("Choose a number from 0 to 10.")))
     comment = multi_line(comment or "").strip()
@@ -348,8 +366,9 @@ def answer(link: FeedbackLink, client: Client, *, score: int | None, comment: st
     if given is not None:
         _save_given_contact(client, channel, given)
         values["given_contact"] = given
-    existing = db.session.execute(select(FeedbackResponse).where(FeedbackResponse.link_id == link.id)
-                                  ).scalar_one_or_none()
+    if existing is _UNREAD:
+        existing = db.session.execute(select(FeedbackResponse).where(FeedbackResponse.link_id == link.id)
+                                      ).scalar_one_or_none()
     if existing is None:
         response = FeedbackResponse(link_id=link.id, client_id=client.id, **values)
         db.session.add(response)
@@ -361,7 +380,7 @@ def answer(link: FeedbackLink, client: Client, *, score: int | None, comment: st
                                           ).scalar_one()
         else:
             complaint = _act_on(response, client, first=True)
-            db.session.commit()
+            _commit_keeping_loaded()
             if complaint is not None:
                 _tell_managers(response, client, complaint)  # after the commit: never announce what was rolled back
             return response
@@ -371,7 +390,7 @@ def answer(link: FeedbackLink, client: Client, *, score: int | None, comment: st
     for key, value in values.items():
         setattr(existing, key, value)
     complaint = _act_on(existing, client, first=False, had_callback=was_callback)
-    db.session.commit()
+    _commit_keeping_loaded()
     if complaint is not None:
         _tell_managers(existing, client, complaint)
     return existing
