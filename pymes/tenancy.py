@@ -249,12 +249,14 @@ def _settings_values() -> tuple[str, str]:
     return ("" if tid is None else str(tid), "on" if _flag("_identity_lookup") else "")
 
 
-def _due(context):
+def _due(context, statement: str):
     """The settings this statement must send first, or None: not a Session's statement
     on PostgreSQL, no application context, or the transaction already holds them."""
     connection = context.root_connection
     if not getattr(connection, _WANTS, False) or not has_app_context():
         return None
+    if statement.lstrip()[:11].upper() == "ROLLBACK TO":
+        return None  # it would take back settings sent with it; the next statement sends them
     values = _settings_values()
     info = connection.info
     dbapi = connection.connection.dbapi_connection
@@ -264,7 +266,7 @@ def _due(context):
 
 
 def _send_with(cursor, statement, parameters, context) -> bool:
-    values = _due(context)
+    values = _due(context, statement)
     if values is None:
         return False
     dbapi = cursor.connection
@@ -305,7 +307,7 @@ def _executemany_with_settings(cursor, statement, parameters, context):
     """Rare as a transaction's first statement: the settings go alone, then the batch."""
     if context.dialect.name != "postgresql":
         return False
-    values = _due(context)
+    values = _due(context, statement)
     if values is not None:
         cursor.connection.execute(_SET_SQL, values)
         context.root_connection.info[_APPLIED] = values

@@ -164,3 +164,43 @@ def test_a_connection_the_server_closed_is_replaced_not_a_failed_request(app, ma
     for path in ("/clients", "/agenda", "/"):
         assert http.get(path).status_code == 200, path
 
+
+
+def test_rls_follows_the_binding_through_savepoints_and_tenant_changes(app, make):
+    """TEN-5 with lazy settings: a raw statement (no ORM guard, row-level security alone)
+    sees the bound tenant's rows only, after the tenant changes mid-transaction, inside a
+    savepoint, and after that savepoint is rolled back (which takes back what was set
+    inside it)."""
+    from sqlalchemy import text
+
+    from pymes.extensions import db
+    from pymes.tenancy import bind_tenant, identity_lookup
+
+    first, *_ = make.team("Primera")
+    second, *_ = make.team("Segunda")
+    make.clients(first, "Ana", "Beto")
+    make.client(second, "Carla")
+
+    def names():
+        return sorted(db.session.execute(text("SELECT name FROM clients")).scalars())
+
+    with app.app_context():
+        assert names() == []  # nothing bound: nothing seen
+        with identity_lookup():
+            assert names() == []  # identity look-ups see users, never clients
+        bind_tenant(first.id)
+        assert names() == ["Ana", "Beto"]
+        bind_tenant(second.id)
+        assert names() == ["Carla"]
+        savepoint = db.session.begin_nested()
+        assert names() == ["Carla"]  # the savepoint is taken with the second tenant's settings
+        bind_tenant(first.id)
+        assert names() == ["Ana", "Beto"]
+        savepoint.rollback()  # the server is back to the second tenant's settings
+        assert names() == ["Ana", "Beto"]  # the first is still bound: its settings go again
+        bind_tenant(None)
+        assert names() == []
+        db.session.rollback()
+        bind_tenant(second.id)
+        assert names() == ["Carla"]
+        db.session.rollback()
