@@ -8,7 +8,9 @@ from flask import Blueprint, g, request
 from flask_babel import format_date, format_datetime, pgettext
 from flask_babel import gettext as _
 
+from .. import tables
 from ..accounts.decorators import owner_required
+from ..accounts.forms import role_label
 from ..htmx import render
 from ..tenancy import bound
 from . import ACTIONS, events, export_rows, record, retention_days
@@ -18,8 +20,6 @@ bp = Blueprint("audit", __name__, url_prefix="/settings/activity")
 
 def describe(event) -> str:
     """The details of one row in words of the reader's language."""
-    from ..accounts.forms import role_label
-
     d = event.details or {}
     parts = []
     if "from" in d and "to" in d:
@@ -72,8 +72,6 @@ def page():
 @owner_required
 def export():
     """EXP-1: the shared streamed, formula-safe CSV of the exports."""
-    from ..clients import export as exporter
-
     action = _action_filter()
     business = g.business
     record("export", what="activity", format="csv")
@@ -89,4 +87,4 @@ def export():
                    str(ACTIONS.get(event.action, event.action)), event.subject, describe(event), event.device,
                    event.ip]
 
-    return exporter.download("csv", exporter.file_name(business, "csv", "actividad"), header, rows(), _("Activity"))
+    return tables.download("csv", tables.file_name(business, "csv", "actividad"), header, rows(), _("Activity"))

@@ -7,14 +7,8 @@ the database in batches (``yield_per``) and written as they come, so memory stay
 whatever the count; XLSX goes through openpyxl's write-only mode and a temporary file."""
 from __future__ import annotations
 
-import csv
-import io
-import re
-import tempfile
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 
 from babel.numbers import get_currency_precision
 from flask_babel import force_locale
@@ -24,6 +18,7 @@ from sqlalchemy import select
 from ..accounts.models import User
 from ..extensions import db
 from ..i18n import UI_LANGUAGES, tax_id_label
+from ..tables import download, file_name, neutralise  # noqa: F401 (still named here by clients/routes.py and importing.py)
 from ..tenancy import bound
 from ..territories.models import Portfolio, Territory
 from . import loyalty
@@ -35,29 +30,7 @@ EXPORT_COLUMNS = (Client.name, Client.company, Client.tax_id, Client.email, Clie
                   Client.phone_shown, Client.whatsapp_shown,
                   Client.address, Client.kind, Client.tier, Client.is_key, Client.seller_id, Client.territory_id,
                   Client.portfolio_id, Client.sales_count, Client.last_sale_on, Client.revenue_12m, Client.created_at)
-DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
-_DANGEROUS = frozenset(DANGEROUS_FIRST)
-# Excel set to ";" as its list separator (the default in Chile and Spain) reads this
-# comma file splitting on ";", quotes or not: in "ACME;=2+3;" the "=2+3" begins a cell
-# and runs. So a dangerous character right after a ";" (spaces between allowed) gets
-# the apostrophe too (issue 20, finding 12; OWASP: mind the field separators).
-_AFTER_SEMICOLON = re.compile(r";( *)(?=[=+\-@\t\r\n\0])")
 BATCH = 1000
-
-
-def neutralise(value):
-    """EXP-1 (OWASP "CSV injection"): text that starts like a formula becomes inert text."""
-    if isinstance(value, str):
-        if ";" in value:
-            value = _AFTER_SEMICOLON.sub(r";\1'", value)
-        if value.startswith(DANGEROUS_FIRST):
-            return "'" + value
-    return value
-
-
-def _inert(row: list) -> list:
-    """``neutralise`` over a row, inlined: exports call it for every cell."""
-    return [neutralise(v) if type(v) is str and v and (v[0] in _DANGEROUS or ";" in v) else v for v in row]
 
 
 @dataclass(frozen=True)
@@ -148,59 +121,3 @@ def _rows(user: User, filters: ClientFilters, business):
                c.last_sale_on.isoformat() if c.last_sale_on else "",
                c.revenue_12m / divisor if divisor > 1 else c.revenue_12m,
                c.created_at.date().isoformat()]
-
-
-def csv_stream(header: list[str], body):
-    """Any table as streamed CSV chunks: BOM, header, EXP-1-neutralised rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield "\ufeff"
-    writer.writerow(header)
-    for count, row in enumerate(body, start=1):
-        writer.writerow(_inert(row))
-        if count % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def xlsx_table(title: str, header: list[str], body):
-    """Any table as a temporary write-only .xlsx, EXP-1-neutralised."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    sheet.append(header)
-    for row in body:
-        sheet.append(_inert(row))
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 (returned open: the response streams and closes it)
-    workbook.save(handle)
-    handle.seek(0)
-    return handle
-
-
-def file_name(business, extension: str, what: str = "") -> str:
-    ascii_name = unicodedata.normalize("NFKD", business.name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-zA-Z0-9]+", "-", ascii_name).strip("-").lower() or "clientes"
-    return f"{slug}{'-' + what if what else ''}-{date.today().isoformat()}.{extension}"
-
-
-def download(extension: str, name: str, header: list[str], body, title: str):
-    """The streamed response of an export, CSV or XLSX."""
-    from flask import Response, stream_with_context
-
-    if extension == "csv":
-        response = Response(stream_with_context(csv_stream(header, body)), mimetype="text/csv")
-    else:
-        handle = xlsx_table(title, header, body)
-
-        def chunks():
-            with handle:
-                while block := handle.read(64 * 1024):
-                    yield block
-
-        response = Response(chunks(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -20,9 +20,9 @@ from sqlalchemy import LargeBinary, Table, delete, select
 
 from .. import mail
 from ..accounts.models import Business, Role, User
-from ..clients.export import csv_stream
 from ..db import utcnow
 from ..extensions import db
+from ..tables import csv_stream, file_name
 from ..tenancy import bound, unscoped
 from ..validation import FieldError
 
@@ -180,8 +180,6 @@ def export_archive(business: Business):
 
 
 def archive_name(business: Business) -> str:
-    from ..clients.export import file_name
-
     return file_name(business, "zip", "data")
 
 

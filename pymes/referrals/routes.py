@@ -9,7 +9,7 @@ from flask_babel import lazy_pgettext
 from flask_login import current_user
 from sqlalchemy import case, func, select
 
-from .. import audit
+from .. import audit, tables
 from ..accounts.decorators import login_required, manager_required
 from ..accounts.models import User
 from ..clients.models import Client
@@ -207,8 +207,6 @@ def _export_rows(user, f, business):
 @bp.get("/referrals/export.<any(csv, xlsx):extension>")
 @login_required
 def export(extension: str):
-    from ..clients import export as exporter
-
     header = [_("Date"), _("Referred by"), _("Referred person"), _("E-mail"), _("Phone"), _("Status"),
               _("Became a client on"), _("Seller"), _("Territory"), _("Portfolio"), _("Source"), _("Note"),
               _("Value of converted sales")]
@@ -217,8 +215,8 @@ def export(extension: str):
     if errors:  # the list says what is wrong with the period, beside the fields
         return redirect(url_for(".index", **{k: v for k, v in request.args.items() if k in FILTER_ARGS}), code=303)
     audit.record("export", what="referrals", format=extension)
-    return exporter.download(extension, exporter.file_name(business, extension, "referidos"), header,
-                             _export_rows(current_user, f, business), _("Referrals"))
+    return tables.download(extension, tables.file_name(business, extension, "referidos"), header,
+                           _export_rows(current_user, f, business), _("Referrals"))
 REWARD_LABELS = {"none": _l("No reward"), "discount": _l("A discount"), "gift": _l("A gift"),
                  "note": _l("A thank-you note")}
 
