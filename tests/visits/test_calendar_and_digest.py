@@ -7,12 +7,10 @@ import icalendar
 from sqlalchemy import select
 
 from pymes.accounts.models import Token
-from pymes.clients.models import Client
 from pymes.extensions import db
 from pymes.tenancy import bound
-from pymes.visits.models import Activity
 
-from ..factories import csrf_token, login
+from ..factories import Factory, csrf_token, login
 
 
 def today(zone="America/Santiago"):
@@ -20,16 +18,11 @@ def today(zone="America/Santiago"):
 
 
 def plan(app, business, seller, name, days=0, preferred_time=None, status="planned"):
-    with app.app_context(), bound(business.id):
-        c = Client(name=name, seller_id=seller.id, phone="+56987654321", preferred_time=preferred_time,
-                   address="Av. Siempre Viva 123")
-        db.session.add(c)
-        db.session.flush()
-        a = Activity(client_id=c.id, seller_id=seller.id, kind="visit", purpose="delivery",
-                     due_on=today(business.timezone) + timedelta(days=days), status=status)
-        db.session.add(a)
-        db.session.commit()
-        return a.id
+    make = Factory(app)
+    c = make.client(business, name, seller_id=seller.id, phone="+56987654321", preferred_time=preferred_time,
+                    address="Av. Siempre Viva 123")
+    return make.visit(business, c, purpose="delivery", due_on=today(business.timezone) + timedelta(days=days),
+                      status=status).id
 
 
 def feed_url(app, user):
@@ -114,12 +107,8 @@ FIRST, SECOND = SPLIT.date(), SPLIT.date() + timedelta(days=1)
 
 
 def plan_on(app, business, seller, name, due):
-    with app.app_context(), bound(business.id):
-        c = Client(name=name, seller_id=seller.id)
-        db.session.add(c)
-        db.session.flush()
-        db.session.add(Activity(client_id=c.id, seller_id=seller.id, kind="call", purpose="follow_up", due_on=due))
-        db.session.commit()
+    make = Factory(app)
+    make.call(business, make.client(business, name, seller_id=seller.id), purpose="follow_up", due_on=due)
 
 
 def digests(app, outbox, now):

@@ -16,7 +16,7 @@ from pymes.tenancy import bound
 from pymes.visits import services
 from pymes.visits.models import Activity
 
-from ..factories import csrf_token, login
+from ..factories import Factory, csrf_token, login
 
 
 def today():
@@ -29,15 +29,11 @@ def team(make):
 
 
 def add(app, business, seller, client_fields, **activity):
-    with app.app_context(), bound(business.id):
-        c = Client(**{"name": "Rosa Díaz", "seller_id": seller.id, **client_fields})
-        db.session.add(c)
-        db.session.flush()
-        a = Activity(**{"client_id": c.id, "seller_id": seller.id, "kind": "call", "purpose": "callback",
-                        "due_on": today(), **activity})
-        db.session.add(a)
-        db.session.commit()
-        return c.id, a.id
+    make = Factory(app)
+    c = make.client(business, **{"name": "Rosa Díaz", "seller_id": seller.id, **client_fields})
+    a = make.activity(business, c, **{"kind": "call", "seller_id": seller.id, "purpose": "callback", "due_on": today(),
+                                      **activity})
+    return c.id, a.id
 
 
 def agenda_of(app, user) -> str:

@@ -12,7 +12,7 @@ from pymes.tenancy import bound
 from pymes.visits import services
 from pymes.visits.models import Activity
 
-from ..factories import csrf_token, login, statements
+from ..factories import Factory, csrf_token, login, statements
 
 
 def today():
@@ -21,11 +21,10 @@ def today():
 
 
 def make_client(app, business, seller, name="Rosa", tier=None, **fields):
-    with app.app_context(), bound(business.id):
-        c = Client(name=name, seller_id=seller.id, tier=tier, phone="+56987654321", whatsapp="+56987654321", **fields)
-        db.session.add(c)
-        db.session.commit()
-        return c.id
+    if tier is not None:
+        fields["tier"] = tier
+    return Factory(app).client(business, name, seller_id=seller.id, phone="+56987654321", whatsapp="+56987654321",
+                               **fields).id
 
 
 def logged(app, user):
@@ -101,13 +100,8 @@ def test_the_plan_is_idempotent_and_follows_a_changed_delivery_date(app, make):
 def test_logging_a_contact_pushes_the_next_check_in_out(app, make):
     business, _o, _m, seller = make.team()
     cid = make_client(app, business, seller, tier="frequent")
-    with app.app_context(), bound(business.id):
-        visit = Activity(client_id=cid, seller_id=seller.id, kind="visit", purpose="delivery", due_on=today())
-        checkin = Activity(client_id=cid, seller_id=seller.id, kind="call", purpose="check_in",
-                           due_on=today() + timedelta(days=2))
-        db.session.add_all([visit, checkin])
-        db.session.commit()
-        visit_id, checkin_id = visit.id, checkin.id
+    visit_id = make.visit(business, cid, seller_id=seller.id, purpose="delivery", due_on=today()).id
+    checkin_id = make.call(business, cid, seller_id=seller.id, purpose="check_in", due_on=today() + timedelta(days=2)).id
     http = logged(app, seller)
     response = http.post(f"/agenda/{visit_id}/outcome", data={
         "csrf_token": csrf_token(http, "/agenda"), "status": "done", "satisfaction": "5",
@@ -130,11 +124,7 @@ def test_logging_a_contact_pushes_the_next_check_in_out(app, make):
 def test_an_opportunity_becomes_a_sale_or_a_call_on_the_spot(app, make, amount):
     business, _o, _m, seller = make.team()
     cid = make_client(app, business, seller)
-    with app.app_context(), bound(business.id):
-        visit = Activity(client_id=cid, seller_id=seller.id, kind="visit", purpose="delivery", due_on=today())
-        db.session.add(visit)
-        db.session.commit()
-        visit_id = visit.id
+    visit_id = make.visit(business, cid, seller_id=seller.id, purpose="delivery", due_on=today()).id
     http = logged(app, seller)
     response = http.post(f"/agenda/{visit_id}/outcome", data={
         "csrf_token": csrf_token(http, "/agenda"), "status": "done", "opportunity": "y",
@@ -158,11 +148,7 @@ def test_an_opportunity_becomes_a_sale_or_a_call_on_the_spot(app, make, amount):
 def test_a_wrong_opportunity_logs_nothing_and_keeps_what_was_typed(app, make, what, amount, field):
     business, _o, _m, seller = make.team()
     cid = make_client(app, business, seller)
-    with app.app_context(), bound(business.id):
-        visit = Activity(client_id=cid, seller_id=seller.id, kind="visit", purpose="delivery", due_on=today())
-        db.session.add(visit)
-        db.session.commit()
-        visit_id = visit.id
+    visit_id = make.visit(business, cid, seller_id=seller.id, purpose="delivery", due_on=today()).id
     http = logged(app, seller)
     response = http.post(f"/agenda/{visit_id}/outcome", data={
         "csrf_token": csrf_token(http, "/agenda"), "status": "done", "notes": "Muy contento", "opportunity": "y",
@@ -177,11 +163,7 @@ def test_a_wrong_opportunity_logs_nothing_and_keeps_what_was_typed(app, make, wh
 def test_reschedule_needs_a_future_date_and_plans_it(app, make):
     business, _o, _m, seller = make.team()
     cid = make_client(app, business, seller)
-    with app.app_context(), bound(business.id):
-        call = Activity(client_id=cid, seller_id=seller.id, kind="call", purpose="follow_up", due_on=today())
-        db.session.add(call)
-        db.session.commit()
-        call_id = call.id
+    call_id = make.call(business, cid, seller_id=seller.id, purpose="follow_up", due_on=today()).id
     http = logged(app, seller)
     token = csrf_token(http, "/agenda")
     past = http.post(f"/agenda/{call_id}/outcome", data={"csrf_token": token, "status": "rescheduled",
@@ -204,16 +186,10 @@ def test_agenda_shows_overdue_today_and_week_for_the_seller_only(app, make):
     mine = make_client(app, business, seller, name="Cliente de Marta", preferred_channel="whatsapp",
                        preferred_time="morning")
     other = make_client(app, business, manager, name="Cliente de Otro")
-    with app.app_context(), bound(business.id):
-        db.session.add_all([
-            Activity(client_id=mine, seller_id=seller.id, kind="visit", purpose="delivery",
-                     due_on=today() - timedelta(days=2)),
-            Activity(client_id=mine, seller_id=seller.id, kind="call", purpose="follow_up", due_on=today()),
-            Activity(client_id=mine, seller_id=seller.id, kind="call", purpose="check_in",
-                     due_on=today() + timedelta(days=3)),
-            Activity(client_id=other, seller_id=manager.id, kind="call", purpose="follow_up", due_on=today()),
-        ])
-        db.session.commit()
+    make.visit(business, mine, purpose="delivery", due_on=today() - timedelta(days=2))
+    make.call(business, mine, purpose="follow_up", due_on=today())
+    make.call(business, mine, purpose="check_in", due_on=today() + timedelta(days=3))
+    make.call(business, other, purpose="follow_up", due_on=today())
     html = logged(app, seller).get("/agenda").get_data(as_text=True)
     assert "Cliente de Marta" in html and "Cliente de Otro" not in html
     for section in ("overdue", "today", "week"):
@@ -280,16 +256,12 @@ def test_team_health_counts_on_time_late_and_overdue(app, make):
     business, owner, manager, seller = make.team()
     cid = make_client(app, business, seller)
     now = utcnow()
-    with app.app_context(), bound(business.id):
-        t = datetime.now(ZoneInfo("America/Santiago")).date()
-        db.session.add_all([
-            Activity(client_id=cid, seller_id=seller.id, kind="call", purpose="follow_up", due_on=t - timedelta(days=5),
-                     status="done", done_at=now - timedelta(days=6)),
-            Activity(client_id=cid, seller_id=seller.id, kind="call", purpose="follow_up", due_on=t - timedelta(days=9),
-                     status="done", done_at=now - timedelta(days=2)),
-            Activity(client_id=cid, seller_id=seller.id, kind="visit", purpose="delivery", due_on=t - timedelta(days=3)),
-        ])
-        db.session.commit()
+    t = datetime.now(ZoneInfo("America/Santiago")).date()
+    make.call(business, cid, purpose="follow_up", due_on=t - timedelta(days=5), status="done",
+              done_at=now - timedelta(days=6))
+    make.call(business, cid, purpose="follow_up", due_on=t - timedelta(days=9), status="done",
+              done_at=now - timedelta(days=2))
+    make.visit(business, cid, purpose="delivery", due_on=t - timedelta(days=3))
     html = logged(app, owner).get("/agenda/team").get_data(as_text=True)
     row = html.split(f'data-testid="health-{seller.id}"')[1].split("</tr>")[0]
     cells = [c.strip() for c in row.split("<td>")[2:]]
@@ -303,10 +275,8 @@ def test_a_call_made_late_in_the_evening_is_on_time_where_the_business_is(app, m
     zone = ZoneInfo("America/Santiago")
     due = datetime.now(zone).date() - timedelta(days=4)
     evening = datetime.combine(due, datetime.min.time(), tzinfo=zone).replace(hour=23, minute=30)
-    with app.app_context(), bound(business.id):
-        db.session.add(Activity(client_id=cid, seller_id=seller.id, kind="call", purpose="follow_up", due_on=due,
-                                status="done", done_at=evening))  # already the next day in UTC
-        db.session.commit()
+    make.call(business, cid, purpose="follow_up", due_on=due, status="done",
+              done_at=evening)  # already the next day in UTC
     html = logged(app, owner).get("/agenda/team").get_data(as_text=True)
     row = html.split(f'data-testid="health-{seller.id}"')[1].split("</tr>")[0]
     cells = [c.strip() for c in row.split("<td>")[2:]]
@@ -318,11 +288,8 @@ def test_month_view_shows_the_seller_s_contacts_on_their_days(app, make):
     mine = make_client(app, business, seller, name="Visita de Marta")
     other = make_client(app, business, manager, name="Del gerente")
     day = today().replace(day=15)
-    with app.app_context(), bound(business.id):
-        db.session.add_all([
-            Activity(client_id=mine, seller_id=seller.id, kind="visit", purpose="delivery", due_on=day),
-            Activity(client_id=other, seller_id=manager.id, kind="call", purpose="follow_up", due_on=day)])
-        db.session.commit()
+    make.visit(business, mine, purpose="delivery", due_on=day)
+    make.call(business, other, purpose="follow_up", due_on=day)
     html = logged(app, seller).get(f"/agenda/month?month={day:%Y-%m}").get_data(as_text=True)
     assert "Visita de Marta" in html and "Del gerente" not in html
     cell = html.split('<span class="day-number">15</span>')[1].split("</td>")[0]

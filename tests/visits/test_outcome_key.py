@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from pymes.clients.models import Client
 from pymes.extensions import db
 from pymes.tenancy import bound
 from pymes.visits import services
@@ -21,15 +20,9 @@ KEY = "0b4f2a3c-9d1e-4e5f-8a7b-6c5d4e3f2a1b"
 @pytest.fixture
 def visit(app, make):
     business, _owner, _manager, seller = make.team()
-    with app.app_context(), bound(business.id):
-        client = Client(name="Almacén Don Pepe", seller_id=seller.id)
-        db.session.add(client)
-        db.session.flush()
-        activity = Activity(client_id=client.id, seller_id=seller.id, kind="visit", purpose="delivery",
-                            due_on=datetime.now(ZoneInfo(business.timezone)).date())
-        db.session.add(activity)
-        db.session.commit()
-        return business, seller, activity.id
+    client = make.client(business, "Almacén Don Pepe", seller_id=seller.id)
+    activity = make.visit(business, client, purpose="delivery", due_on=datetime.now(ZoneInfo(business.timezone)).date())
+    return business, seller, activity.id
 
 
 def post(http, activity_id, **fields):
@@ -91,15 +84,9 @@ def test_tenants_keep_their_own_keys(app, make, visit):
     (or learn about) another's."""
     business, seller, activity_id = visit
     other_business, _o, _m, other_seller = make.team()
-    with app.app_context(), bound(other_business.id):
-        client = Client(name="Otro", seller_id=other_seller.id)
-        db.session.add(client)
-        db.session.flush()
-        other = Activity(client_id=client.id, seller_id=other_seller.id, kind="call", purpose="follow_up",
-                         due_on=datetime.now(ZoneInfo(other_business.timezone)).date())
-        db.session.add(other)
-        db.session.commit()
-        other_id = other.id
+    client = make.client(other_business, "Otro", seller_id=other_seller.id)
+    other_id = make.call(other_business, client, purpose="follow_up",
+                         due_on=datetime.now(ZoneInfo(other_business.timezone)).date()).id
     for who, aid in ((seller, activity_id), (other_seller, other_id)):
         http = app.test_client()
         login(http, who.email)

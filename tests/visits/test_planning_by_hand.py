@@ -14,7 +14,7 @@ from pymes.tenancy import bound
 from pymes.visits import services
 from pymes.visits.models import Activity
 
-from ..factories import csrf_token, login
+from ..factories import Factory, csrf_token, login
 
 
 def today():
@@ -28,11 +28,7 @@ def logged(app, user):
 
 
 def make_client(app, business, seller, name="Rosa Díaz"):
-    with app.app_context(), bound(business.id):
-        c = Client(name=name, seller_id=seller.id)
-        db.session.add(c)
-        db.session.commit()
-        return c.id
+    return Factory(app).client(business, name, seller_id=seller.id).id
 
 
 def contacts(app, business, client_id):
