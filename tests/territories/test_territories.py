@@ -51,12 +51,10 @@ def test_create_with_sellers_and_see_counts(app, make):
     tid = only_id(app, business)
     assert response.headers["Location"].endswith(f"/territories/{tid}")
     assert seller_ids(app, business, tid) == sorted([seller.id, manager.id])
-    with app.app_context(), bound(business.id):
-        db.session.add_all([Client(name="Uno", territory_id=tid), Client(name="Dos", territory_id=tid),
-                            Client(name="Tres", kind="prospect", territory_id=tid),
-                            Client(name="Borrado", territory_id=tid, deleted_at=utcnow())])
-        db.session.commit()
-        uno = db.session.execute(select(Client.id).where(Client.name == "Uno")).scalar_one()
+    uno = make.client(business, "Uno", territory_id=tid).id
+    make.client(business, "Dos", territory_id=tid)
+    make.client(business, "Tres", kind="prospect", territory_id=tid)
+    make.client(business, "Borrado", territory_id=tid, deleted_at=utcnow())
     page = http.get("/territories").get_data(as_text=True)
     row = row_of(page, "Zona Costa Norte")
     assert seller.name in row and manager.name in row and "Comunas del sur" in row
@@ -73,9 +71,7 @@ def test_portfolio_create_and_page(app, make):
     assert create(http, kind="portfolios", name="Constructoras", seller_ids=[str(seller.id)]).status_code == 303
     pid = only_id(app, business, Portfolio)
     assert seller_ids(app, business, pid, PortfolioSeller, "portfolio_id") == [seller.id]
-    with app.app_context(), bound(business.id):
-        db.session.add(Client(name="Prospecto Grande", kind="prospect", portfolio_id=pid))
-        db.session.commit()
+    make.client(business, "Prospecto Grande", kind="prospect", portfolio_id=pid)
     page = http.get(f"/portfolios/{pid}").get_data(as_text=True)
     assert "Prospecto Grande" in page and seller.name in page
     listing = http.get("/territories").get_data(as_text=True).split('id="portfolio-section"')[1]
@@ -183,12 +179,8 @@ def test_delete_asks_first_and_keeps_the_clients_without_it(app, make):
     http = logged(app, owner)
     create(http, seller_ids=[str(seller.id)])
     tid = only_id(app, business)
-    with app.app_context(), bound(business.id):
-        kept = Client(name="Se queda", territory_id=tid)
-        gone = Client(name="En la papelera", territory_id=tid, deleted_at=utcnow())
-        db.session.add_all([kept, gone])
-        db.session.commit()
-        ids = (kept.id, gone.id)
+    ids = (make.client(business, "Se queda", territory_id=tid).id,
+           make.client(business, "En la papelera", territory_id=tid, deleted_at=utcnow()).id)
     confirm = http.get(f"/territories/{tid}/delete")
     assert confirm.status_code == 200 and '"clients">1<' in confirm.get_data(as_text=True)
     token = csrf_token(http, "/territories")
@@ -210,8 +202,7 @@ def test_delete_from_the_list_with_htmx_returns_the_section(app, make):
     create(http, kind="portfolios", name="Cartera Sur", seller_ids=[str(seller.id)])
     with app.app_context(), bound(business.id):
         pid = db.session.execute(select(Portfolio.id).where(Portfolio.name == "Cartera Norte")).scalar_one()
-        db.session.add(Client(name="Cliente Norte", portfolio_id=pid))
-        db.session.commit()
+    make.client(business, "Cliente Norte", portfolio_id=pid)
     listing = http.get("/territories").get_data(as_text=True)
     assert f'hx-post="/portfolios/{pid}/delete"' in listing and f'href="/portfolios/{pid}/delete"' in listing
     response = http.post(f"/portfolios/{pid}/delete", data={"confirm": "yes"},
@@ -284,9 +275,9 @@ def test_a_seller_restricted_to_own_clients_sees_only_those(app, make):
     http = logged(app, owner)
     create(http, seller_ids=[str(seller.id)])
     tid = only_id(app, business)
+    make.client(business, "Suyo", territory_id=tid, seller_id=seller.id)
+    make.client(business, "Ajeno", territory_id=tid, seller_id=manager.id)
     with app.app_context(), bound(business.id):
-        db.session.add_all([Client(name="Suyo", territory_id=tid, seller_id=seller.id),
-                            Client(name="Ajeno", territory_id=tid, seller_id=manager.id)])
         db.session.get(Business, business.id).sellers_see_only_own = True
         db.session.commit()
     seller_http = logged(app, seller)
@@ -296,18 +287,12 @@ def test_a_seller_restricted_to_own_clients_sees_only_those(app, make):
     assert '"clients">2<' in row_of(http.get("/territories").get_data(as_text=True), "Zona Costa Norte")
 
 
-def _fill(app, business, seller, n):
-    with app.app_context(), bound(business.id):
-        for i in range(n):
-            t = Territory(name=f"T{i}", description=f"Zona {i}")
-            p = Portfolio(name=f"P{i}")
-            db.session.add_all([t, p])
-            db.session.flush()
-            db.session.add_all([TerritorySeller(territory_id=t.id, user_id=seller.id),
-                                PortfolioSeller(portfolio_id=p.id, user_id=seller.id),
-                                Client(name=f"C{i}", territory_id=t.id, portfolio_id=p.id),
-                                Client(name=f"Pr{i}", kind="prospect", territory_id=t.id)])
-        db.session.commit()
+def _fill(make, business, seller, n):
+    for i in range(n):
+        t = make.territory(business, f"T{i}", description=f"Zona {i}", sellers=[seller])
+        p = make.portfolio(business, f"P{i}", sellers=[seller])
+        make.client(business, f"C{i}", territory_id=t.id, portfolio_id=p.id)
+        make.client(business, f"Pr{i}", kind="prospect", territory_id=t.id)
 
 
 @pytest.mark.parametrize("as_role", ["owner", "seller"])
@@ -315,7 +300,7 @@ def test_sql_statements_do_not_grow_with_the_territories(app, make, as_role):
     counts = []
     for n in (2, 30):
         business, owner, _m, seller = make.team()
-        _fill(app, business, seller, n)
+        _fill(make, business, seller, n)
         http = logged(app, owner if as_role == "owner" else seller)
         with statements(app) as seen:
             response = http.get("/territories")
