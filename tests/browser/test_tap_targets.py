@@ -73,7 +73,7 @@ def test_every_tap_target_on_a_phone_is_44_px(browser, live_server, app):
             client_id = db.session.execute(select(Client.id).order_by(Client.id).limit(1)).scalar_one()
             complaint_id = db.session.execute(select(Complaint.id).order_by(Complaint.id).limit(1)).scalar_one()
     pages = ["/", "/agenda", "/clients", f"/clients/{client_id}", "/complaints", f"/complaints/{complaint_id}",
-             "/feedback", "/clients/new"]
+             "/feedback", "/clients/new", "/referrals"]
     context = browser.new_context(locale="es-CL", viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.goto(live_server + "/login")
