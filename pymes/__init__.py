@@ -136,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     from .territories.routes import bp as territories_bp
     from .visits.routes import bp as visits_bp
     from .whatsapp.routes import bp as whatsapp_bp
+    from .whatsapp.routes import chat_bp as whatsapp_chat_bp
     from .whatsapp.webhook import bp as whatsapp_webhook_bp
 
     app.register_blueprint(main_bp)
@@ -152,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(whatsapp_bp)
     app.register_blueprint(whatsapp_webhook_bp)
+    app.register_blueprint(whatsapp_chat_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

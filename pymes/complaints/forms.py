@@ -24,7 +24,8 @@ EVENT_LABELS = {"opened": lazy_pgettext("complaint event", "Opened"), "acknowled
                 "remedy": _l("Remedy recorded"), "told": _l("Client told"), "resolved": _l("Resolved"),
                 "escalated": _l("Late: managers told"), "followup": _l("Follow-up sent"),
                 "severity": _l("Severity changed"), "reopened": _l("The problem is back"),
-                "continues": _l("Opened again after a resolved complaint")}
+                "continues": _l("Opened again after a resolved complaint"),
+                "whatsapp_in": _l("The client wrote on WhatsApp"), "whatsapp_out": _l("Sent to the client by WhatsApp")}
 
 
 class ComplaintForm(FlaskForm):

@@ -107,7 +107,8 @@ def _link(change: dict) -> tuple[str, str] | None:
 
 def _plain_lines(event: ComplaintEvent) -> list[str]:
     """An older event recorded as plain text."""
-    return [event.detail] if event.detail and event.kind in ("opened", "assigned", "resolved") else []
+    return [event.detail] if event.detail and event.kind in ("opened", "assigned", "resolved", "whatsapp_in",
+                                                                           "whatsapp_out") else []
 
 
 def event_lines(event: ComplaintEvent, words: Words) -> dict:

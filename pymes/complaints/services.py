@@ -205,6 +205,18 @@ def _require_open(complaint: Complaint) -> None:
         raise Closed()
 
 
+# What a higher feature does to tell the client by itself when a case is acknowledged or
+# resolved (WhatsApp, when connected), registered at import so that complaints stays below
+# it: each is called after the commit with (complaint, "acknowledged" | "resolved") and
+# commits what it records itself. Without one, the team tells the client as before.
+CLIENT_MESSENGERS: list = []
+
+
+def _tell_client(complaint: Complaint, what: str) -> None:
+    for messenger in CLIENT_MESSENGERS:
+        messenger(complaint, what)
+
+
 def acknowledge(complaint: Complaint, actor: User) -> bool:
     """Tell the clock the client has been heard. A second click changes nothing."""
     _require_open(complaint)
@@ -214,6 +226,7 @@ def acknowledge(complaint: Complaint, actor: User) -> bool:
     old, complaint.status = complaint.status, "acknowledged"
     log(complaint, actor, "acknowledged", status=[old, complaint.status])
     db.session.commit()
+    _tell_client(complaint, "acknowledged")
     return True
 
 
@@ -288,6 +301,7 @@ def resolve(complaint: Complaint, actor: User, note: str = "") -> None:
     complaint.followup_on = business_today(business) + timedelta(days=settings().followup_days)
     log(complaint, actor, "resolved", status=[old_status, "resolved"], note=note.strip())
     db.session.commit()
+    _tell_client(complaint, "resolved")
 
 
 def reopen(complaint: Complaint, actor: User, reason: str) -> Complaint:

@@ -117,6 +117,9 @@ def public(token: str):
         except FieldError as error:
             errors[error.field] = error.message
         else:
+            from ..whatsapp.messaging import confirm_callback
+
+            confirm_callback(saved, client, business, services.callback_promise(saved, business), services.WINDOW_HOURS)
             return _thanks(business, language, saved.score, token, promise=services.callback_promise(saved, business),
                            kiosk=link.sent_by == "kiosk")
     elif existing is not None:

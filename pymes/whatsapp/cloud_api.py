@@ -47,7 +47,8 @@ class WhatsAppError(RuntimeError):
     """A Cloud API call that did not do what was asked. ``kind`` is one of ``token``,
     ``permission``, ``phone_number``, ``rate_limit``, ``recipient``, ``template``,
     ``window``, ``rejected`` (any other 4xx) and ``unavailable`` (timeouts, 5xx,
-    no connection, after the retries)."""
+    no connection, after the retries); and, decided here before calling Meta,
+    ``opted_out``, ``cap``, ``no_template`` and ``not_connected``."""
 
     def __init__(self, kind: str, status: int | None = None, code: int | None = None, detail: str = ""):
         super().__init__(f"whatsapp {kind} (status {status}, code {code})")
@@ -71,6 +72,11 @@ class WhatsAppError(RuntimeError):
             "window": _("More than 24 hours have passed since the client last wrote: only an approved template can be "
                         "sent."),
             "unavailable": _("Meta's WhatsApp service did not answer. Nothing was changed; try again in a moment."),
+            "opted_out": _("This client asked on WhatsApp not to receive automatic messages there."),
+            "cap": _("This month's WhatsApp messages reached the limit set on Settings → WhatsApp: nothing was sent."),
+            "no_template": _("More than 24 hours have passed since the client last wrote, and no approved template is "
+                             "named for this message in the client's language: nothing was sent."),
+            "not_connected": _("WhatsApp is not connected: use the wa.me link instead."),
         }.get(self.kind)
         if text is None:
             text = _("Meta refused the request: %(detail)s", detail=self.detail or self.status)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from ..forms import FlaskForm
 
@@ -59,3 +59,9 @@ class PurposeTemplateForm(FlaskForm):
 
 CATEGORY_LABELS = {"marketing": _l("Marketing"), "utility": _l("Utility"), "authentication": _l("Authentication"),
                    "service": _l("Service (replies within 24 hours)")}
+
+
+class CapForm(FlaskForm):
+    monthly_cap = IntegerField(_l("Monthly limit of messages"), validators=[
+        Optional(), NumberRange(min=0, max=1_000_000, message=_l("A whole number, 0 or more."))],
+        render_kw={"inputmode": "numeric"})

@@ -6,17 +6,28 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import audit
-from ..accounts.decorators import owner_required
+from ..accounts.decorators import login_required, owner_required
 from ..extensions import limiter
 from ..htmx import render
+from ..tenancy import get_or_404
 from . import cloud_api, messaging, services  # noqa: F401 (messaging registers its notification sentence)
-from .forms import CATEGORY_LABELS, PURPOSE_LABELS, AppSecretForm, ConnectForm, PurposeTemplateForm, TemplateForm
+from .forms import (
+    CATEGORY_LABELS,
+    PURPOSE_LABELS,
+    AppSecretForm,
+    CapForm,
+    ConnectForm,
+    PurposeTemplateForm,
+    TemplateForm,
+)
 
 bp = Blueprint("whatsapp", __name__, url_prefix="/settings/whatsapp")
+chat_bp = Blueprint("whatsapp_chat", __name__, url_prefix="/whatsapp")
 
 
 def _page(form: ConnectForm | None = None, template_form: TemplateForm | None = None, status: int = 200,
-          secret_form: AppSecretForm | None = None, purpose_form: PurposeTemplateForm | None = None):
+          secret_form: AppSecretForm | None = None, purpose_form: PurposeTemplateForm | None = None,
+          cap_form: CapForm | None = None):
     from flask import current_app
 
     conn = services.connection()
@@ -31,7 +42,8 @@ def _page(form: ConnectForm | None = None, template_form: TemplateForm | None = 
         extra = dict(verify_token=services.ensure_verify_token(conn), has_secret=bool(conn.app_secret_sealed),
                      webhook_url=current_app.config["BASE_URL"] + url_for("whatsapp_webhook.verify"),
                      templates=services.templates(), unknown=services.unknown_messages(),
-                     usage=services.usage_this_month())
+                     usage=services.usage_this_month(),
+                     cap_form=cap_form or CapForm(formdata=None, data={"monthly_cap": conn.monthly_cap}))
     return render("whatsapp/settings.html", status=status, form=form, template_form=template_form,
                   connection=conn, secret_form=secret_form or AppSecretForm(),
                   purpose_form=purpose_form or PurposeTemplateForm(), purpose_labels=PURPOSE_LABELS,
@@ -115,6 +127,20 @@ def app_secret():
     return _page(secret_form=form, status=422)
 
 
+@bp.post("/cap")
+@owner_required
+def cap():
+    conn = services.connection()
+    if conn is None:
+        return redirect(url_for(".page"), code=303)
+    form = CapForm()
+    if form.validate_on_submit():
+        services.set_cap(conn, form.monthly_cap.data)
+        flash(_("Limit saved."), "success")
+        return redirect(url_for(".page"), code=303)
+    return _page(cap_form=form, status=422)
+
+
 @bp.post("/templates")
 @owner_required
 def add_template():
@@ -140,3 +166,43 @@ def delete_template():
     services.delete_template(int(template_id))
     flash(_("Template removed."), "success")
     return redirect(url_for(".page"), code=303)
+
+
+# --- writing to one client (the client page's box, loaded by htmx) ---------------------------
+
+@chat_bp.get("/clients/<id:client_id>/compose")
+@login_required
+def compose(client_id: int):
+    """The box on the client page: nothing without a connection; inside the 24-hour
+    window a text box, outside it the reason free text cannot go."""
+    from ..clients.models import Client
+    from ..contact import whatsapp_number
+
+    client = get_or_404(Client, client_id)
+    if services.connection() is None:
+        return ""
+    last = messaging.last_inbound_at(client.id)
+    return render("whatsapp/_compose.html", client=client, last=last, number=whatsapp_number(client),
+                  open=messaging.window_open(client.id),
+                  closes=(last + messaging.WINDOW) if last else None)
+
+
+@chat_bp.post("/clients/<id:client_id>/message")
+@login_required
+def send_message(client_id: int):
+    from flask import request
+
+    from ..clients.models import Client
+
+    client = get_or_404(Client, client_id)
+    text = (request.form.get("text") or "").strip()[:4096]
+    if not text:
+        flash(_("Write the message first."), "error")
+    else:
+        try:
+            messaging.send_free_text(client, text)
+        except cloud_api.WhatsAppError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Sent by WhatsApp."), "success")
+    return redirect(url_for("clients.show", client_id=client.id) + "#timeline", code=303)

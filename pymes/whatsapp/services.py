@@ -139,3 +139,9 @@ def usage_this_month() -> dict[str, int]:
                               .where(WhatsappMessage.direction == "out", WhatsappMessage.created_at >= month_start())
                               .group_by(func.coalesce(WhatsappMessage.category, "utility"))).all()
     return {category: count for category, count in rows}
+
+
+def set_cap(conn: WhatsappConnection, cap: int | None) -> None:
+    """The most messages the business sends per calendar month (None: no limit)."""
+    conn.monthly_cap = cap
+    db.session.commit()
