@@ -1,6 +1,6 @@
 """How to reach a client: which of their numbers takes WhatsApp, the ``wa.me`` link with a
-message, and the name a message greets them by. Shared by the feedback links, the agenda
-and the public pages, so that all three decide the same way."""
+message, the name a message greets them by and the language it is in. Shared by the
+feedback links, the agenda and the public pages, so that all three decide the same way."""
 from __future__ import annotations
 
 import re
@@ -132,3 +132,11 @@ def greeting_name(client) -> str:
     if looks_like_a_business(name):
         return name
     return name.split(" ")[0]
+
+
+CLIENT_LANGUAGES = ("es", "en", "pt", "ru")  # the customers' public pages and messages
+
+
+def client_language(client, business) -> str:
+    """The language messages to this client are written in: theirs, else the business's."""
+    return client.language if client.language in CLIENT_LANGUAGES else business.language

@@ -24,7 +24,6 @@ KNOWN_MUTUAL_PAIRS: set[frozenset[str]] = {frozenset(pair) for pair in (
     ("accounts", "audit"), ("clients", "complaints"),
     ("clients", "feedback"), ("clients", "referrals"), ("clients", "sales"), ("clients", "territories"),
     ("clients", "visits"), ("complaints", "feedback"), ("feedback", "referrals"),
-    ("feedback", "visits"),
 )}
 
 

@@ -18,6 +18,7 @@ from .. import mail
 from ..accounts import tokens
 from ..accounts.models import Business, User
 from ..clients.models import Client
+from ..contact import client_language
 from ..db import utcnow
 from ..extensions import db
 from ..i18n import business_today
@@ -32,14 +33,8 @@ MIN_FILL_SECONDS = 3
 COMMENT_MAX = 2000
 DETRACTOR_MAX = 6
 SHARE_MIN = 7  # passives and promoters are offered a testimonial and referrals
-CLIENT_LANGUAGES = ("es", "en", "pt", "ru")
 # the hour (business's clock) each callback window ends: after it, the call is for tomorrow
 WINDOW_ENDS = {"morning": 12, "midday": 15, "afternoon": 19, "evening": 21}
-
-
-def client_language(client: Client, business: Business) -> str:
-    """The language messages to this client are written in: theirs, else the business's."""
-    return client.language if client.language in CLIENT_LANGUAGES else business.language
 
 
 def local_now(business: Business) -> datetime:

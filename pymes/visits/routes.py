@@ -15,7 +15,7 @@ from ..accounts.team import active_team
 from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
 from ..clients.models import Client
 from ..clients.services import national
-from ..contact import greeting_name, wa_url, whatsapp_number
+from ..contact import client_language, greeting_name, wa_url, whatsapp_number
 from ..events import contact_logged
 from ..extensions import db, limiter
 from ..htmx import render, render_cached
@@ -36,8 +36,6 @@ def whatsapp_link(client: Client, business_name: str, activity: Activity | None 
     """A wa.me link to the client's WhatsApp (or mobile phone) with a greeting prefilled
     in the client's language (else the business's), not in the seller's interface
     language; a callback the client asked for says so."""
-    from ..feedback.services import client_language  # a documented cycle left for later: feedback imports visits
-
     number = whatsapp_number(client)
     if number is None:
         return ""
