@@ -323,8 +323,7 @@ def test_the_russian_check_can_fail():
 def test_the_public_page_in_portuguese_and_russian_reads_as_reviewed(app, make):
     business = make.business("Padaria Boa Vista")
     cid = _client(app, business, name="Ana Souza", email="ana@example.com")
-    with app.test_request_context(), bound(business.id):
-        secret = feedback.create_link(db.session.get(Client, cid), None)
+    secret = make.feedback_link(business, cid).secret
     http = app.test_client()
     pt = _page(http, f"/f/{secret}?lang=pt")
     assert "Quero que entrem em contato comigo" in pt and "contatado" not in pt

@@ -109,11 +109,8 @@ def test_customers_feedback_links_keep_working(app, make):
     from pymes.feedback.models import FeedbackResponse
 
     business, owner, _m, seller = _team(app, make, **LAPSED["canceled"])
-    with app.app_context(), bound(business.id):
-        client = Client(name="Rosa", email="rosa@example.com", seller_id=seller.id)
-        db.session.add(client)
-        db.session.commit()
-        path = "/f/" + feedback.create_link(client, seller)
+    client = make.client(business, "Rosa", email="rosa@example.com", seller_id=seller.id)
+    path = "/f/" + make.feedback_link(business, client, actor=seller).secret
     customer = app.test_client()
     form = customer.get(path).get_data(as_text=True)
     data = {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', form).group(1),

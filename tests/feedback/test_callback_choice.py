@@ -17,7 +17,7 @@ from pymes.feedback.models import FeedbackResponse
 from pymes.tenancy import bound
 from pymes.visits.models import Activity
 
-from ..factories import login
+from ..factories import Factory, login
 
 SANTIAGO = "America/Santiago"
 
@@ -38,11 +38,9 @@ def at(monkeypatch, hour: int):
 
 
 def link_for(app, business, seller, **fields):
-    with app.app_context(), bound(business.id):
-        c = Client(**{"name": "Rosa Díaz", "seller_id": seller.id, **fields})
-        db.session.add(c)
-        db.session.commit()
-        return c.id, services.create_link(c, None)
+    make = Factory(app)
+    c = make.client(business, **{"name": "Rosa Díaz", "seller_id": seller.id, **fields})
+    return c.id, make.feedback_link(business, c).secret
 
 
 def answer(app, secret, lang="es", **fields):

@@ -230,12 +230,9 @@ def test_the_callback_carries_the_channel_and_lands_on_the_window_s_day(app, mak
                                                                        kind, label):
     business = make.business("Óptica Vista Clara")  # Spanish business, Russian customer
     seller = make.user(business, "seller")
-    with app.app_context(), bound(business.id):
-        c = Client(name="Olga Petrova", seller_id=seller.id, language="ru", phone="+56987654321",
-                   address="Los Leones 123, Providencia")  # nothing to ask: the business can use every channel
-        db.session.add(c)
-        db.session.commit()
-        secret = services.create_link(c, None)
+    c = make.client(business, "Olga Petrova", seller_id=seller.id, language="ru", phone="+56987654321",
+                    address="Los Leones 123, Providencia")  # nothing to ask: the business can use every channel
+    secret = make.feedback_link(business, c).secret
     local_day = date(2026, 12, 1)
     monkeypatch.setattr(services, "local_now", lambda b: datetime(2026, 12, 1, 16, 0, tzinfo=ZoneInfo(b.timezone)))
     customer = app.test_client()
@@ -254,10 +251,9 @@ def test_the_callback_carries_the_channel_and_lands_on_the_window_s_day(app, mak
 
 # --- abuse and logs -------------------------------------------------------------------------
 
-def test_the_eleventh_public_post_in_a_minute_is_refused(app, shop):
+def test_the_eleventh_public_post_in_a_minute_is_refused(app, make, shop):
     business, _owner, _seller, cid = shop
-    with app.app_context(), bound(business.id):
-        secret = services.create_link(db.session.get(Client, cid), None)
+    secret = make.feedback_link(business, cid).secret
     visitor = app.test_client()
     form = visitor.get(f"/f/{secret}").get_data(as_text=True)
     data = {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', form).group(1), "stamp": "x", "score": "5"}

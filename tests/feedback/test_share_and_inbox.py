@@ -18,7 +18,7 @@ from pymes.referrals.models import Testimonial as TestimonialRow  # not a test c
 from pymes.sales.models import Sale
 from pymes.tenancy import bound
 
-from ..factories import csrf_token, login
+from ..factories import Factory, csrf_token, login
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
        b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
@@ -38,8 +38,7 @@ def quick(monkeypatch):
 
 
 def new_link(app, business, cid, **kw) -> str:
-    with app.app_context(), bound(business.id):
-        return services.create_link(db.session.get(Client, cid), None, **kw)
+    return Factory(app).feedback_link(business, cid, **kw).secret
 
 
 def answer(http, secret, score, **extra):

@@ -44,10 +44,9 @@ def kinds(app, business, user):
             select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)).scalars()]
 
 
-def test_a_promoter_s_testimonial_and_two_friends_tell_the_managers_and_the_seller(app, shop):
+def test_a_promoter_s_testimonial_and_two_friends_tell_the_managers_and_the_seller(app, make, shop):
     business, owner, manager, seller, other, cid = shop
-    with app.app_context(), bound(business.id):
-        secret = feedback.create_link(db.session.get(Client, cid), None)
+    secret = make.feedback_link(business, cid).secret
     customer = app.test_client()
     page = customer.get(f"/f/{secret}").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

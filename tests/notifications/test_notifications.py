@@ -6,14 +6,13 @@ import re
 import pytest
 from sqlalchemy import select
 
-from pymes.clients.models import Client
 from pymes.complaints.models import Complaint
 from pymes.extensions import db
 from pymes.feedback import services as feedback
 from pymes.notifications.models import Notification
 from pymes.tenancy import bound
 
-from ..factories import login, post, statements
+from ..factories import Factory, login, post, statements
 
 
 @pytest.fixture
@@ -32,8 +31,7 @@ def quick(monkeypatch):
 
 
 def answer(app, business, cid, **fields):
-    with app.app_context(), bound(business.id):
-        secret = feedback.create_link(db.session.get(Client, cid), None)
+    secret = Factory(app).feedback_link(business, cid).secret
     customer = app.test_client()
     page = customer.get(f"/f/{secret}").get_data(as_text=True)
     data = {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1),

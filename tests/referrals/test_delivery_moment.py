@@ -195,7 +195,7 @@ def test_the_kiosk_logs_the_seller_out_before_showing_the_public_page(app, deliv
                                   ).scalar_one() is not None
 
 
-def test_the_kiosk_s_thank_you_tells_the_client_to_hand_the_phone_back(app, delivery, monkeypatch):
+def test_the_kiosk_s_thank_you_tells_the_client_to_hand_the_phone_back(app, make, delivery, monkeypatch):
     """The client answers on the seller's phone: the last screen says the phone can go
     back; a link the client opens on their own phone never says so."""
     from pymes.feedback import services as feedback_services
@@ -212,9 +212,7 @@ def test_the_kiosk_s_thank_you_tells_the_client_to_hand_the_phone_back(app, deli
     assert 'data-testid="hand-back"' in sad and "devolver el teléfono" in sad
     happy = http.post(location, data={**data, "score": "10"}).get_data(as_text=True)  # corrected within the window
     assert 'data-testid="hand-back"' in happy and "Cuando termines" in happy  # the share step comes first
-    with app.app_context(), bound(_b.id):
-        client = db.session.get(Client, ids["rosa"])
-        secret = feedback_services.create_link(client, None)
+    secret = make.feedback_link(_b, ids["rosa"]).secret
     own = app.test_client()
     form = own.get(f"/f/{secret}?lang=es").get_data(as_text=True)
     data = {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', form).group(1),
@@ -258,7 +256,7 @@ def _answer_and_share(customer, location, friend):
                                       "friend_contact_0": friend[1], "friend_consent": "1"}).status_code == 200
 
 
-def test_friends_the_client_names_on_the_kiosk_count_for_the_delivery_visit(app, delivery, monkeypatch):
+def test_friends_the_client_names_on_the_kiosk_count_for_the_delivery_visit(app, make, delivery, monkeypatch):
     from pymes.feedback import services as feedback
 
     monkeypatch.setattr(feedback, "MIN_FILL_SECONDS", 0)
@@ -267,8 +265,7 @@ def test_friends_the_client_names_on_the_kiosk_count_for_the_delivery_visit(app,
     kiosk = http.post(f"/agenda/{ids['visit']}/kiosk", data={"csrf_token": csrf_token(http, "/agenda")})
     _answer_and_share(http, kiosk.headers["Location"], ("Diego Amigo", "diego@example.com"))
     # the same sale's link sent another way (from the sale's page) is not the delivery moment
-    with app.app_context(), bound(business.id):
-        secret = feedback.create_link(db.session.get(Client, ids["rosa"]), None, sent_by="share", sale_id=ids["sale"])
+    secret = make.feedback_link(business, ids["rosa"], sent_by="share", sale_id=ids["sale"]).secret
     _answer_and_share(app.test_client(), f"/f/{secret}", ("Elena Otra", "elena@example.com"))
     with app.app_context(), bound(business.id):
         rows = dict(db.session.execute(select(Referral.name, Referral.activity_id)).all())
