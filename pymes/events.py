@@ -38,6 +38,15 @@ member_deactivated = _signals.signal("member-deactivated")
 contact_logged = _signals.signal("contact-logged")
 
 
+# feedback → referrals: step two of a happy customer's answer (a testimonial and friends).
+# ``share_form``: sender None; a handler returns the values the step-two form on the
+# thank-you page needs (referrals: how a name may be shown, how many friends).
+# ``answer_shared``: sender the FeedbackResponse; ``client``, ``country``, ``form`` (what
+# was posted). referrals saves the testimonial and the friends and returns the problems
+# by field (empty: saved; nothing is saved unless there are none).
+share_form = _signals.signal("share-form")
+answer_shared = _signals.signal("answer-shared")
+
 @dataclass(frozen=True)
 class Offer:
     """What a higher feature offers right after a contact is logged: a panel drawn under

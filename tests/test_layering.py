@@ -23,7 +23,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "pymes"
 KNOWN_MUTUAL_PAIRS: set[frozenset[str]] = {frozenset(pair) for pair in (
     ("accounts", "audit"), ("clients", "complaints"),
     ("clients", "feedback"), ("clients", "referrals"), ("clients", "sales"), ("clients", "territories"),
-    ("clients", "visits"), ("complaints", "feedback"), ("feedback", "referrals"),
+    ("clients", "visits"), ("complaints", "feedback"),
 )}
 
 
@@ -116,6 +116,8 @@ def test_every_event_has_its_handlers(app):
     handlers = {name: sorted(f"{r.__module__}.{r.__name__}" for r in signal.receivers_for(None))
                 for name, signal in vars(events).items() if isinstance(signal, NamedSignal)}
     assert handlers == {
+        "share_form": ["pymes.referrals.services._share_form_values"],
+        "answer_shared": ["pymes.referrals.services._save_shared"],
         "contact_logged": ["pymes.referrals.delivery._offer_at_delivery"],
         "member_deactivated": ["pymes.visits.services._hand_over"],
         "sale_saved": ["pymes.visits.services._plan_saved_sale"],

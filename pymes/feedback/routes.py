@@ -7,15 +7,26 @@ from flask import Blueprint, Response, abort, current_app, flash, g, redirect, r
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..accounts import tokens
 from ..accounts.decorators import confirmed_required, login_required, manager_required
+from ..accounts.models import User
 from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
 from ..clients.models import Client
-from ..extensions import limiter
+from ..contact import greeting_name, phone_example, wa_url, whatsapp_number
+from ..events import answer_shared, share_form
+from ..extensions import db, limiter
+from ..htmx import is_htmx, render, render_cached
+from ..sales.models import Sale
 from ..tenancy import get_child_or_404, get_or_404
+from ..territories.models import Portfolio
 from ..validation import FieldError, digits_int, query_int
+from ..visits.models import Activity
+from ..whatsapp.messaging import confirm_callback
+from . import inbox as box
 from . import services
+from .forms import FeedbackSettingsForm
 from .models import FeedbackLink
 
 bp = Blueprint("feedback", __name__)
@@ -58,8 +69,7 @@ def _thanks(business, language: str, score, token: str | None = None, *, closed:
     (a testimonial and friends to refer) while the answer can still be changed. On the
     seller's phone at the delivery (``kiosk``) it ends by telling the client to hand the
     phone back: the seller was logged out before the page opened."""
-    from ..referrals.services import MAX_FRIENDS, NAME_DISPLAY_LABELS
-
+    step_two = {key: value for _, values in share_form.send() for key, value in values.items()}  # referrals
     with force_locale(language):
         return render_template("feedback/thanks.html", business=business, score=score, language=language,
                                token=token, closed=closed, shared=shared, promise=promise, kiosk=kiosk,
@@ -67,8 +77,7 @@ def _thanks(business, language: str, score, token: str | None = None, *, closed:
                                offer_share=bool(token) and not closed and not shared and score is not None
                                and score >= services.SHARE_MIN,
                                share_values=share_values or {}, share_errors=share_errors or {},
-                               name_displays=NAME_DISPLAY_LABELS, max_friends=MAX_FRIENDS,
-                               stamp=services.form_stamp(token or "")), status
+                               stamp=services.form_stamp(token or ""), **step_two), status
 
 
 def _gone(language: str):
@@ -87,8 +96,6 @@ def public(token: str):
     if opened is None:
         return _gone(language)
     link, client, business, existing = opened
-    from ..contact import greeting_name
-
     if request.method == "GET" and not _team_member_of(link):
         services.mark_opened(link)  # it reached the customer: among the links sent from now on
     first_name = greeting_name(client)
@@ -117,8 +124,6 @@ def public(token: str):
         except FieldError as error:
             errors[error.field] = error.message
         else:
-            from ..whatsapp.messaging import confirm_callback
-
             confirm_callback(saved, client, business, services.callback_promise(saved, business), services.WINDOW_HOURS)
             return _thanks(business, language, saved.score, token, promise=services.callback_promise(saved, business),
                            kiosk=link.sent_by == "kiosk")
@@ -140,17 +145,14 @@ def public(token: str):
 
 def _contact_examples(country: str) -> dict:
     """Placeholders for the numbers a customer may be asked for, in their country's format."""
-    from ..contact import phone_example
-
     return {"whatsapp": phone_example(country), "phone": phone_example(country)}
 
 
 @bp.post("/f/<token>/share")
 @limiter.limit("10 per minute")
 def share(token: str):
-    """Step two: the happy customer's testimonial (with its consent) and friends."""
-    from ..referrals.services import from_feedback
-
+    """Step two: the happy customer's testimonial (with its consent) and friends
+    (saved by referrals, through ``events.answer_shared``)."""
     _private()
     opened = services.open_link(token)
     language = _opened_language(opened)
@@ -169,7 +171,8 @@ def share(token: str):
             return _thanks(business, language, existing.score, token, status=422, share_values=request.form,
                            share_errors={"stamp": services.stale_message()})
     with force_locale(language):
-        errors = from_feedback(existing, client, business.country, request.form)
+        errors = {field: problem for _, found in answer_shared.send(existing, client=client, country=business.country,
+                                                                   form=request.form) for field, problem in found.items()}
     if errors:
         return _thanks(business, language, existing.score, token, status=422, share_values=request.form,
                        share_errors=errors)
@@ -209,8 +212,6 @@ def create_link(client_id: int):
 def _send(client: Client, secret: str, send: str, replaced: bool = False):
     """E-mail the new link, or show it once with every way to send it from a phone:
     WhatsApp (when the client has a mobile), copy, the phone's share sheet, the QR."""
-    from ..contact import wa_url, whatsapp_number
-
     url = current_app.config["BASE_URL"] + url_for(".public", token=secret)
     business = g.business
     message = services.request_message(client, business, url)
@@ -283,9 +284,6 @@ def _form_id(name: str) -> int | None:
 def _origin_sale(client: Client) -> int | None:
     """The sale a link is about: the one given, or the given visit's; either must be this
     client's (another client's or business's is a 404, like a missing one)."""
-    from ..sales.models import Sale
-    from ..visits.models import Activity
-
     sale_id, activity_id = _form_id("sale_id"), _form_id("activity_id")
     if activity_id is not None:
         activity = get_child_or_404(Activity, activity_id, client_id=client.id)
@@ -299,8 +297,6 @@ def _origin_sale(client: Client) -> int | None:
 @login_required
 def links(client_id: int):
     """The client's sent links and where each stands, with a Revoke button (htmx fragment)."""
-    from ..htmx import render
-
     client = get_or_404(Client, client_id)
     return render("feedback/links.html", "feedback/_links.html", client=client, links=services.links_of(client))
 
@@ -312,8 +308,6 @@ def revoke_link(client_id: int, link_id: int):
     link = get_child_or_404(FeedbackLink, link_id, client_id=client.id)
     if link.revoked_at is None:
         services.revoke(link)
-    from ..htmx import is_htmx, render
-
     if is_htmx():
         return render("feedback/links.html", "feedback/_links.html", client=client, links=services.links_of(client))
     flash(_("That feedback link no longer works."), "info")
@@ -324,19 +318,9 @@ def revoke_link(client_id: int, link_id: int):
 @login_required
 def inbox():
     """Every answer, newest first, with NPS and response rate per seller and portfolio."""
-    from sqlalchemy import select
-
-    from ..accounts.models import User
-    from ..extensions import db
-    from ..territories.models import Portfolio
-    from . import inbox as box
-
     days = query_int("days")
     f = box.Filters(days=days if days in box.PERIODS else 90, seller_id=query_int("seller"),
                     portfolio_id=query_int("portfolio"), page=max(1, min(query_int("page") or 1, 10_000)))
-    from ..clients.models import Client
-    from ..htmx import render_cached
-
     def content():
         rows = box.answers(current_user, f)
         team = db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
@@ -354,9 +338,6 @@ def inbox():
 @bp.route("/feedback/settings", methods=["GET", "POST"])
 @manager_required
 def settings():
-    from ..htmx import render
-    from .forms import FeedbackSettingsForm
-
     form = FeedbackSettingsForm(obj=services.settings())
     if form.validate_on_submit():
         services.save_settings(form.link_days.data, form.auto_days.data)

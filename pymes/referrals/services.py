@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from ..clients.models import Client
 from ..clients.services import SHOWN_PHONES, normalise_phone
 from ..db import utcnow
+from ..events import answer_shared, share_form
 from ..extensions import db
 from ..territories.models import TerritorySeller
 from ..validation import FieldError, single_line
@@ -688,3 +689,13 @@ def good_news(user) -> GoodNews:
     latest = db.session.execute(fresh.order_by(Referral.created_at.desc(), Referral.id.desc()).limit(3)).all() \
         if referrals else []
     return GoodNews(int(testimonials), int(referrals), [tuple(row) for row in latest])
+
+
+@share_form.connect
+def _share_form_values(_sender) -> dict:
+    return {"name_displays": NAME_DISPLAY_LABELS, "max_friends": MAX_FRIENDS}
+
+
+@answer_shared.connect
+def _save_shared(response, *, client: Client, country: str, form) -> dict:
+    return from_feedback(response, client, country, form)
