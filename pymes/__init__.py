@@ -123,8 +123,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .accounts.activity import bp as audit_bp
     from .accounts.routes import bp as accounts_bp
-    from .audit.routes import bp as audit_bp
     from .clients.routes import bp as clients_bp
     from .complaints.routes import bp as complaints_bp
     from .dashboard.routes import bp as dashboard_bp

@@ -183,9 +183,14 @@ def purge_deleted_command() -> None:
 @pymes_cli.command("prune-activity")
 def prune_activity_command() -> None:
     """Delete activity-log entries older than AUDIT_RETENTION_DAYS (365; run daily from cron)."""
-    from .audit import prune
+    from sqlalchemy import select
 
-    _each_business(prune, lambda removed: f"{removed} activity entries older than the retention period removed.")
+    from .accounts.models import Business
+    from .audit import prune
+    from .extensions import db
+
+    ids = db.session.execute(select(Business.id).order_by(Business.id)).scalars().all()
+    _each_business(lambda: prune(ids), lambda removed: f"{removed} activity entries older than the retention period removed.")
 
 
 @pymes_cli.command("worker")

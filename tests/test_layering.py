@@ -21,7 +21,7 @@ from blinker import NamedSignal
 PACKAGE = Path(__file__).resolve().parent.parent / "pymes"
 
 KNOWN_MUTUAL_PAIRS: set[frozenset[str]] = {frozenset(pair) for pair in (
-    ("accounts", "audit"), ("clients", "complaints"),
+    ("clients", "complaints"),
     ("clients", "feedback"), ("clients", "referrals"), ("clients", "sales"), ("clients", "territories"),
     ("clients", "visits"), ("complaints", "feedback"),
 )}

@@ -180,7 +180,7 @@ def login():
             return mfa_routes.password_ok(user, remember=bool(form.remember.data),
                                           next_url=safe_next(form.next.data))
         g.login_failed = True
-        audit.failed_login(form.email.data)  # written after the answer: no timing difference (AUTH-3)
+        audit.failed_login(form.email.data, services.find_user_by_email)  # after the answer: no timing difference (AUTH-3)
         form.form_errors.append(_("Wrong e-mail or password."))
     elif request.method == "POST":
         g.login_failed = True

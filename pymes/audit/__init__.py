@@ -124,26 +124,26 @@ def record(action: str, subject: str = "", *, user=None, tenant_id: int | None =
         log.exception("activity %s of business=%s not recorded", action, tid)
 
 
-def failed_login(email: str) -> None:
-    """A wrong password for ``email``: logged for the account's business, if it has one,
-    *after* the answer has gone out, so a known and an unknown address still answer in
-    the same time (AUTH-3)."""
+def failed_login(email: str, find_user) -> None:
+    """A wrong password for ``email``: logged for the account's business, if it has one
+    (``find_user(email)``: accounts' look-up, passed in because accounts sits above the
+    log), *after* the answer has gone out, so a known and an unknown address still answer
+    in the same time (AUTH-3)."""
     app = current_app._get_current_object()
     ip, device = _client()
 
     @after_this_request
     def _later(response):
-        response.call_on_close(lambda: _write_failed_login(app, email, ip, device))
+        response.call_on_close(lambda: _write_failed_login(app, email, find_user, ip, device))
         return response
 
 
-def _write_failed_login(app, email: str, ip: str, device: str) -> None:
-    from ..accounts.services import find_user_by_email
+def _write_failed_login(app, email: str, find_user, ip: str, device: str) -> None:
     from .models import AuditEvent
 
     with app.app_context():
         try:
-            user = find_user_by_email(email or "")
+            user = find_user(email or "")
             if user is None:
                 return
             with bound(user.tenant_id):
@@ -181,17 +181,17 @@ def export_rows(action: str | None = None):
     yield from db.session.execute(stmt).scalars()
 
 
-def prune(now=None, echo=None) -> int:
-    """Delete the activity older than the retention period, business by business (each
-    bound in turn: row-level security on PostgreSQL). The ``pymes prune-activity`` job."""
-    from ..accounts.models import Business
+def prune(business_ids, now=None, echo=None) -> int:
+    """Delete the activity older than the retention period, business by business (each of
+    ``business_ids`` bound in turn: row-level security on PostgreSQL). The ``pymes
+    prune-activity`` job."""
     from ..jobs import EachTenant
     from .models import AuditEvent
 
     cutoff = (now or utcnow()) - timedelta(days=retention_days())
     run = EachTenant("prune-activity")
     removed = 0
-    for tenant_id in db.session.execute(select(Business.id).order_by(Business.id)).scalars().all():
+    for tenant_id in business_ids:
         with run.tenant(tenant_id):
             result = db.session.execute(delete(AuditEvent).where(AuditEvent.created_at < cutoff),
                                         execution_options={"audit_retention": True, "synchronize_session": False})

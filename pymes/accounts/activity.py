@@ -1,5 +1,7 @@
 """The owner's activity log: a page (Settings → Activity) and its CSV export. There is
-no route that changes or deletes a row."""
+no route that changes or deletes a row. The log itself (recording, reading, pruning) is
+``pymes.audit``, below accounts; this page, which needs the owner's decorator and the
+role names, is here (blueprint "audit", as before)."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,11 +11,11 @@ from flask_babel import format_date, format_datetime, pgettext
 from flask_babel import gettext as _
 
 from .. import tables
-from ..accounts.decorators import owner_required
-from ..accounts.forms import role_label
+from ..audit import ACTIONS, events, export_rows, record, retention_days
 from ..htmx import render
 from ..tenancy import bound
-from . import ACTIONS, events, export_rows, record, retention_days
+from .decorators import owner_required
+from .forms import role_label
 
 bp = Blueprint("audit", __name__, url_prefix="/settings/activity")
 
