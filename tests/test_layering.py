@@ -7,9 +7,22 @@ start-up. ``KNOWN_MUTUAL_PAIRS`` records the pairs there are today (2026-12-05: 
 issue's ten and five more); a new pair fails this test with where its imports are.
 
 When a refactor breaks a pair, remove it from the list (the second test names it), so
-the list only shrinks. Longer loops (A → B → C → A) are the step after: today most
-features sit in one tangle through ``accounts → visits``, so ``cycle_edges`` is here for
-that check once the pairs are gone, not enforced yet.
+the list only shrinks. Longer loops (A → B → C → A) are the step after: ``cycle_edges``
+is here for that check once the pairs are gone, not enforced yet.
+
+The order the features are meant to form, lowest first (a feature imports only features
+before it; ``docs/architecture.md``, Layers)::
+
+    audit < accounts < billing < data
+    clients < notifications < territories < sales < visits < feedback < referrals
+            < complaints < whatsapp < radar < dashboard < main
+
+Where a lower feature must set off something in a higher one (a sale plans visits, a
+logged delivery offers referrals), it announces it in ``pymes/events.py`` and the higher
+one connects a handler; what two features share and neither owns goes in a small module
+of ``pymes`` (``contact.py``, ``tables.py``). 2026-12-05: eight of the fifteen pairs are
+gone that way; clients still imports the features above it (the client page, the import,
+ownership), and feedback opens a complaint (a detractor's answer).
 """
 from __future__ import annotations
 
