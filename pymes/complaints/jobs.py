@@ -8,10 +8,15 @@ from sqlalchemy import or_, select, update
 
 from .. import mail
 from ..accounts.models import Business, User
+from ..accounts.services import external_url, live_business_ids
 from ..clients.models import Client
 from ..db import utcnow
 from ..extensions import db
+from ..feedback import services as feedback
 from ..i18n import business_today
+from ..jobs import EachTenant
+from ..notifications.services import notify
+from ..visits.models import Activity
 from .models import Complaint
 from .services import log
 
@@ -33,15 +38,9 @@ def _claim(complaint_id: int, column) -> bool:
 def escalate_breaches(echo=lambda message: None) -> int:
     """E-mail the managers about each case that missed a target, once per target, and
     tell them in the app once per case (its first missed target)."""
-    from ..accounts.services import external_url
-    from ..jobs import EachTenant
-    from ..notifications.services import notify
-
     run = EachTenant("escalate-complaints")
     sent = 0
     now = utcnow()
-    from ..accounts.services import live_business_ids
-
     for business_id in live_business_ids():
         with run.tenant(business_id):
             business = db.session.get(Business, business_id)
@@ -83,15 +82,8 @@ def escalate_breaches(echo=lambda message: None) -> int:
 def send_followups(echo=lambda message: None) -> int:
     """The follow-up of each resolved case, on its day: a feedback link by e-mail when
     the client has an address, otherwise a call in the owner's agenda to ask in person."""
-    from ..accounts.services import external_url
-    from ..feedback import services as feedback
-    from ..jobs import EachTenant
-    from ..visits.models import Activity
-
     run = EachTenant("send-followups")
     done = 0
-    from ..accounts.services import live_business_ids
-
     for business_id in live_business_ids():
         with run.tenant(business_id):
             business = db.session.get(Business, business_id)

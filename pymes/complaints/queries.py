@@ -11,8 +11,10 @@ from sqlalchemy import func, or_, select
 
 from ..accounts.models import Role, User
 from ..clients.models import Client
+from ..clients.services import restricted_to_own
 from ..db import utcnow
 from ..extensions import db
+from ..feedback.models import FeedbackResponse
 from ..i18n import business_today
 from ..sales.models import Sale
 from .models import Complaint
@@ -41,8 +43,6 @@ class Recovery:
 def recovery(complaint: Complaint, today: date | None = None) -> Recovery | None:
     if complaint.resolved_at is None:
         return None
-    from ..feedback.models import FeedbackResponse
-
     business = _business(complaint.tenant_id)
     zone = ZoneInfo(business.timezone)
     today = today or business_today(business)
@@ -64,8 +64,6 @@ def recovery(complaint: Complaint, today: date | None = None) -> Recovery | None
 def visible(user: User, stmt):
     """Sellers restricted to their own clients see complaints they own or about their
     clients; everyone else in the business sees the whole board."""
-    from ..clients.services import restricted_to_own
-
     if restricted_to_own(user):
         mine = select(Client.id).where(Client.seller_id == user.id)
         stmt = stmt.where(or_(Complaint.owner_id == user.id, Complaint.client_id.in_(mine)))

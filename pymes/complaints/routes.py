@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from babel.numbers import format_decimal, get_currency_precision
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import format_date, format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -16,7 +18,7 @@ from ..clients.models import Client
 from ..clients.services import national
 from ..db import utcnow
 from ..extensions import db
-from ..htmx import render
+from ..htmx import render, render_cached
 from ..i18n import business_locale, money
 from ..sales.models import Sale
 from ..sales.services import parse_money
@@ -84,8 +86,6 @@ def board():
     sort = request.args.get("sort", "")
     sort = sort if sort in queries.BOARD_SORTS else ""
     days = int(request.args.get("days", 90)) if request.args.get("days", "90") in {str(p) for p in PERIODS} else 90
-    from ..htmx import render_cached
-
     def content():
         rows = db.session.execute(queries.board_query(current_user, show, owner_id, sort).limit(200)).all()
         team = active_team()
@@ -103,8 +103,6 @@ def board():
 
 def _age(complaint: Complaint, now) -> str:
     """How long the case has been open ("3 days"), or how long it took once resolved."""
-    from flask_babel import format_timedelta
-
     return format_timedelta((complaint.resolved_at or now) - complaint.opened_at, threshold=1)
 
 
@@ -174,8 +172,6 @@ def _page(complaint: Complaint, client: Client, status: int = 200, remedy_form=N
 
 
 def _money_input(minor: int) -> str:
-    from babel.numbers import format_decimal, get_currency_precision
-
     digits = get_currency_precision(g.business.currency)
     return format_decimal(minor / (10 ** digits), locale=business_locale(), group_separator=False)
 
@@ -293,8 +289,6 @@ def economics(complaint_id: int):
 def _article_example():
     """Article 003's case ($10 a month, $3 of margin, a $10 replacement) in the
     business's currency, computed by the same function as the page's figures."""
-    from babel.numbers import get_currency_precision
-
     return recovery_economics.article_example(get_currency_precision(g.business.currency))
 
 
@@ -334,8 +328,6 @@ def resolve(complaint_id: int):
 
 
 def _format_day(day) -> str:
-    from flask_babel import format_date
-
     return format_date(day, "long")
 
 

@@ -13,14 +13,18 @@ from sqlalchemy import func, or_, select
 
 from ..accounts.models import Business, User
 from ..clients.models import Client
+from ..clients.services import _opening_of, opening_purchases
+from ..contact import client_language, greeting_name
 from ..db import utcnow
 from ..events import sale_deleting
 from ..extensions import db
 from ..i18n import business_today, in_country
+from ..referrals.models import Referral
 from ..sales.models import Sale
 from ..tenancy import require_tenant
 from ..validation import FieldError
 from . import economics
+from .forms import REMEDY_LABELS
 from .models import MAX_COST, Complaint, ComplaintEvent, ComplaintSettings
 
 # The graded scale of clocks, tightest first (rule 4: an apostle's complaint is urgent).
@@ -346,8 +350,6 @@ def sale_facts(client_id: int) -> list[economics.SaleFact]:
     count in the client's spend and rhythm, and the margin rate comes from the sales that
     record one (none: nothing at stake, as for any sale without a margin). A sheet
     without a total gives no amount to value, and is left out."""
-    from ..clients.services import _opening_of, opening_purchases
-
     rows = db.session.execute(select(Sale.sold_on, Sale.amount, Sale.margin).where(Sale.client_id == client_id)).all()
     facts = [economics.SaleFact(*row) for row in rows]
     opening = _opening_of(client_id)
@@ -361,8 +363,6 @@ def sale_facts(client_id: int) -> list[economics.SaleFact]:
 def referral_margin(client_id: int, as_of: date) -> int:
     """The margin left in the 12 months before ``as_of`` by the clients this client
     brought (recorded as referred by them, or a referral of theirs that converted)."""
-    from ..referrals.models import Referral
-
     referred = select(Client.id).where(or_(
         Client.referred_by_id == client_id,
         Client.id.in_(select(Referral.prospect_id).where(Referral.referrer_id == client_id,
@@ -389,19 +389,8 @@ def economics_for(complaint: Complaint, remedy_cost: int | None = None) -> econo
 
 # --- telling the client ---------------------------------------------------------------------
 
-def client_language(client: Client, business: Business) -> str:
-    """The language chosen for the client (``Client.language``: es, en, pt or ru), else
-    the business's: the same rule as the feedback messages."""
-    from ..feedback.services import client_language as theirs
-
-    return theirs(client, business)
-
-
 def message_to_client(complaint: Complaint, client: Client, business: Business) -> tuple[str, str]:
     """(subject, text) telling the client what will be done, in their language."""
-    from ..contact import greeting_name
-    from .forms import REMEDY_LABELS
-
     first = greeting_name(client)
     with force_locale(client_language(client, business)), in_country(business.country):
         remedy = str(REMEDY_LABELS.get(complaint.remedy or "", "")).lower()

@@ -23,13 +23,17 @@ from flask_login import current_user, logout_user
 from markupsafe import Markup
 
 from ..accounts.decorators import login_required
+from ..accounts.services import end_session
 from ..clients.models import Client
+from ..clients.services import restricted_to_own
+from ..contact import client_language
 from ..events import Offer, contact_logged
 from ..extensions import db
+from ..feedback.services import create_link, qr_data_uri
 from ..htmx import is_htmx, render
 from ..tenancy import get_or_404
 from ..visits.models import Activity
-from . import services
+from . import links, services  # links: a file-level circle (links → routes → delivery), read at call time
 from .routes import bp
 
 
@@ -47,8 +51,6 @@ def _visit(activity_id: int) -> tuple[Activity, Client]:
 
 def _context(activity: Activity, client: Client, values=None, errors=None) -> dict:
     ask, made = services.asked_at_visit(activity)
-    from ..clients.services import restricted_to_own
-
     return dict(a=activity, c=client, first_name=client.name.split(" ")[0], asked=ask is not None, made=made,
                 veiled_ids=services.veiled_referrals(current_user, made), restricted=restricted_to_own(current_user),
                 values=values or {}, errors=errors or {}, max_friends=services.MAX_FRIENDS,
@@ -114,14 +116,11 @@ def show_qr(activity_id: int):
 def delivery_qr(activity_id: int):
     """The client's personal referral QR, full screen, with a line in the client's
     language for them to read while they scan it."""
-    from ..feedback.services import client_language, qr_data_uri
-    from .links import _link_url
-
     activity, client = _visit(activity_id)
     code = services.referral_code(client)
     if code is None:
         return redirect(url_for(".delivery", activity_id=activity.id), code=303)
-    url = _link_url(code.code)
+    url = links._link_url(code.code)
     language = client_language(client, g.business)
     with force_locale(language):
         caption = _("Scan it and send it to your friends: they leave their contact and %(business)s gets in "
@@ -138,9 +137,6 @@ def kiosk(activity_id: int):
     public page is shown in the client's language. The link's secret travels only in the
     redirect; the page is the customers' public one (TOK-4: the business's name and the
     client's first name, nothing else)."""
-    from ..accounts.services import end_session
-    from ..feedback.services import client_language, create_link
-
     activity, client = _visit(activity_id)
     secret = create_link(client, current_user, sent_by="kiosk", sale_id=activity.sale_id)
     language = client_language(client, g.business)

@@ -13,6 +13,7 @@ from ..accounts.models import Business
 from ..clients.models import Client
 from ..contact import greeting_name
 from ..extensions import db, limiter
+from ..feedback.services import form_stamp, qr_data_uri, stale_message, stamp_verdict
 from ..htmx import render
 from ..tenancy import bind_tenant, get_or_404
 from . import services
@@ -27,8 +28,6 @@ def _link_url(code: str) -> str:
 @login_required
 def client_link(client_id: int):
     """The client's personal link to share, with its QR code (made on the first POST)."""
-    from ..feedback.services import qr_data_uri
-
     client = get_or_404(Client, client_id)
     code = services.referral_code(client, create=request.method == "POST")
     url = _link_url(code.code) if code else ""
@@ -47,8 +46,6 @@ def client_link(client_id: int):
 @limiter.limit("10 per minute", methods=["POST"])
 def friend(code: str):
     """The friend's page: no log-in, their own contact and their own consent."""
-    from ..feedback.services import form_stamp, stale_message, stamp_verdict
-
     g.no_store, g.referrer_policy = True, "no-referrer"
     language = request.values.get("lang") if request.values.get("lang") in ("es", "en", "pt", "ru") else (
         request.accept_languages.best_match(("es", "en", "pt", "ru")) or "es")

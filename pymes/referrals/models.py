@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import TimestampMixin, UTCDateTime
 from ..extensions import db
+from ..sealing import seal, unseal
+from ..security import hash_secret
 from ..tenancy import TenantScoped
 
 REFERRAL_SOURCES = ("feedback", "visit", "call", "manual", "link")
@@ -131,15 +133,10 @@ class ReferralSettings(TenantScoped, db.Model):
 
     @property
     def wall_key(self) -> str | None:
-        from ..sealing import unseal
-
         return unseal(self.wall_key_sealed, "wall key")
 
     @wall_key.setter
     def wall_key(self, value: str) -> None:
-        from ..sealing import seal
-        from ..security import hash_secret
-
         self.wall_key_hash, self.wall_key_sealed = hash_secret(value), seal(value, "wall key")
 
 
@@ -166,15 +163,10 @@ class ReferralCode(TenantScoped, db.Model):
 
     @property
     def code(self) -> str | None:
-        from ..sealing import unseal
-
         return unseal(self.code_sealed, "referral code")
 
     @code.setter
     def code(self, value: str) -> None:
-        from ..sealing import seal
-        from ..security import hash_secret
-
         self.code_hash, self.code_sealed = hash_secret(value), seal(value, "referral code")
 
 

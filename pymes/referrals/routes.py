@@ -2,6 +2,9 @@
 export of referral lists (CSV and XLSX, EXP-1/EXP-2)."""
 from __future__ import annotations
 
+from datetime import date
+
+from babel.numbers import get_currency_precision
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,16 +15,18 @@ from sqlalchemy import case, func, select
 from .. import audit, tables
 from ..accounts.decorators import login_required, manager_required
 from ..accounts.models import User
+from ..clients.export import shown
 from ..clients.models import Client
+from ..clients.services import national, restricted_to_own
 from ..db import local_date
 from ..extensions import db
-from ..htmx import render
+from ..htmx import render, render_cached
 from ..sales.models import Sale
 from ..tenancy import bound, get_or_404
 from ..territories.models import Portfolio, Territory
 from ..validation import FieldError, query_int
 from . import services
-from .models import Referral
+from .models import Referral, ReferralSettings
 
 bp = Blueprint("referrals", __name__)
 
@@ -37,8 +42,6 @@ FILTER_ARGS = ("days", "from", "to", "status", "seller", "territory", "portfolio
 
 def _day(name: str, errors: dict):
     """A day of the custom period as the date field sends it (YYYY-MM-DD); empty is None."""
-    from datetime import date
-
     value = request.args.get(name, "").strip()
     if not value:
         return None
@@ -77,9 +80,6 @@ def _filters() -> tuple[services.ReferralFilters, dict]:
 
 def _names():
     """Names and the reward policy the list's rows need (read, never created, here)."""
-    from ..clients.services import national
-    from .models import ReferralSettings
-
     policy = db.session.execute(select(ReferralSettings.reward_kind)).scalar_one_or_none() or "none"
     country = g.business.country
     return dict(national=lambda number: national(number, country), reward_on=policy != "none",
@@ -93,8 +93,6 @@ def _names():
 @login_required
 def index():
     f, errors = _filters()
-    from ..htmx import render_cached
-
     def content():
         rows = [] if errors else db.session.execute(services.referral_query(current_user, f).limit(500)).all()
         team = db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
@@ -146,8 +144,6 @@ def new(client_id: int):
         except FieldError as error:
             errors[error.field] = error.message
         else:
-            from ..clients.services import restricted_to_own
-
             if referral.flag == "duplicate" and not services.veiled_referrals(current_user, [referral]):
                 flash(_("%(name)s is already in your client book: the referral is linked to them.",
                         name=referral.name), "info")
@@ -166,10 +162,6 @@ def new(client_id: int):
 def _export_rows(user, f, business):
     """Rows of the export, read in batches as plain columns, with the value of the
     referred person's sales since the referral (what the referral brought in)."""
-    from babel.numbers import get_currency_precision
-
-    from ..clients.export import shown
-
     with bound(business.id):
         names = _names()
         sellers, territories, portfolios = names["sellers"], names["territories"], names["portfolios"]

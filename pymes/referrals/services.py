@@ -3,21 +3,41 @@ the referrals issue lands, from visits and by hand). Each referred friend become
 prospect with a responsible seller; a testimonial waits for a manager's approval."""
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
+from ..accounts.models import Business, User
 from ..clients.models import Client
-from ..clients.services import SHOWN_PHONES, normalise_phone
+from ..clients.services import SHOWN_PHONES, normalise_phone, refresh_client, restricted_to_own
 from ..db import utcnow
 from ..events import answer_shared, share_form
 from ..extensions import db
+from ..feedback.models import FeedbackLink
+from ..i18n import business_today
+from ..notifications.services import notify_team, path_for
+from ..security import hash_secret
+from ..tenancy import identity_lookup
 from ..territories.models import TerritorySeller
 from ..validation import FieldError, single_line
-from .models import NAME_DISPLAYS, PUBLISH_PLACES, Referral, ReferralAsk, Testimonial
+from ..visits.models import Activity
+from .models import (
+    NAME_DISPLAYS,
+    PUBLISH_PLACES,
+    REWARD_KINDS,
+    Referral,
+    ReferralAsk,
+    ReferralCode,
+    ReferralSettings,
+    Testimonial,
+)
 
 SHOWN_PHONES[Referral] = (("phone", "phone_shown"),)  # the export prints it as stored
 
@@ -135,8 +155,6 @@ def add_referral(referrer: Client, friend: Friend, *, source: str, friend_consen
 def announce_referrals(referrer: Client, referrals: list[Referral], actor_id: int | None = None) -> None:
     """One notification per batch (up to three friends at once), for the managers and the
     referrer's responsible seller (who follows the prospects up). The caller commits."""
-    from ..notifications.services import notify_team, path_for
-
     if not referrals:
         return
     notify_team("referral_new", {"client": referrer.name, "client_id": referrer.id, "count": len(referrals),
@@ -174,8 +192,6 @@ def save_testimonial(client: Client, text: str, name_display: str, may_publish: 
     if was_approved:  # a corrected testimonial waits for approval again: off the ladder meanwhile
         _rerank(client.id, actor_id)
     if newly_waiting:
-        from ..notifications.services import notify_team, path_for
-
         notify_team("testimonial_pending", {"client": client.name, "client_id": client.id},
                     path_for("referrals.testimonials"), client.seller_id, actor_id)
     return testimonial
@@ -248,12 +264,6 @@ def referral_query(user, f: ReferralFilters, columns=None):
     portfolio are the referred person's (who follows them up); restricted sellers see
     the referrals of their own clients and prospects. ``columns(referrer, prospect)``
     selects plain columns instead (the export: no ORM object per row)."""
-    from datetime import timedelta
-
-    from sqlalchemy.orm import aliased
-
-    from ..clients.services import restricted_to_own
-
     referrer, prospect = aliased(Client), aliased(Client)
     stmt = (select(*(columns(referrer, prospect) if columns else (Referral, referrer, prospect)))
             .select_from(Referral)
@@ -262,9 +272,6 @@ def referral_query(user, f: ReferralFilters, columns=None):
     if f.days:
         stmt = stmt.where(Referral.created_at >= utcnow() - timedelta(days=f.days))
     if f.date_from or f.date_to:
-        from datetime import datetime, time
-        from zoneinfo import ZoneInfo
-
         zone = ZoneInfo(f.zone)
         if f.date_from:
             stmt = stmt.where(Referral.created_at >= datetime.combine(f.date_from, time(0), tzinfo=zone))
@@ -291,8 +298,6 @@ def veiled_for(user):
     book", no seller, territory, portfolio or sales in the list, the export or the
     messages, so a referral cannot be used to learn who else is a client. Everyone else
     sees everything (the function always says False)."""
-    from ..clients.services import restricted_to_own
-
     if not restricted_to_own(user):
         return lambda seller_id: False
     own = user.id
@@ -315,8 +320,6 @@ def set_status(referral: Referral, status: str) -> None:
     referral.status = status
     referral.converted_at = utcnow() if status == "converted" else None
     db.session.commit()
-    from ..clients.services import refresh_client
-
     referrer = db.session.get(Client, referral.referrer_id)
     if referrer is not None:
         refresh_client(referrer)  # converted referrals count on the referrer's ladder
@@ -385,10 +388,6 @@ def review(testimonial: Testimonial, decision: str, reviewer_id: int) -> None:
 def _rerank(client_id: int, actor_id: int | None = None) -> None:
     """A testimonial published (or no longer) counts on the client's ladder like a
     converted referral: recompute the tier, which writes the history. The caller commits."""
-    from ..accounts.models import Business, User
-    from ..clients.services import refresh_client
-    from ..i18n import business_today
-
     db.session.flush()
     client = db.session.get(Client, client_id)
     if client is not None and client.deleted_at is None:
@@ -418,10 +417,6 @@ def published(place: str = "wall"):
 def queue(user):
     """(testimonial, client) for the review queue: pending first, then newest. Restricted
     sellers see their own clients' only."""
-    from sqlalchemy import case
-
-    from ..clients.services import restricted_to_own
-
     stmt = select(Testimonial, Client).join(Client, Client.id == Testimonial.client_id)
     if restricted_to_own(user):
         stmt = stmt.where(Client.seller_id == user.id)
@@ -430,17 +425,11 @@ def queue(user):
 
 
 def new_wall_key() -> str:
-    import secrets
-
     return secrets.token_urlsafe(32)  # 256 bits (TOK-1)
 
 
 def referral_settings():
     """This business's settings row, made (with a fresh wall key) the first time it is needed."""
-    from sqlalchemy.exc import IntegrityError
-
-    from .models import ReferralSettings
-
     row = db.session.execute(select(ReferralSettings)).scalar_one_or_none()
     if row is None:
         row = ReferralSettings(wall_key=new_wall_key(), reward_kind="none")
@@ -463,10 +452,6 @@ def rotate_wall_key():
 
 def tenant_for_wall_key(key: str) -> int | None:
     """The business behind a public wall key, found before any tenant is bound."""
-    from ..security import hash_secret
-    from ..tenancy import identity_lookup
-    from .models import ReferralSettings
-
     if not key or len(key) > 64:
         return None
     with identity_lookup():
@@ -478,10 +463,6 @@ def tenant_for_wall_key(key: str) -> int | None:
 
 def referral_code(client: Client, create: bool = False):
     """The client's personal referral code (made on request, once)."""
-    import secrets
-
-    from .models import ReferralCode
-
     found = db.session.execute(select(ReferralCode).where(ReferralCode.client_id == client.id)).scalar_one_or_none()
     if found is None and create:
         # 256 bits, like every public token (TOK-1); codes printed before stay valid.
@@ -501,10 +482,6 @@ def referral_code(client: Client, create: bool = False):
 def owner_of_code(code: str) -> tuple[int, int] | None:
     """(tenant id, referrer's client id) behind a public referral code, found before any
     tenant is bound."""
-    from ..security import hash_secret
-    from ..tenancy import identity_lookup
-    from .models import ReferralCode
-
     if not code or len(code) > 64:
         return None
     with identity_lookup():
@@ -540,8 +517,6 @@ def from_link(referrer: Client, name: str, contact: str, country: str, consent: 
 # --- the reward policy ---------------------------------------------------------------------------
 
 def save_reward_policy(kind: str, text: str) -> None:
-    from .models import REWARD_KINDS
-
     if kind not in REWARD_KINDS:
         raise FieldError("reward_kind", str(_l("Choose one from the list.")))
     text = (text or "").strip()
@@ -577,8 +552,6 @@ def delivery_moment(activity) -> bool:
 def mark_asked(activity, actor_id: int | None) -> ReferralAsk:
     """The seller asked this visit's client for referrals (once per visit, whatever the
     answer; a second ask, or two at once, keeps the first). The caller commits."""
-    from sqlalchemy.exc import IntegrityError
-
     def found():
         return db.session.execute(select(ReferralAsk).where(ReferralAsk.activity_id == activity.id)
                                   ).scalar_one_or_none()
@@ -598,9 +571,6 @@ def mark_asked(activity, actor_id: int | None) -> ReferralAsk:
 def _kiosk_visit(response):
     """The delivery visit whose kiosk took this answer (a link made by "hand the phone to
     the client" names the visit's sale), or None for any other link."""
-    from ..feedback.models import FeedbackLink
-    from ..visits.models import Activity
-
     link = db.session.get(FeedbackLink, response.link_id)
     if link is None or link.sent_by != "kiosk" or link.sale_id is None:
         return None
@@ -667,11 +637,6 @@ def good_news(user) -> GoodNews:
     new referrals to contact. Managers see the business's; a seller the ones of the
     clients they are responsible for (their clients' testimonials, the prospects they
     follow up). Two statements."""
-    from datetime import timedelta
-
-    from sqlalchemy import func
-    from sqlalchemy.orm import aliased
-
     if not user.has_role("owner", "manager", "seller"):
         return GoodNews()
     mine = user.role == "seller"
