@@ -20,7 +20,7 @@ from pymes.sales.models import Sale
 from pymes.tenancy import bound
 from pymes.territories.models import Portfolio, PortfolioSeller, Territory, TerritorySeller
 from pymes.visits.models import Activity, DigestLog, FollowUpSettings
-from pymes.whatsapp.models import WhatsappConnection
+from pymes.whatsapp.models import WhatsappConnection, WhatsappMessage, WhatsappTemplate
 from tests.factories import santiago_today
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
@@ -84,6 +84,11 @@ def filled_business(app, make, tag: str):
         ])
         db.session.flush()
         db.session.add(ComplaintEvent(complaint_id=complaint.id, kind="opened", created_at=now))
+        db.session.add_all([
+            WhatsappTemplate(purpose="complaint_ack", name=f"reclamo_{tag.lower()}", language="es"),
+            WhatsappMessage(client_id=client.id, direction="in", wamid=f"wamid.{tag}", phone="+56961234567",
+                            body=f"Hola {tag}", status="received", status_at=now),
+        ])
         visit = db.session.execute(select(Activity).where(Activity.client_id == client.id)).scalars().first()
         db.session.add_all([
             ClientOpening(client_id=client.id, purchases=3, period="ever", last_purchase_on=date(2026, 1, 5)),

@@ -31,7 +31,9 @@ def test_every_state_changing_route_refuses_a_missing_csrf_token(app, owner_clie
             values = dict(ids, token="x" * 43)
             path = routes.build(rule, {arg: values.get(arg, "x") for arg in rule.arguments})
             response = http.open(path, method=method, data={"name": "sin token", "email": "a@example.com"})
-            assert response.status_code == 400, (rule.rule, method, response.status_code)
+            # Meta's webhook has no CSRF token but a signature: without one it is a 403, nothing stored
+            expected = 403 if rule.endpoint == "whatsapp_webhook.receive" else 400
+            assert response.status_code == expected, (rule.rule, method, response.status_code)
             checked.append(rule.rule)
     assert len(checked) >= 20
     from pymes.clients.models import Client
