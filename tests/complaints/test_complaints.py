@@ -17,18 +17,16 @@ from pymes.tenancy import bound
 from pymes.visits.models import Activity
 from tests.factories import santiago_today
 
-from ..factories import csrf_token, login
+from ..factories import Factory, csrf_token, login
 
 TARGETS = ComplaintSettings(ack_hours=24, resolve_days=5, priority_ack_hours=4, priority_resolve_days=2,
                             acquisition_multiplier=5, followup_days=5)
 
 
 def open_case(app, shop, **fields) -> int:
-    with app.app_context(), bound(shop["business"].id):
-        client = db.session.get(Client, shop["client_id"])
-        values = dict(category="wrong_product", description="Llegó el modelo equivocado", sale_id=shop["sale_id"])
-        values.update(fields)
-        return services.open_complaint(client, None, **values).id
+    values = dict(category="wrong_product", description="Llegó el modelo equivocado", sale_id=shop["sale_id"])
+    values.update(fields)
+    return Factory(app).complaint(shop["business"], shop["client_id"], **values).id
 
 
 def as_user(app, user):
@@ -103,14 +101,7 @@ def test_a_complaint_without_a_description_keeps_what_was_chosen(app, shop):
 
 def test_a_complaint_about_another_business_sale_is_refused(app, shop, make):
     other, other_owner, _, _ = make.team("Otra tienda")
-    with app.app_context(), bound(other.id):
-        foreign = Client(name="Ajeno")
-        db.session.add(foreign)
-        db.session.flush()
-        sale = Sale(client_id=foreign.id, sold_on=santiago_today(), description="Secreto", amount=5, margin=1)
-        db.session.add(sale)
-        db.session.commit()
-        foreign_sale = sale.id
+    foreign_sale = make.sale(other, make.client(other, "Ajeno"), 5, margin=1, description="Secreto").id
     http = as_user(app, shop["seller"])
     path = f"/clients/{shop['client_id']}/complaints/new"
     page = http.post(path, data={"csrf_token": csrf_token(http, path), "category": "quality", "severity": "normal",
@@ -360,12 +351,8 @@ def test_the_client_page_and_the_home_page_show_the_open_complaint(app, shop):
 
 
 def test_a_complaint_heard_on_a_call_starts_from_the_agenda(app, shop):
-    with app.app_context(), bound(shop["business"].id):
-        call = Activity(client_id=shop["client_id"], seller_id=shop["seller"].id, kind="call", purpose="follow_up",
-                        due_on=santiago_today(), sale_id=shop["sale_id"])
-        db.session.add(call)
-        db.session.commit()
-        call_id = call.id
+    call_id = Factory(app).call(shop["business"], shop["client_id"], seller_id=shop["seller"].id, purpose="follow_up",
+                                due_on=santiago_today(), sale_id=shop["sale_id"]).id
     http = as_user(app, shop["seller"])
     agenda = http.get("/agenda").get_data(as_text=True)
     link = f"/clients/{shop['client_id']}/complaints/new?activity={call_id}"
@@ -382,9 +369,7 @@ def test_a_complaint_heard_on_a_call_starts_from_the_agenda(app, shop):
 
 
 def test_the_sellers_home_counts_callbacks_requested(app, shop):
-    with app.app_context(), bound(shop["business"].id):
-        db.session.add(Activity(client_id=shop["client_id"], seller_id=shop["seller"].id, kind="call",
-                                purpose="callback", due_on=santiago_today()))
-        db.session.commit()
+    Factory(app).call(shop["business"], shop["client_id"], seller_id=shop["seller"].id, purpose="callback",
+                      due_on=santiago_today())
     home = as_user(app, shop["seller"]).get("/").get_data(as_text=True)
     assert 'data-testid="home-callbacks"' in home and "1 cliente pidió que lo contacten" in home
