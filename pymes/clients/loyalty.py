@@ -139,29 +139,40 @@ def compute_tier(purchase_dates: list[date], today: date, score: int | None = No
     if not dates:
         return TierResult(None, purchases_12m=0, average_gap_days=None, days_since_last=None, reason="no_sales",
                           **facts)
-    since_last = (today - dates[-1]).days
-    window = [d for d in dates if d > today - timedelta(days=WINDOW_DAYS)]
-    gaps = [(b - a).days for a, b in zip(window, window[1:], strict=False)]
-    average_gap = round(sum(gaps) / len(gaps)) if gaps else None
-    rhythm = own_rhythm(dates, rules)
-    facts.update(purchases_12m=len(window), average_gap_days=average_gap, days_since_last=since_last,
-                 rhythm_days=rhythm)
+    facts.update(_timing(dates, today, rules))
+    since_last, rhythm = facts["days_since_last"], facts["rhythm_days"]
     on_rhythm = rhythm is not None and since_last <= _due_by(rhythm, rules)
-
     if since_last > rules.lapsed_after_days and not on_rhythm:
         return TierResult(BUYER, reason="lapsed", **facts)
-    regular = (len(window) >= rules.frequent_min_purchases and average_gap is not None
-               and average_gap <= rules.frequent_max_gap_days)
+    regular = _regular_by_thresholds(facts, rules)
     by = "business" if regular and since_last <= rules.frequent_max_gap_days else "own" if on_rhythm else None
     if by is not None:
-        facts["regular_by"] = by
-        if (score is not None and score >= rules.apostle_min_score
-                and converted_referrals + testimonials >= rules.apostle_min_referrals):
-            return TierResult(APOSTLE, reason="apostle", **facts)
-        return TierResult(FREQUENT, reason="frequent", **facts)
+        tier = APOSTLE if _recommends(score, converted_referrals + testimonials, rules) else FREQUENT
+        return TierResult(tier, reason=tier, regular_by=by, **facts)
     if len(dates) >= rules.sporadic_min_purchases:
         return TierResult(SPORADIC, reason="not_recent" if regular or rhythm else "irregular", **facts)
     return TierResult(BUYER, reason="single", **facts)
+
+
+def _timing(dates: list[date], today: date, rules: TierRules) -> dict:
+    """How the client buys: purchases in the last 12 months, their average gap, the days
+    since the last one and the client's own rhythm (``dates`` sorted, not empty)."""
+    window = [d for d in dates if d > today - timedelta(days=WINDOW_DAYS)]
+    gaps = [(b - a).days for a, b in zip(window, window[1:], strict=False)]
+    return dict(purchases_12m=len(window), average_gap_days=round(sum(gaps) / len(gaps)) if gaps else None,
+                days_since_last=(today - dates[-1]).days, rhythm_days=own_rhythm(dates, rules))
+
+
+def _regular_by_thresholds(facts: dict, rules: TierRules) -> bool:
+    """Enough purchases in 12 months, close enough together on average."""
+    average_gap = facts["average_gap_days"]
+    return (facts["purchases_12m"] >= rules.frequent_min_purchases and average_gap is not None
+            and average_gap <= rules.frequent_max_gap_days)
+
+
+def _recommends(score: int | None, recommendations: int, rules: TierRules) -> bool:
+    """An apostle's mark: a high score and enough referrals converted or testimonials published."""
+    return score is not None and score >= rules.apostle_min_score and recommendations >= rules.apostle_min_referrals
 
 
 def explain(result: TierResult, rules: TierRules = TierRules()) -> str:

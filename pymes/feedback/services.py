@@ -333,6 +333,25 @@ def _commit_keeping_loaded() -> None:
         session.expire_on_commit = keep
 
 
+def _checked_answer(score: int | None, comment: str, callback: bool, channel: str | None,
+                    window: str | None) -> dict:
+    """The answer's values as they are stored, or a ``FieldError`` naming the first field
+    that is wrong."""
+    from ..clients.models import TIME_WINDOWS
+
+    if score is None or not 0 <= score <= 10:
+        raise FieldError("score", str(_l("Choose a number from 0 to 10.")))
+    comment = multi_line(comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise FieldError("comment", str(_l("Please keep it under %(max)d characters.", max=COMMENT_MAX)))
+    if callback and channel not in ("whatsapp", "phone", "email", "visit"):
+        raise FieldError("callback_channel", str(_l("Choose how we should contact you.")))
+    if window not in TIME_WINDOWS:
+        window = None  # an unknown window from a tampered form: "any time"
+    return dict(score=score, comment=comment, callback=bool(callback), callback_channel=channel if callback else None,
+                callback_window=window if callback else None)
+
+
 def answer(link: FeedbackLink, client: Client, *, score: int | None, comment: str, callback: bool,
            channel: str | None, window: str | None, language: str, given_contact: str = "",
            country: str = "CL", existing=_UNREAD) -> FeedbackResponse:
@@ -342,22 +361,11 @@ def answer(link: FeedbackLink, client: Client, *, score: int | None, comment: st
     link's answer when the caller has just read it (the public page reads it with the
     link): no second look-up. The answer, its link, client and business stay loaded after
     the commit (the thank-you page reads them: no round trip to read back what was written)."""
-    if score is None or not 0 <= score <= 10:
-        raise FieldError("score", str(_l("Choose a number from 0 to 10.")))
-    comment = multi_line(comment or "").strip()
-    if len(comment) > COMMENT_MAX:
-        raise FieldError("comment", str(_l("Please keep it under %(max)d characters.", max=COMMENT_MAX)))
-    if callback and channel not in ("whatsapp", "phone", "email", "visit"):
-        raise FieldError("callback_channel", str(_l("Choose how we should contact you.")))
+    values = _checked_answer(score, comment, callback, channel, window)
+    values["language"] = language
     given = None
     if callback and missing_contact(client)[channel]:
         given = read_given_contact(channel, given_contact, country)
-    from ..clients.models import TIME_WINDOWS
-
-    if window not in TIME_WINDOWS:
-        window = None  # an unknown window from a tampered form: "any time"
-    values = dict(score=score, comment=comment, callback=bool(callback), callback_channel=channel if callback else None,
-                  callback_window=window if callback else None, language=language)
     if given is not None:
         _save_given_contact(client, channel, given)
         values["given_contact"] = given
@@ -394,66 +402,86 @@ def answer(link: FeedbackLink, client: Client, *, score: int | None, comment: st
 def _act_on(response: FeedbackResponse, client: Client, first: bool, had_callback: bool = False):
     """A callback request becomes a contact in the seller's agenda; a detractor opens a
     complaint owned by the responsible seller, and the managers hear about it (rule 4:
-    act immediately)."""
+    act immediately). Returns the complaint opened, if any."""
     business = db.session.get(Business, client.tenant_id)
     today = business_today(business)
     from ..clients.services import refresh_client
-    from ..notifications.services import notify
 
     db.session.flush()
     refresh_client(client, today)  # the latest score is on the ladder (an apostle's needs a high one)
+    _follow_callback(response, client, business, first, had_callback)
+    if response.score <= DETRACTOR_MAX:
+        return _open_detractor_case(response, client, business, first)
+    return None
+
+
+def _follow_callback(response: FeedbackResponse, client: Client, business: Business, first: bool,
+                     had_callback: bool) -> None:
+    """The agenda follows the answer's callback: planned, kept, dropped or planned again."""
     if response.callback:
         # the customer said how and when: that is their preference from now on
         client.preferred_channel = response.callback_channel
         client.preferred_time = response.callback_window or "any"
-    if response.callback and not first and had_callback:
-        _follow_corrected_callback(response, client, business)
-    if not response.callback and not first and had_callback:
-        # Corrected to "no callback": the item this answer put in the agenda is dropped.
-        planned = _callback_of_answer(response, client, (("planned",)))
-        if planned is not None:
-            planned.status = "cancelled"
-    again = None
-    if response.callback and not first and not had_callback:
+    if not first and had_callback:
+        if response.callback:
+            _follow_corrected_callback(response, client, business)
+        else:  # corrected to "no callback": the item this answer put in the agenda is dropped
+            planned = _callback_of_answer(response, client, ("planned",))
+            if planned is not None:
+                planned.status = "cancelled"
+        return
+    if not response.callback:
+        return
+    if not first:
         # Switched off and on again within the correction window: the same agenda item,
         # planned again, and no second notification (issue 20, finding 8).
         again = _callback_of_answer(response, client, ("planned", "cancelled"))
         if again is not None:
             again.status = "planned"
             _follow_corrected_callback(response, client, business)
-    if response.callback and (first or not had_callback) and again is None:
-        kind = "visit" if response.callback_channel == "visit" else "call"
-        with force_locale(business.language):  # the seller reads the note, not the customer
-            note = _callback_note(response)
-        db.session.add(Activity(client_id=client.id, seller_id=client.seller_id, kind=kind, purpose="callback",
-                                channel=response.callback_channel, time_window=response.callback_window or "any",
-                                due_on=callback_due(response.callback_window, local_now(business)), notes=note))
-        if client.seller_id:
-            notify([client.seller_id], "callback_requested",
-                   {"client": client.name, "client_id": client.id, "channel": response.callback_channel,
-                    "window": response.callback_window}, url=url_for("clients.show", client_id=client.id))
-    if response.score <= DETRACTOR_MAX:
-        from ..complaints.models import Complaint
-        from ..complaints.services import open_complaint
+            return
+    _plan_callback(response, client, business)
 
-        if not first and db.session.execute(select(Complaint.id).where(
-                Complaint.feedback_response_id == response.id)).first():
-            return None  # corrected, still unhappy: the case is already open
 
-        link = db.session.get(FeedbackLink, response.link_id)
-        with force_locale(business.language):
-            description = response.comment or str(_l("Gave %(score)d out of 10 without a comment.",
-                                                     score=response.score))
-        complaint = open_complaint(client, None, category="other", description=description, source="feedback",
-                                   sale_id=link.sale_id if link else None, feedback_response_id=response.id,
-                                   score_before=response.score, commit=False)
-        managers = db.session.execute(select(User.id).where(User.active.is_(True),
-                                                            User.role.in_(("owner", "manager")))).scalars().all()
-        notify([*managers, *([complaint.owner_id] if complaint.owner_id else [])], "complaint_opened",
-               {"client": client.name, "client_id": client.id, "score": response.score, "complaint_id": complaint.id},
-               url=url_for("complaints.show", complaint_id=complaint.id))
-        return complaint
-    return None
+def _plan_callback(response: FeedbackResponse, client: Client, business: Business) -> None:
+    """A new call or visit in the responsible seller's agenda, and the seller told."""
+    from ..notifications.services import notify
+
+    kind = "visit" if response.callback_channel == "visit" else "call"
+    with force_locale(business.language):  # the seller reads the note, not the customer
+        note = _callback_note(response)
+    db.session.add(Activity(client_id=client.id, seller_id=client.seller_id, kind=kind, purpose="callback",
+                            channel=response.callback_channel, time_window=response.callback_window or "any",
+                            due_on=callback_due(response.callback_window, local_now(business)), notes=note))
+    if client.seller_id:
+        notify([client.seller_id], "callback_requested",
+               {"client": client.name, "client_id": client.id, "channel": response.callback_channel,
+                "window": response.callback_window}, url=url_for("clients.show", client_id=client.id))
+
+
+def _open_detractor_case(response: FeedbackResponse, client: Client, business: Business, first: bool):
+    """A detractor's complaint, owned by the responsible seller, the managers told; none
+    when a corrected answer's case is already open."""
+    from ..complaints.models import Complaint
+    from ..complaints.services import open_complaint
+    from ..notifications.services import notify
+
+    if not first and db.session.execute(select(Complaint.id).where(
+            Complaint.feedback_response_id == response.id)).first():
+        return None  # corrected, still unhappy: the case is already open
+    link = db.session.get(FeedbackLink, response.link_id)
+    with force_locale(business.language):
+        description = response.comment or str(_l("Gave %(score)d out of 10 without a comment.",
+                                                 score=response.score))
+    complaint = open_complaint(client, None, category="other", description=description, source="feedback",
+                               sale_id=link.sale_id if link else None, feedback_response_id=response.id,
+                               score_before=response.score, commit=False)
+    managers = db.session.execute(select(User.id).where(User.active.is_(True),
+                                                        User.role.in_(("owner", "manager")))).scalars().all()
+    notify([*managers, *([complaint.owner_id] if complaint.owner_id else [])], "complaint_opened",
+           {"client": client.name, "client_id": client.id, "score": response.score, "complaint_id": complaint.id},
+           url=url_for("complaints.show", complaint_id=complaint.id))
+    return complaint
 
 
 def _callback_of_answer(response: FeedbackResponse, client: Client, statuses: tuple) -> Activity | None:
