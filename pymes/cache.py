@@ -72,6 +72,10 @@ class VersionCache:
                 self._data.move_to_end(key)
             return value
 
+    def discard(self, key: Hashable) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
     def put(self, key: Hashable, value) -> None:
         with self._lock:
             self._data[key] = value
@@ -83,6 +87,9 @@ class VersionCache:
 def init_app(app) -> None:
     app.extensions["pymes_cache"] = VersionCache(app.config.get("FIGURE_CACHE_SIZE", 4096))
     app.extensions["pymes_fragments"] = VersionCache(app.config.get("FRAGMENT_CACHE_SIZE", 512))
+    # Live log-in sessions, per worker (pymes.accounts.services.load_session): a hit costs
+    # the business's data version read instead of the session look-up.
+    app.extensions["pymes_sessions"] = VersionCache(app.config.get("SESSION_CACHE_SIZE", 4096))
 
 
 def store(name: str = "pymes_cache") -> VersionCache | None:
@@ -184,6 +191,15 @@ def _counts(obj) -> bool:
     """Tenant-owned rows, and the few tenant rows outside the guard's models that pages
     show (e-mailed and calendar tokens carry a ``tenant_id`` too)."""
     return getattr(type(obj), "__data_version__", True) and getattr(obj, "tenant_id", None) is not None
+
+
+def note_change(tenant_id: int | None) -> None:
+    """Bump ``tenant_id``'s data version when this transaction commits, for a write that
+    the automatic noting cannot see (a table without ``tenant_id``: ending log-in
+    sessions, so that every worker's kept copy of them is dropped at once)."""
+    from .extensions import db
+
+    _note(db.session(), tenant_id)
 
 
 def _note(session: Session, tenant_id: int | None) -> None:

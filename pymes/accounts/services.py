@@ -18,7 +18,7 @@ from ..events import member_deactivated
 from ..extensions import db
 from ..i18n import business_today
 from ..security import hash_password, hash_secret, new_secret, verify_password
-from ..tenancy import bind_tenant, identity_lookup, require_tenant
+from ..tenancy import bind_tenant, current_tenant_id, identity_lookup, require_tenant
 from ..validation import FieldError
 from . import mfa, tokens
 from .models import Business, Invitation, Role, User, UserSession
@@ -139,31 +139,112 @@ def _session_statement():
     than running it)."""
     from sqlalchemy import bindparam
 
-    return (select(User, UserSession.id)
+    return (select(User, UserSession.id, UserSession.expires_at)
             .join(UserSession, UserSession.user_id == User.id)
             .where(UserSession.key_hash == bindparam("key_hash"), UserSession.revoked_at.is_(None),
                    UserSession.expires_at > bindparam("now"), User.active.is_(True))
             .execution_options(pymes_static=True))
 
 
+@lru_cache(maxsize=1)
+def _version_statement():
+    from sqlalchemy import bindparam
+
+    return select(Business.data_version).where(Business.id == bindparam("business_id"))
+
+
+def _session_cache():
+    """This worker's kept sessions, or None (no application, or switched off with
+    ``SESSION_CACHE = False``)."""
+    if not current_app.config.get("SESSION_CACHE", True):
+        return None
+    return current_app.extensions.get("pymes_sessions")
+
+
+def _columns(obj) -> dict:
+    from sqlalchemy import inspect
+
+    return {attr.key: getattr(obj, attr.key) for attr in inspect(type(obj)).column_attrs}
+
+
+def _detached(model, values: dict):
+    """A detached instance of ``model`` holding ``values`` as loaded (no change to flush)."""
+    from sqlalchemy.orm import make_transient_to_detached
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    obj = model.__mapper__.class_manager.new_instance()
+    for key, value in values.items():
+        set_committed_value(obj, key, value)
+    make_transient_to_detached(obj)
+    return obj
+
+
+def _kept_user(entry) -> User | None:
+    """The user of a kept session, attached to this request's database session, when the
+    session is still live: not expired, and its business's data version unchanged.
+    Everything that ends a session or changes who may use it bumps that version in the
+    same transaction (log-out, a password changed or reset, a member deactivated or
+    changed, the business deleted: ``cache.note_change`` and the automatic noting), so a
+    session ended on one worker is refused by every other at its next request."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    tenant_id, user_values, business_values, version, expires_at = entry
+    if expires_at <= utcnow():
+        return None
+    current = db.session.execute(_version_statement(), {"business_id": tenant_id}).scalar_one_or_none()
+    if current is None or current != version:
+        return None
+    user = _detached(User, user_values)
+    set_committed_value(user, "business", _detached(Business, business_values))
+    return db.session.merge(user, load=False)
+
+
 def load_session(key: str) -> User | None:
-    """The user of a live session key, or None (revoked, expired, deactivated)."""
+    """The user of a live session key, or None (revoked, expired, deactivated). A session
+    this worker has seen live is kept (``_kept_user``): a logged-in page then reads one
+    number, its business's data version, instead of the session, user and business."""
+    from ..cache import _MISSING
+
     if not key or len(key) > 100:
         return None
+    key_hash = hash_secret(key)
+    cache = _session_cache()
+    if cache is not None:
+        entry = cache.get(key_hash)
+        if entry is not _MISSING:
+            user = _kept_user(entry)
+            if user is not None:
+                user.session_key = key
+                return user
+            cache.discard(key_hash)
     with identity_lookup():
-        row = db.session.execute(_session_statement(), {"key_hash": hash_secret(key), "now": utcnow()}).first()
+        row = db.session.execute(_session_statement(), {"key_hash": key_hash, "now": utcnow()}).first()
     if row is None:
         return None
-    user = row[0]
+    user, _session_id, expires_at = row
+    if cache is not None:
+        business = user.business
+        cache.put(key_hash, (user.tenant_id, _columns(user), _columns(business), business.data_version, expires_at))
     user.session_key = key
     return user
 
 
 def end_session(key: str | None) -> None:
     if key:
-        db.session.execute(update(UserSession).where(UserSession.key_hash == hash_secret(key))
-                           .values(revoked_at=utcnow()))
+        from ..cache import note_change
+
+        key_hash = hash_secret(key)
+        tenant_id = current_tenant_id()
+        if tenant_id is None:
+            with identity_lookup():
+                tenant_id = db.session.execute(select(User.tenant_id).join(UserSession, UserSession.user_id == User.id)
+                                               .where(UserSession.key_hash == key_hash)).scalar_one_or_none()
+        db.session.execute(update(UserSession).where(UserSession.key_hash == key_hash).values(revoked_at=utcnow()))
+        note_change(tenant_id)  # every worker's kept copy of this session is dropped at once
         db.session.commit()
+        cache = _session_cache()
+        if cache is not None:
+            cache.discard(key_hash)
 
 
 def end_other_sessions(user: User, keep_key: str | None = None) -> None:
@@ -171,6 +252,9 @@ def end_other_sessions(user: User, keep_key: str | None = None) -> None:
     if keep_key:
         stmt = stmt.where(UserSession.key_hash != hash_secret(keep_key))
     db.session.execute(stmt.values(revoked_at=utcnow()))
+    from ..cache import note_change
+
+    note_change(user.tenant_id)  # every worker's kept copies of these sessions are dropped at commit
 
 
 def authenticate(email: str, password: str) -> User | None:
