@@ -127,6 +127,16 @@ def recovery_loss(remedy_cost: int | None, sale_margin: int | None) -> int:
     return max(remedy_cost - (sale_margin or 0), 0)
 
 
+def _basis(purchases: int, months: int) -> str:
+    """How the margin at stake is counted: none bought in the window, a year of history,
+    a rhythm to extrapolate, or only what a newer client actually left."""
+    if not purchases:
+        return NONE
+    if months >= 12:
+        return YEAR
+    return RHYTHM if purchases >= RHYTHM_MIN_PURCHASES else EARNED
+
+
 def compute(sales: list[SaleFact], as_of: date, remedy_cost: int | None = None, sale_margin: int | None = None,
             multiplier: int = 5, referral_margin: int = 0) -> Economics:
     """The economics of one complaint. ``sales`` is the client's history (imported
@@ -139,14 +149,7 @@ def compute(sales: list[SaleFact], as_of: date, remedy_cost: int | None = None, 
     with_margin = [s for s in window if s.margin is not None]
     margin_base = sum(s.amount for s in with_margin)
     rate = Fraction(sum(s.margin for s in with_margin), margin_base) if margin_base else None
-    if not window:
-        basis = NONE
-    elif months >= 12:
-        basis = YEAR
-    elif len(window) >= RHYTHM_MIN_PURCHASES:
-        basis = RHYTHM
-    else:
-        basis = EARNED
+    basis = _basis(len(window), months)
     monthly = Fraction(spend, months) if months else Fraction(0)
     # by rhythm a year of the client's months; otherwise the last 12 months, or what a newer
     # client actually left: no extrapolation
