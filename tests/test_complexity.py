@@ -29,7 +29,6 @@ KNOWN: dict[str, int] = {
     "pymes/clients/import_values.py:parse_amount": 22,
     "pymes/clients/importing.py:run_import": 37,
     "pymes/clients/importing.py:undo_import": 25,
-    "pymes/complaints/queries.py:figures": 23,
     "pymes/demo.py:Builder.script": 23,
     "pymes/feedback/routes.py:public": 21,
 }

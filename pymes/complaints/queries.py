@@ -138,20 +138,27 @@ class Figures:
         return self.recovered / self.recovery_known if self.recovery_known else None
 
 
+def _median(values: list):
+    return statistics.median(values) if values else None
+
+
+def _recoveries(done: list, today: date | None) -> tuple[int, int, int]:
+    """Of the resolved cases: how many recovered the client, how many are known either
+    way, and the value the recovered ones kept."""
+    outcomes = [recovery(c, today) for c in done]
+    known = [r for r in outcomes if r is not None and r.recovered is not None]
+    kept = sum(c.value_kept or 0 for c, r in zip(done, outcomes, strict=False) if r is not None and r.recovered)
+    return sum(1 for r in known if r.recovered), len(known), kept
+
+
 def figures(user: User, days: int, today: date | None = None) -> Figures:
     """The period's figures: cases opened in the last ``days`` days."""
     since = utcnow() - timedelta(days=days)
     cases = db.session.execute(visible(user, select(Complaint).where(Complaint.opened_at >= since))).scalars().all()
     acks = [(c.acknowledged_at - c.opened_at).total_seconds() / 3600 for c in cases if c.acknowledged_at]
     done = [c for c in cases if c.resolved_at]
-    resolves = [(c.resolved_at - c.opened_at).total_seconds() / 86400 for c in done]
-    outcomes = [recovery(c, today) for c in done]
-    known = [r for r in outcomes if r is not None and r.recovered is not None]
-    recovered_cases = [c for c, r in zip(done, outcomes, strict=False) if r is not None and r.recovered]
-    return Figures(opened=len(cases), resolved=len(done),
-                   median_ack_hours=statistics.median(acks) if acks else None,
-                   median_resolve_days=statistics.median(resolves) if resolves else None,
-                   breached=sum(1 for c in cases if breached(c)),
-                   recovered=sum(1 for r in known if r.recovered), recovery_known=len(known),
-                   remedy_cost=sum(c.remedy_cost or 0 for c in done),
-                   value_kept=sum(c.value_kept or 0 for c in recovered_cases))
+    recovered, known, kept = _recoveries(done, today)
+    return Figures(opened=len(cases), resolved=len(done), median_ack_hours=_median(acks),
+                   median_resolve_days=_median([(c.resolved_at - c.opened_at).total_seconds() / 86400 for c in done]),
+                   breached=sum(1 for c in cases if breached(c)), recovered=recovered, recovery_known=known,
+                   remedy_cost=sum(c.remedy_cost or 0 for c in done), value_kept=kept)
