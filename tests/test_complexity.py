@@ -30,7 +30,6 @@ KNOWN: dict[str, int] = {
     "pymes/clients/importing.py:run_import": 37,
     "pymes/clients/importing.py:undo_import": 25,
     "pymes/demo.py:Builder.script": 23,
-    "pymes/feedback/routes.py:public": 21,
 }
 
 

@@ -98,48 +98,66 @@ def public(token: str):
     link, client, business, existing = opened
     if request.method == "GET" and not _team_member_of(link):
         services.mark_opened(link)  # it reached the customer: among the links sent from now on
-    first_name = greeting_name(client)
     errors, values = {}, {}
     if request.method == "POST":
+        done, errors = _take_answer(token, link, client, business, existing, language)
+        if done is not None:
+            return done
         values = request.form
-        verdict = services.stamp_verdict(request.form.get("stamp", ""), request.form.get("website", ""), token)
-        if verdict == "bot":
-            return _thanks(business, language, None)  # dropped silently: a bot learns nothing
-        if existing is not None and not services.can_correct(existing):
-            return _thanks(business, language, existing.score, closed=True)
-        score = request.form.get("score", "")
-        try:
-            if verdict == "stale":  # the page sat open for a day: shown again with the answer kept
-                with force_locale(language):
-                    raise FieldError("stamp", services.stale_message())
-            with force_locale(language):
-                channel = request.form.get("callback_channel") or None
-                saved = services.answer(link, client, score=digits_int(score),
-                                        comment=request.form.get("comment", ""),
-                                        callback=request.form.get("callback") == "1", channel=channel,
-                                        window=request.form.get("callback_window") or None, language=language,
-                                        given_contact=request.form.get(f"contact_{channel}", "")
-                                        if channel in CHANNEL_LABELS else "", country=business.country,
-                                        existing=existing)
-        except FieldError as error:
-            errors[error.field] = error.message
-        else:
-            confirm_callback(saved, client, business, services.callback_promise(saved, business), services.WINDOW_HOURS)
-            return _thanks(business, language, saved.score, token, promise=services.callback_promise(saved, business),
-                           kiosk=link.sent_by == "kiosk")
     elif existing is not None:
-        values = {"score": str(existing.score), "comment": existing.comment,
-                  "callback": "1" if existing.callback else "", "callback_channel": existing.callback_channel or "",
-                  "callback_window": existing.callback_window or ""}
         if not services.can_correct(existing):
             return _thanks(business, language, existing.score, closed=True)
+        values = _kept_values(existing)
     elif request.args.get("score", "").isdigit():
         values = {"score": request.args["score"]}  # a one-click score from the e-mail: chosen, not yet sent
+    return _answer_page(token, client, business, existing, language, values, errors)
+
+
+def _take_answer(token: str, link, client, business, existing, language: str):
+    """The posted answer: (the page to answer with, {}) once handled, or (None, the
+    field errors) when the form is shown again."""
+    verdict = services.stamp_verdict(request.form.get("stamp", ""), request.form.get("website", ""), token)
+    if verdict == "bot":
+        return _thanks(business, language, None), {}  # dropped silently: a bot learns nothing
+    if existing is not None and not services.can_correct(existing):
+        return _thanks(business, language, existing.score, closed=True), {}
+    try:
+        saved = _save_answer(link, client, business, existing, language, stale=verdict == "stale")
+    except FieldError as error:
+        return None, {error.field: error.message}
+    promise = services.callback_promise(saved, business)
+    confirm_callback(saved, client, business, promise, services.WINDOW_HOURS)
+    return _thanks(business, language, saved.score, token, promise=promise, kiosk=link.sent_by == "kiosk"), {}
+
+
+def _save_answer(link, client, business, existing, language: str, stale: bool):
+    """Save the posted answer in the customer's language, or raise ``FieldError``."""
+    form = request.form
     with force_locale(language):
-        return render_template("feedback/public.html", business=business, first_name=first_name, values=values,
-                               errors=errors, stamp=services.form_stamp(token), language=language, token=token,
-                               correcting=existing is not None, channels=CHANNEL_LABELS, windows=TIME_LABELS,
-                               languages=PUBLIC_LANGUAGES, missing=services.missing_contact(client),
+        if stale:  # the page sat open for a day: shown again with the answer kept
+            raise FieldError("stamp", services.stale_message())
+        channel = form.get("callback_channel") or None
+        return services.answer(link, client, score=digits_int(form.get("score", "")), comment=form.get("comment", ""),
+                               callback=form.get("callback") == "1", channel=channel,
+                               window=form.get("callback_window") or None, language=language,
+                               given_contact=form.get(f"contact_{channel}", "") if channel in CHANNEL_LABELS else "",
+                               country=business.country, existing=existing)
+
+
+def _kept_values(existing) -> dict:
+    """The saved answer, in the form's fields (to correct it)."""
+    return {"score": str(existing.score), "comment": existing.comment,
+            "callback": "1" if existing.callback else "", "callback_channel": existing.callback_channel or "",
+            "callback_window": existing.callback_window or ""}
+
+
+def _answer_page(token: str, client, business, existing, language: str, values, errors: dict):
+    with force_locale(language):
+        return render_template("feedback/public.html", business=business, first_name=greeting_name(client),
+                               values=values, errors=errors, stamp=services.form_stamp(token), language=language,
+                               token=token, correcting=existing is not None, channels=CHANNEL_LABELS,
+                               windows=TIME_LABELS, languages=PUBLIC_LANGUAGES,
+                               missing=services.missing_contact(client),
                                examples=_contact_examples(business.country)), (422 if errors else 200)
 
 
