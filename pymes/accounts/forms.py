@@ -11,7 +11,9 @@ from wtforms.validators import EqualTo, Length, ValidationError
 
 from .. import i18n
 from ..forms import FlaskForm, required
+from . import passwords
 from .models import ROLE_VALUES
+from .passwords import known_words
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 128
@@ -70,8 +72,6 @@ class NotGuessable:
     ``password_words()`` names the e-mail and business name it knows."""
 
     def __call__(self, form, field):
-        from . import passwords
-
         if not field.data or len(field.data) < PASSWORD_MIN:
             return  # the length message says it first
         words = form.password_words() if hasattr(form, "password_words") else []
@@ -88,8 +88,6 @@ class _KnowsPasswordWords:
         self._known = known
 
     def password_words(self) -> list[str]:
-        from .passwords import known_words
-
         return known_words(*self._known)
 
 
@@ -125,8 +123,6 @@ class SignupForm(FlaskForm):
             raise ValidationError(_l("Your password cannot be your e-mail."))
 
     def password_words(self) -> list[str]:
-        from .passwords import known_words
-
         return known_words(self.email.data, self.business_name.data)
 
 

@@ -12,7 +12,7 @@ from ..htmx import hx_redirect, render
 from ..security import safe_next
 from ..tenancy import get_or_404
 from ..validation import apply_field_error
-from . import devices, mfa, services
+from . import devices, mfa, services, tokens
 from .decorators import login_required, manager_required, owner_required
 from .forms import (
     AcceptInvitationForm,
@@ -26,6 +26,7 @@ from .forms import (
     RoleForm,
     SignupForm,
     login_address,
+    role_label,
 )
 from .models import Business, Invitation, User
 
@@ -107,8 +108,6 @@ def check_email(kind: str):
 def confirm_email(token: str):
     _token_page()
     if request.method == "GET":
-        from . import tokens
-
         found, reason = tokens.check(token, tokens.CONFIRM_EMAIL)
         if found is None:
             return _link_problem(reason, "confirm")
@@ -217,8 +216,6 @@ def forgot_password():
 @limiter.limit("30 per minute")
 def reset_password(token: str):
     _token_page()
-    from . import tokens
-
     found, reason = tokens.check(token, tokens.RESET_PASSWORD)
     if found is None:
         return _link_problem(reason, "reset")
@@ -375,8 +372,6 @@ def _set_active(user_id: int, active: bool):
 
 
 def _role(role: str) -> str:
-    from .forms import role_label
-
     return role_label(role)
 
 

@@ -17,12 +17,15 @@ from datetime import timedelta
 from flask import after_this_request, current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
+from flask_login import current_user
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..extensions import db
-from ..tenancy import bound, current_tenant_id
+from ..jobs import EachTenant
+from ..tenancy import _flag, bound, current_tenant_id
+from .models import AuditEvent
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +93,8 @@ def _client() -> tuple[str, str]:
 def _actor(user):
     if user is not None:
         return user
-    if has_request_context():
-        from flask_login import current_user
-
-        if current_user and current_user.is_authenticated:
-            return current_user
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user
     return None
 
 
@@ -102,8 +102,6 @@ def record(action: str, subject: str = "", *, user=None, tenant_id: int | None =
     """Log one action of the business: ``user`` did it (default: who is logged in), about
     ``subject`` (a name, an address, a file), with ``details``. Commits on its own; call
     it after the action's own commit."""
-    from .models import AuditEvent
-
     if action not in ACTIONS:
         raise ValueError(f"unknown activity {action!r}")
     actor = _actor(user)
@@ -139,8 +137,6 @@ def failed_login(email: str, find_user) -> None:
 
 
 def _write_failed_login(app, email: str, find_user, ip: str, device: str) -> None:
-    from .models import AuditEvent
-
     with app.app_context():
         try:
             user = find_user(email or "")
@@ -162,8 +158,6 @@ def _write_failed_login(app, email: str, find_user, ip: str, device: str) -> Non
 
 def events(page: int = 1, per_page: int = 50, action: str | None = None):
     """The business's activity, newest first (the tenant's ORM criteria scope it)."""
-    from .models import AuditEvent
-
     stmt = select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
     if action:
         stmt = stmt.where(AuditEvent.action == action)
@@ -172,8 +166,6 @@ def events(page: int = 1, per_page: int = 50, action: str | None = None):
 
 def export_rows(action: str | None = None):
     """Every row of the business's activity, newest first, read in batches."""
-    from .models import AuditEvent
-
     stmt = (select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
             .execution_options(yield_per=500))
     if action:
@@ -185,9 +177,6 @@ def prune(business_ids, now=None, echo=None) -> int:
     """Delete the activity older than the retention period, business by business (each of
     ``business_ids`` bound in turn: row-level security on PostgreSQL). The ``pymes
     prune-activity`` job."""
-    from ..jobs import EachTenant
-    from .models import AuditEvent
-
     cutoff = (now or utcnow()) - timedelta(days=retention_days())
     run = EachTenant("prune-activity")
     removed = 0
@@ -208,8 +197,6 @@ class ActivityIsPermanent(RuntimeError):
 
 @event.listens_for(Session, "before_flush")
 def _no_edits(session, flush_context, instances) -> None:
-    from .models import AuditEvent
-
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
             raise ActivityIsPermanent("the activity log is never changed")
@@ -219,14 +206,10 @@ def _no_edits(session, flush_context, instances) -> None:
 def _no_bulk_edits(state) -> None:
     if not (state.is_update or state.is_delete):
         return
-    from .models import AuditEvent
-
     table = getattr(state.statement, "table", None)
     if getattr(table, "name", None) != AuditEvent.__tablename__:
         return
     if state.is_update:
         raise ActivityIsPermanent("the activity log is never changed")
-    from ..tenancy import _flag
-
     if not (state.execution_options.get("audit_retention") or _flag("_tenant_unscoped")):
         raise ActivityIsPermanent("activity is removed only by the retention job or with the business")

@@ -3,11 +3,14 @@
 Stripe keys are set; without them none of this exists."""
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..read_only import SAFE_METHODS
+from ..read_only import refuse as read_only
+from . import services
+from .routes import bp
 
 # Writes a lapsed account may still make: leave, keep the account secure, pay, and the
 # public pages whose visitors (the business's customers) are not the ones who lapsed.
@@ -32,9 +35,6 @@ def write_allowed(endpoint: str | None) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    from . import services
-    from .routes import bp
-
     app.register_blueprint(bp)
 
     @app.before_request
@@ -55,10 +55,6 @@ def init_app(app: Flask) -> None:
 
 
 def refuse():
-    from flask import url_for
-
-    from ..read_only import refuse as read_only
-
     return read_only(
         _("Your account is read-only: you can see and export everything, but not add or change anything "
           "until the subscription is active again."),

@@ -12,10 +12,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..accounts.models import Business
 from ..config import billing_enabled
 from ..db import utcnow
 from ..extensions import db
+from ..jobs import EachTenant
 from ..tenancy import bind_tenant, identity_lookup
 from . import stripe_api
 from .models import StripeEvent, StripeSubscription, Subscription
@@ -383,8 +385,6 @@ def handle_event(event: dict) -> str:
         db.session.rollback()
         return "duplicate"
     if row.status != status_before:  # the owner's activity log (pymes/audit)
-        from .. import audit
-
         audit.record("billing", "Stripe", tenant_id=tenant_id, status=row.status, was=status_before)
     return "applied"
 
@@ -396,8 +396,6 @@ def sync_all(echo=lambda message: None) -> dict:
     repairs a webhook that never arrived. Safe to run as often as cron likes."""
     counts = {"checked": 0, "changed": 0, "failed": 0}
     business_ids = db.session.execute(select(Business.id).order_by(Business.id)).scalars().all()
-    from ..jobs import EachTenant
-
     run = EachTenant("billing-sync")
     for business_id in business_ids:
         with run.tenant(business_id):

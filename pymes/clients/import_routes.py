@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 from flask import Response, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
@@ -16,12 +17,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import audit
 from ..accounts.decorators import manager_required
+from ..accounts.models import User
 from ..errors import _page as error_page
 from ..extensions import db
 from ..htmx import render
 from ..i18n import business_today
 from ..tenancy import bind_tenant, get_or_404
 from . import importing
+from .import_columns import TARGETS
 from .models import ClientImport
 from .routes import bp
 from .services import national
@@ -43,14 +46,10 @@ def _upload_page(status: int = 200, problem: importing.UploadProblem | None = No
 @bp.app_template_filter("isodate")
 def _isodate(text: str):
     """A date kept as ISO text in an import's rows, as a date for ``format_date``."""
-    from datetime import date
-
     return date.fromisoformat(text) if text else None
 
 
 def _aliases() -> dict[str, list[str]]:
-    from .import_columns import TARGETS
-
     return {t.key: list(t.aliases[:5]) for t in TARGETS}
 
 
@@ -132,8 +131,6 @@ def _preview_page(record: ClientImport, status: int = 200, error: str | None = N
     rows = record.rows
     attention = [r for r in rows if r.get("status") != "new"]
     fresh = [r for r in rows if r.get("status") == "new"]
-    from .import_columns import TARGETS
-
     attention = [r for r in attention if r.get("status")]
     warned = [r for r in fresh if r.get("warnings")]
     fresh = [r for r in fresh if not r.get("warnings")]
@@ -148,8 +145,6 @@ def _preview_page(record: ClientImport, status: int = 200, error: str | None = N
 
 def _names(record: ClientImport) -> dict[int, str]:
     """Who confirmed and who undid the import, for the history."""
-    from ..accounts.models import User
-
     ids = {i for i in (record.created_by_id, record.undone_by_id) if i}
     return {u.id: u.name for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()} if ids else {}
 
@@ -243,7 +238,7 @@ def import_template(extension: str):
         csv.writer(buffer, delimiter=importing.csv_dialect(g.business.locale)[0]).writerow(headers)
         response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
     else:
-        from openpyxl import Workbook
+        from openpyxl import Workbook  # heavy: loaded on first use, not at start-up
 
         workbook = Workbook()
         workbook.active.title = _("Clients")

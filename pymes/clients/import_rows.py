@@ -326,7 +326,7 @@ def _date_of(row: _Row, key: str, ctx: Context) -> date | None:
 def _sale_values(row: _Row, ctx: Context, seller_id: int | None) -> dict | None:
     """The row's sale, or None. An incomplete or wrong sale never rejects the client:
     the row gets a warning and the sale's cells are kept in the notes."""
-    from ..sales.services import check_sale
+    from ..sales.services import check_sale  # cycle: sales is above clients
 
     if not any(row.get(k) for k in SALE_KEYS):
         return None
@@ -349,7 +349,7 @@ def _sale_values(row: _Row, ctx: Context, seller_id: int | None) -> dict | None:
             amount = parse_amount(row.get("amount"), ctx.currency, ctx.locale)
             margin_text = row.get("margin").strip()
             if margin_text.endswith("%"):
-                from ..sales.services import margin_from
+                from ..sales.services import margin_from  # cycle: sales is above clients
                 margin = margin_from(amount or 0, margin_text, "percent", ctx.currency, ctx.locale)
             elif margin_text:
                 margin = parse_amount(margin_text, ctx.currency, ctx.locale)

@@ -8,17 +8,19 @@ from datetime import date, timedelta
 import phonenumbers
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, inspect, or_, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wtforms.fields.core import UnboundField
 
-from ..accounts.models import Role, User
+from ..accounts.models import Business, Role, User
 from ..db import utcnow
 from ..extensions import db
-from ..i18n import country_name
+from ..i18n import business_today, country_name
+from ..tenancy import current_tenant_id
 from ..validation import FieldError
 from . import loyalty
 from .forms import ClientForm
-from .models import Client, ClientOpening, LoyaltySettings, TierChange
+from .models import Client, ClientOpening, ClientSpecialist, LoyaltySettings, TierChange
 
 
 def _form_fields(form_class) -> tuple[str, ...]:
@@ -105,9 +107,6 @@ def shown_phone(e164: str | None, country: str) -> str | None:
 
 @event.listens_for(Session, "before_flush")
 def _keep_shown_phones(session, flush_context, instances) -> None:
-    from ..accounts.models import Business
-    from ..tenancy import current_tenant_id
-
     countries: dict[int, str] = {}
     for obj in list(session.new) + list(session.dirty):
         pairs = SHOWN_PHONES.get(type(obj))
@@ -138,7 +137,7 @@ def _rules_of(row: LoyaltySettings | None) -> loyalty.TierRules:
 
 def _check_references(values: dict) -> None:
     """Ids chosen in a form must belong to this business (the scoped query sees no other)."""
-    from ..territories.models import Portfolio, Territory
+    from ..territories.models import Portfolio, Territory  # cycle: territories is above clients
 
     for key, model, field_name in (("territory_id", Territory, "territory_id"),
                                    ("portfolio_id", Portfolio, "portfolio_id"),
@@ -180,9 +179,7 @@ def save_client(client: Client | None, values: dict, country: str) -> Client:
 def _hand_over(client: Client, old_seller_id: int | None) -> None:
     """Rule 10: a client who changes hands, mostly served by the seller they lose, gets a
     handover visit with the new one (``visits.handover``)."""
-    from ..accounts.models import Business
-    from ..i18n import business_today
-    from ..visits.handover import after_reassignment
+    from ..visits.handover import after_reassignment  # cycle: visits is above clients
 
     after_reassignment(client, old_seller_id, business_today(db.session.get(Business, client.tenant_id)))
 
@@ -200,7 +197,7 @@ def restore(client: Client) -> None:
 def refresh_client(client: Client, today: date | None = None, actor: User | None = None) -> loyalty.TierResult:
     """Recompute the cached sales figures and the tier from the sales; record a tier
     change in the history and flag a drop. The caller commits."""
-    from ..sales.models import Sale
+    from ..sales.models import Sale  # cycle: sales is above clients
 
     today = today or date.today()
     real = db.session.execute(select(Sale.sold_on).where(Sale.client_id == client.id)).scalars().all()
@@ -271,8 +268,8 @@ def _opening_of(client_id: int) -> ClientOpening | None:
 def _fact_subqueries(client_id: int):
     """Scalar subqueries of the ladder's facts besides the sales: the latest satisfaction
     score, the client's referrals that became clients, their published testimonials."""
-    from ..feedback.models import FeedbackResponse
-    from ..referrals.models import Referral, Testimonial
+    from ..feedback.models import FeedbackResponse  # cycle: feedback is above clients
+    from ..referrals.models import Referral, Testimonial  # cycle: referrals is above clients
 
     score = (select(FeedbackResponse.score).where(FeedbackResponse.client_id == client_id)
              .order_by(FeedbackResponse.created_at.desc(), FeedbackResponse.id.desc()).limit(1).scalar_subquery())
@@ -296,7 +293,7 @@ def published_testimonials(client_id: int) -> int:
     """The client's testimonials published with their consent (approved by a manager,
     allowed to be published, not revoked): article 001's apostle "gives testimony", and
     each counts on the ladder like a referral who became a client."""
-    from ..referrals.models import Testimonial
+    from ..referrals.models import Testimonial  # cycle: referrals is above clients
 
     return int(db.session.execute(select(func.count()).select_from(Testimonial).where(
         Testimonial.client_id == client_id, Testimonial.status == "approved", Testimonial.may_publish.is_(True),
@@ -307,7 +304,7 @@ def _convert_referrals(client: Client, today: date, actor: User | None) -> None:
     """A referred prospect who buys converts their referral by itself, and the referrer
     gets the credit on the ladder. A referral flagged as a duplicate (the person was in
     the book already) waits for a person to decide."""
-    from ..referrals.models import Referral
+    from ..referrals.models import Referral  # cycle: referrals is above clients
 
     open_ones = db.session.execute(select(Referral).where(
         Referral.prospect_id == client.id, Referral.flag.is_(None),
@@ -392,8 +389,6 @@ def restricted_to_own(user: User) -> bool:
 def sees_client(user: User, client_id: int) -> bool:
     """A restricted seller sees the clients they are responsible for, and those they
     serve as a specialist seller for a product line."""
-    from .models import ClientSpecialist
-
     if not restricted_to_own(user):
         return True
     seller_id = db.session.execute(select(Client.seller_id).where(Client.id == client_id)).scalar_one_or_none()
@@ -459,7 +454,7 @@ def key_clients(today: date | None = None, threshold: float = 0.8, limit: int = 
     smallest group, biggest first, whose sales reach ``threshold`` of the total.
     One aggregate over the (tenant_id, sold_on) index; returns (rows, total).
     ``seller_id``: over that seller's own clients only (a seller restricted to them)."""
-    from ..sales.models import Sale
+    from ..sales.models import Sale  # cycle: sales is above clients
 
     today = today or date.today()
     since = today - timedelta(days=365)
@@ -511,10 +506,6 @@ def save_loyalty_settings(values: dict, sellers_see_only_own: bool, business) ->
 
 def add_specialist(client: Client, user_id: int | None, product_line: str) -> None:
     """Rule 10: a client can have one specialist seller per product line."""
-    from sqlalchemy.exc import IntegrityError
-
-    from .models import ClientSpecialist
-
     product_line = (product_line or "").strip()
     if not product_line:
         raise FieldError("product_line", str(_l("Write the product line this seller handles.")))

@@ -20,8 +20,14 @@ from sqlalchemy import case, func, or_, select
 from ..cache import cached
 from ..clients.loyalty import RANK
 from ..clients.models import Client, TierChange
+from ..complaints import services as cs
+from ..complaints.models import Complaint
+from ..complaints.queries import Recovery
 from ..extensions import db
+from ..feedback.models import FeedbackLink, FeedbackResponse, link_was_sent
+from ..referrals.models import Referral, ReferralAsk
 from ..sales.models import Sale
+from ..visits.models import Activity
 from .services import MonthNps, months
 
 PERIODS = (30, 90, 365)
@@ -100,8 +106,6 @@ def feedback(today: date, zone: ZoneInfo, f: Filters) -> Feedback:
     in it (answered links / links sent; sent by ``link_was_sent``: e-mailed, handed over,
     shared from the phone, opened or answered; a link made and never sent is not counted).
     Two aggregates."""
-    from ..feedback.models import FeedbackLink, FeedbackResponse, link_was_sent
-
     since = _midnight(today - timedelta(days=f.days), zone)
     answers, promoters, detractors = db.session.execute(scoped(
         select(func.count(), func.coalesce(func.sum(case((FeedbackResponse.score >= 9, 1), else_=0)), 0),
@@ -185,8 +189,6 @@ def _contacts_due(f: Filters, since: date, until: date):
     """Per due day in [since, until): (due_on, visits and calls due, done on time), one
     grouped statement over (tenant_id, due_on); on time is decided when the outcome is
     logged (``Activity.done_on``, the business's day), so nothing is read row by row."""
-    from ..visits.models import Activity
-
     on_time = func.coalesce(func.sum(case(
         (Activity.status == "done", case((Activity.done_on <= Activity.due_on, 1), else_=0)), else_=0)), 0)
     return db.session.execute(scoped(
@@ -215,8 +217,6 @@ class Referrals:
 def referrals(today: date, zone: ZoneInfo, f: Filters) -> Referrals:
     """Referrals made in the period (by the filtered clients), how many of those became
     clients, and the period's sales to referred clients."""
-    from ..referrals.models import Referral
-
     since = _midnight(today - timedelta(days=f.days), zone)
     made, converted = db.session.execute(scoped(
         select(func.count(), func.coalesce(func.sum(case((Referral.status == "converted", 1), else_=0)), 0))
@@ -251,11 +251,6 @@ def complaints(today: date, zone: ZoneInfo, f: Filters) -> Complaints:
     resolve, recovery rate (issue 6's rule: happy again or bought again within 90 days of
     the fix), the remedies' cost and the margin kept. Three statements whatever the
     number of cases (the complaints, then the answers and the sales after the fixes)."""
-    from ..complaints import services as cs
-    from ..complaints.models import Complaint
-    from ..complaints.queries import Recovery
-    from ..feedback.models import FeedbackResponse
-
     since = _midnight(today - timedelta(days=f.days), zone)
     cases = db.session.execute(scoped(
         select(Complaint.client_id, Complaint.opened_at, Complaint.resolved_at, Complaint.score_before,
@@ -306,8 +301,6 @@ def _since(today: date, zone: ZoneInfo) -> tuple[list[date], datetime]:
 
 @cached("figures.nps_trend")
 def nps_trend(today: date, zone: ZoneInfo, f: Filters) -> list[MonthNps]:
-    from ..feedback.models import FeedbackResponse
-
     firsts, since = _since(today, zone)
     buckets = {m: MonthNps(m, 0, 0, 0) for m in firsts}
     for created_at, score in db.session.execute(scoped(
@@ -337,8 +330,6 @@ class Month:
 @cached("figures.response_trend")
 def response_trend(today: date, zone: ZoneInfo, f: Filters) -> list[Month]:
     """Per month: links sent (``link_was_sent``), and how many of them were answered."""
-    from ..feedback.models import FeedbackLink, FeedbackResponse, link_was_sent
-
     firsts, since = _since(today, zone)
     buckets = {m: Month(m) for m in firsts}
     for created_at, response_id in db.session.execute(scoped(
@@ -384,8 +375,6 @@ def followup_trend(today: date, zone: ZoneInfo, f: Filters) -> list[Month]:
 @cached("figures.referral_trend")
 def referral_trend(today: date, zone: ZoneInfo, f: Filters) -> list[tuple[date, int, int]]:
     """Per month: (month, referrals made in it, referrals that became clients in it)."""
-    from ..referrals.models import Referral
-
     firsts, since = _since(today, zone)
     made = dict.fromkeys(firsts, 0)
     converted = dict.fromkeys(firsts, 0)
@@ -432,9 +421,6 @@ def delivery_asks(today: date, zone: ZoneInfo, days: int) -> tuple[DeliveryAsks,
     """(the whole team, per seller who made the visit) over the delivery visits logged
     done in the last ``days`` days. One grouped statement: each visit joined to its ask
     (one per visit) and to the count of the referrals obtained at it."""
-    from ..referrals.models import Referral, ReferralAsk
-    from ..visits.models import Activity
-
     since = _midnight(today - timedelta(days=days), zone)
     obtained = (select(Referral.activity_id, func.count().label("n")).where(Referral.activity_id.is_not(None))
                 .group_by(Referral.activity_id).subquery())

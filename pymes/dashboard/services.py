@@ -11,7 +11,10 @@ from sqlalchemy import func, select
 
 from ..clients.models import Client
 from ..extensions import db
+from ..feedback.models import FeedbackResponse
+from ..referrals.models import Referral, Testimonial
 from ..sales.models import Sale
+from ..visits.models import Activity
 
 
 def months(today: date, count: int = 12) -> list[date]:
@@ -50,10 +53,6 @@ def funnel(today: date, days: int, zone: ZoneInfo, group=None) -> dict:
     → feedback answered → promoters → testimonials → referrals → converted → revenue from
     referred clients. ``group`` (``Client.seller_id`` or ``Client.territory_id``) splits
     every step by the client's seller or territory; one grouped query per step."""
-    from ..feedback.models import FeedbackResponse
-    from ..referrals.models import Referral, Testimonial
-    from ..visits.models import Activity
-
     since_day = today - timedelta(days=days)
     since = _month_start_utc(since_day, zone)
 

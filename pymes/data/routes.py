@@ -6,6 +6,7 @@ banner on every page says when the purge happens, with a cancel button for owner
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, g, has_request_context, redirect, request, stream_with_context, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,8 +15,10 @@ from wtforms.validators import Length
 
 from .. import audit
 from ..accounts.decorators import owner_required
+from ..billing.guard import write_allowed
 from ..forms import FlaskForm
 from ..htmx import render
+from ..read_only import SAFE_METHODS, refuse
 from ..validation import FieldError, apply_field_error
 from . import services
 
@@ -33,8 +36,6 @@ class CancelForm(FlaskForm):
 # --- read-only while a deletion is scheduled ---------------------------------------------
 
 def _write_allowed(endpoint: str | None) -> bool:
-    from ..billing.guard import write_allowed
-
     return bool(endpoint) and (endpoint.startswith("data.") or write_allowed(endpoint))
 
 
@@ -47,15 +48,11 @@ def _scheduled_business():
 
 @bp.before_app_request
 def deletion_guard():
-    from ..read_only import SAFE_METHODS
-
     if request.endpoint in (None, "static") or request.method in SAFE_METHODS:
         return None
     business = _scheduled_business()
     if business is None or _write_allowed(request.endpoint):
         return None
-    from ..read_only import refuse
-
     return refuse(_("This business is scheduled for deletion on %(date)s: the account is read-only until then. "
                     "You can still see and download everything.", date=_date(business)),
                   action_url=url_for("data.page"), action_label=_("Your data"),
@@ -63,8 +60,6 @@ def deletion_guard():
 
 
 def _date(business) -> str:
-    from flask_babel import format_date
-
     return format_date(services.purge_on(business), "long")
 
 
@@ -110,8 +105,6 @@ def request_deletion():
         except FieldError as error:
             apply_field_error(form, error)
         else:
-            from flask_babel import format_date
-
             audit.record("deletion_requested", g.business.name)
             flash(_("%(name)s will be deleted on %(date)s. We sent you an e-mail; until then you can cancel here.",
                     name=g.business.name, date=format_date(when, "long")), "success")

@@ -20,8 +20,11 @@ from sqlalchemy import LargeBinary, Table, delete, select
 
 from .. import mail
 from ..accounts.models import Business, Role, User
+from ..billing.models import Subscription
+from ..config import billing_enabled
 from ..db import utcnow
 from ..extensions import db
+from ..jobs import EachTenant
 from ..tables import csv_stream, file_name
 from ..tenancy import bound, unscoped
 from ..validation import FieldError
@@ -234,12 +237,8 @@ def request_deletion(business: Business, owner: User, typed_name: str) -> dateti
 def _still_paying(business: Business) -> bool:
     """A Stripe subscription that will charge again (the purge removes our rows, not
     Stripe's subscription): the owner cancels it first, in the Customer Portal."""
-    from ..config import billing_enabled
-
     if not billing_enabled(current_app.config):
         return False
-    from ..billing.models import Subscription
-
     sub = db.session.execute(select(Subscription).where(Subscription.tenant_id == business.id)).scalar_one_or_none()
     return bool(sub and sub.stripe_subscription_id and sub.status in ("active", "trialing", "past_due")
                 and not sub.cancel_at_period_end)
@@ -289,8 +288,6 @@ def purge_business(tenant_id: int, now: datetime | None = None) -> bool:
 
 def purge_due(now: datetime | None = None, echo=None) -> int:
     """Purge every business whose grace period is over (the ``purge-deleted`` command)."""
-    from ..jobs import EachTenant
-
     run = EachTenant("purge-deleted")
     purged = 0
     for tenant_id in due_for_purge(now):

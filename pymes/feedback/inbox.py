@@ -10,6 +10,7 @@ from sqlalchemy import case, func, literal, select
 
 from ..accounts.models import User
 from ..clients.models import Client
+from ..clients.services import restricted_to_own
 from ..db import utcnow
 from ..extensions import db
 from .models import FeedbackLink, FeedbackResponse, link_was_sent
@@ -48,8 +49,6 @@ class Filters:
 
 
 def _scope(stmt, user: User, f: Filters):
-    from ..clients.services import restricted_to_own
-
     if restricted_to_own(user):
         stmt = stmt.where(Client.seller_id == user.id)
     if f.seller_id:

@@ -1,10 +1,13 @@
 """The reader's notifications: the header's unread count, the list, open one, read all."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, url_for
+from flask import Blueprint, abort, g, redirect, url_for
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..accounts.decorators import login_required
+from ..cache import DEGRADED, remember
 from ..extensions import db
 from ..htmx import render
 from ..tenancy import bound, get_or_404
@@ -20,22 +23,14 @@ def unread_counter():
     version), run only when a logged-in page's header asks for it (public pages never do)."""
 
     def unread_notifications() -> int:
-        from sqlalchemy.exc import SQLAlchemyError
-
         if not current_user.is_authenticated:
             return 0
         try:
-            from ..cache import remember
-
             with bound(current_user.tenant_id):  # also on pages drawn before the tenant hook (a CSRF 400)
                 # kept per data version: a new or read notification changes the version
                 return remember("notifications.unread", (current_user.id,),
                                 lambda: services.unread_count(current_user.id))
         except SQLAlchemyError:  # the "database is down" page must still render
-            from flask import g
-
-            from ..cache import DEGRADED
-
             db.session.rollback()
             g.setdefault(DEGRADED, True)  # a header drawn with this 0 is not kept
             return 0
@@ -46,8 +41,6 @@ def unread_counter():
 @bp.get("")
 @login_required
 def index():
-    from sqlalchemy import select
-
     rows = db.session.execute(select(Notification).where(Notification.user_id == current_user.id)
                               .order_by(Notification.id.desc()).limit(services.LIST_SIZE)).scalars().all()
     return render("notifications/index.html", notifications=rows, sentence=services.sentence)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import func, select, update
+from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import func, or_, select, update
 
+from ..accounts.models import User
+from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
 from ..db import utcnow
 from ..extensions import db
 from .models import Notification
@@ -27,8 +32,6 @@ def notify(user_ids: Iterable[int], kind: str, params: dict | None = None, url: 
 def path_for(endpoint: str, **values) -> str:
     """A notification's link: a path on this site, also outside a request (a job, a
     test's service call)."""
-    from flask import current_app, has_request_context, url_for
-
     if has_request_context():
         return url_for(endpoint, **values)
     return current_app.url_map.bind("localhost").build(endpoint, values)
@@ -37,10 +40,6 @@ def path_for(endpoint: str, **values) -> str:
 def notify_team(kind: str, params: dict, url: str, seller_id: int | None, actor_id: int | None = None) -> None:
     """Good news for the managers (owners and managers) and the responsible seller, all
     active; not for the person who did it (they know). The caller commits."""
-    from sqlalchemy import or_
-
-    from ..accounts.models import User
-
     wanted = [User.role.in_(("owner", "manager"))]
     if seller_id:
         wanted.append(User.id == seller_id)
@@ -75,11 +74,6 @@ SENTENCES: dict[str, Callable[[dict], str]] = {}
 
 def sentence(notification: Notification) -> str:
     """The notification in the reader's (current) language, built now from kind and params."""
-    from flask_babel import gettext as _
-    from flask_babel import ngettext
-
-    from ..clients.forms import CHANNEL_LABELS, TIME_LABELS
-
     p = notification.params or {}
     client = str(p.get("client", ""))
     if notification.kind == "complaint_opened":

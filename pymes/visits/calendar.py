@@ -13,7 +13,7 @@ from flask_babel import force_locale, pgettext
 from sqlalchemy import select
 
 from ..accounts import tokens
-from ..accounts.models import Business, User
+from ..accounts.models import Business, Token, User
 from ..clients.models import Client
 from ..clients.services import national
 from ..extensions import db
@@ -39,8 +39,6 @@ def revoke_feed(user: User) -> None:
 
 
 def has_feed(user: User) -> bool:
-    from ..accounts.models import Token
-
     return db.session.execute(
         select(Token.id).where(Token.purpose == CALENDAR_FEED, Token.tenant_id == user.tenant_id,
                                Token.subject_id == user.id, Token.used_at.is_(None))

@@ -6,13 +6,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import mail
 from ..accounts.models import Business, User
+from ..accounts.services import external_url, live_business_ids
 from ..db import utcnow
 from ..extensions import db
+from ..jobs import EachTenant
 from .forms import KIND_LABELS, PURPOSE_LABELS
 from .models import DigestLog
 from .services import agenda
@@ -34,15 +37,8 @@ def send_digests(echo=lambda message: None, now: datetime | None = None) -> int:
     """Send today's digest to every active team member who has something to do.
     Safe to run as often as cron likes: the digest log's unique key (seller, day) decides.
     ``now`` (an aware instant, the real clock by default) lets a test fix the moment."""
-    from flask_babel import lazy_gettext as _l
-
-    from ..accounts.services import external_url
-
     now = now or datetime.now(UTC)
     sent = 0
-    from ..accounts.services import live_business_ids
-    from ..jobs import EachTenant
-
     run = EachTenant("send-digests")
     business_ids = live_business_ids()
     for business_id in business_ids:

@@ -28,6 +28,7 @@ from ..accounts.models import Business, Role, User
 from ..clients.models import Client
 from ..extensions import db
 from ..sales.models import Sale
+from ..territories.models import PortfolioSeller, TerritorySeller
 from .models import Activity
 
 HANDOVER_DAYS = 3  # the new seller visits within three days: before the client notices the silence
@@ -61,8 +62,6 @@ def mostly_with(counts: Counter, seller_id: int) -> bool:
 def successor(client: Client, leaving_id: int) -> int | None:
     """The client's new responsible seller when ``leaving_id`` leaves: an active
     responsible seller of their portfolio, else of their territory, else the owner."""
-    from ..territories.models import PortfolioSeller, TerritorySeller
-
     for model, key, value in ((PortfolioSeller, PortfolioSeller.portfolio_id, client.portfolio_id),
                               (TerritorySeller, TerritorySeller.territory_id, client.territory_id)):
         if value is None:

@@ -3,6 +3,7 @@ follow-up cadence."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     CheckConstraint,
@@ -18,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..accounts.models import Business
 from ..db import TimestampMixin, UTCDateTime
 from ..extensions import db
 from ..tenancy import TenantScoped
@@ -116,9 +118,5 @@ class DigestLog(TenantScoped, db.Model):
 def _stamp_done_on(mapper, connection, target: Activity) -> None:
     """Whatever logs an outcome, ``done_on`` is the business's calendar day of ``done_at``."""
     if target.done_at is not None and target.done_on is None:
-        from zoneinfo import ZoneInfo
-
-        from ..accounts.models import Business
-
         zone = connection.execute(select(Business.timezone).where(Business.id == target.tenant_id)).scalar()
         target.done_on = target.done_at.astimezone(ZoneInfo(zone or "UTC")).date()
