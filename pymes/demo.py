@@ -45,16 +45,39 @@ from __future__ import annotations
 
 import random
 import time
+import unicodedata
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+from flask import current_app, has_request_context
 from sqlalchemy import event, func, inspect, select
 
+from .accounts.models import Business, User
+from .clients.models import Client
+from .clients.services import refresh_client, save_client
+from .complaints import services as complaints
+from .complaints.models import Complaint
+from .data.services import grace_days, purge_business
 from .db import UTCDateTime, utcnow
 from .extensions import db
+from .feedback import services as feedback
+from .feedback.models import FeedbackLink, FeedbackResponse
+from .i18n import business_today
+from .notifications.models import Notification
+from .notifications.services import notify
+from .referrals import services as referrals
+from .referrals.models import Referral, Testimonial
+from .sales.models import Sale
+from .sales.services import record_sale
+from .security import hash_password
+from .tenancy import bound, identity_lookup
+from .territories.models import Portfolio, PortfolioSeller, Territory, TerritorySeller
+from .visits.models import Activity
+from .visits.services import cadence, plan_contact, schedule_checkin
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "fideliza-demo-2026"
@@ -213,8 +236,6 @@ def _rut(number: int) -> str:
 
 def _ascii(text: str) -> list[str]:
     """The words of a name, lower-case and without accents (for an e-mail address)."""
-    import unicodedata
-
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(ch for ch in plain.lower() if ch.isalnum() or ch == " ").split()
 
@@ -361,8 +382,6 @@ class Builder:
     # --- building blocks -----------------------------------------------------------------------
 
     def new_client(self, p: Person, source: str = "walk_in", referred_by_id=None, email=None, phone=None):
-        from .clients.services import save_client
-
         r = self.rnd
         territory_description, communes = TERRITORIES[p.territory]
         commune = r.choice(communes)
@@ -388,8 +407,6 @@ class Builder:
         return client
 
     def sell(self, p: Person, days_ago: int, product=None) -> None:
-        from .sales.services import record_sale
-
         r = self.rnd
         day = self.day(days_ago)
         client = self.clients.get(p.key) or self.new_client(p)
@@ -408,8 +425,6 @@ class Builder:
             self.maybe_ask(p, sale, days_ago)
 
     def link(self, client, sale, day: date, sent_by: str, by):
-        from .feedback.models import FeedbackLink
-
         link = FeedbackLink(client_id=client.id, sale_id=sale.id if sale else None, created_by_id=by.id if by else None,
                             sent_by=sent_by, expires_at=self.at(day, 10) + timedelta(days=30),
                             created_at=self.at(day, 10), sent_at=self.at(day, 10))  # the demo's links all went out
@@ -420,9 +435,6 @@ class Builder:
     def answer(self, client, link, score: int, comment: str = "", callback: bool = False, channel=None, window=None):
         """The customer's answer, stored as ``feedback.services.answer`` stores it; the
         ladder takes the score in at once (an apostle needs a high one)."""
-        from .clients.services import refresh_client
-        from .feedback.models import FeedbackResponse
-
         response = FeedbackResponse(link_id=link.id, client_id=client.id, score=score, comment=comment,
                                     callback=callback, callback_channel=channel if callback else None,
                                     callback_window=window if callback else None, language="es")
@@ -467,8 +479,6 @@ class Builder:
         """Log the day's planned visits and calls the way ``log_outcome`` does: most are
         done on the day, some a day or two late, a few fail; in the last week a few are
         still waiting (overdue), and today's stay planned for the agenda."""
-        from .visits.models import Activity
-
         if day >= self.today:
             return
         r = self.rnd
@@ -491,10 +501,6 @@ class Builder:
 
     def log(self, activity, day: date, status: str | None = None, notes: str | None = None,
             satisfaction: int | None = None) -> None:
-        from .clients.models import Client
-        from .visits.models import Activity
-        from .visits.services import schedule_checkin
-
         r = self.rnd
         if status is None:
             status = "done"
@@ -520,9 +526,6 @@ class Builder:
 
     def set_clocks(self, complaint) -> None:
         """The clocks counted from the replayed opening, as ``open_complaint`` counts them."""
-        from .clients.models import Client
-        from .complaints import services as complaints
-
         client = db.session.get(Client, complaint.client_id)
         db.session.flush()
         moment, self.clock.moment = self.clock.moment, None  # these are the true times, not the real clock's
@@ -540,8 +543,6 @@ class Builder:
         self.on(day, 19, self._detractor, p, sale_days_ago, score, comment, category, story)
 
     def _detractor(self, p, sale_days_ago, score, comment, category, story) -> None:
-        from .complaints import services as complaints
-
         client = self.clients[p.key]
         sale = self.sales[(p.key, sale_days_ago)]
         day = self.clock_day()
@@ -564,16 +565,9 @@ class Builder:
             self.after(story["resolve"], self._resolve, complaint.id, owner, story)
 
     def _acknowledge(self, complaint_id: int, owner) -> None:
-        from .complaints import services as complaints
-        from .complaints.models import Complaint
-
         complaints.acknowledge(db.session.get(Complaint, complaint_id), owner)
 
     def _remedy(self, complaint_id: int, owner, story: dict) -> None:
-        from .complaints import services as complaints
-        from .complaints.models import Complaint
-        from .sales.models import Sale
-
         complaint = db.session.get(Complaint, complaint_id)
         cost = story["cost"](db.session.get(Sale, complaint.sale_id))  # what the remedy cost the shop
         complaints.record_remedy(complaint, owner, story["remedy"], cost, story.get("notes", ""))
@@ -581,9 +575,6 @@ class Builder:
             complaints.mark_told(complaint, owner, story["told"])
 
     def _resolve(self, complaint_id: int, owner, story: dict) -> None:
-        from .complaints import services as complaints
-        from .complaints.models import Complaint
-
         complaint = db.session.get(Complaint, complaint_id)
         complaints.resolve(complaint, owner, story.get("note", ""))
         day = self.clock_day()
@@ -593,10 +584,6 @@ class Builder:
 
     def _follow_up(self, complaint_id: int, score_after) -> None:
         """What ``send_followups`` does on the day: a new link (e-mailed), maybe answered."""
-        from .clients.models import Client
-        from .complaints import services as complaints
-        from .complaints.models import Complaint
-
         complaint = db.session.get(Complaint, complaint_id)
         client = db.session.get(Client, complaint.client_id)
         day = self.clock_day()
@@ -623,8 +610,6 @@ class Builder:
             friend.days.append(at_sale - 4 - offset)
 
     def _refer(self, referrer: Person, friend: Person, at_sale: int, status: str, source: str) -> None:
-        from .referrals import services as referrals
-
         client = self.clients[referrer.key]
         day = self.clock_day()
         by = self.users[referrer.seller]
@@ -640,8 +625,6 @@ class Builder:
             referral = referrals.add_by_hand(client, friend.name, self._phone(), self.business.country, source,
                                              True, by.id)
         db.session.flush()
-        from .clients.models import Client
-
         prospect = db.session.get(Client, referral.prospect_id)
         prospect.address = f"{self.rnd.choice(STREETS)} {self.rnd.randint(100, 4999)}"
         friend.client_id = prospect.id
@@ -652,8 +635,6 @@ class Builder:
             self.testify(referrer, response_id, day)
 
     def testify(self, p: Person, response_id: int, day: date, approve: bool = True) -> None:
-        from .referrals import services as referrals
-
         display, text = self.testimonial_for.pop(p.key)
         testimonial = referrals.save_testimonial(self.clients[p.key], text, display, True, response_id,
                                                  source="feedback")
@@ -662,9 +643,6 @@ class Builder:
             self.on(day + timedelta(days=1), 9.5, self._approve, testimonial.id)
 
     def _approve(self, testimonial_id: int) -> None:
-        from .referrals import services as referrals
-        from .referrals.models import Testimonial
-
         referrals.review(db.session.get(Testimonial, testimonial_id), "approved", self.users["pedro"].id)
 
     # --- the year --------------------------------------------------------------------------------
@@ -762,9 +740,6 @@ class Builder:
         self.testify(p, response.id, day, approve=not pending)
 
     def _late_complaint(self, p: Person) -> None:
-        from .complaints import services as complaints
-        from .visits.models import Activity
-
         client = self.clients[p.key]
         sale = self.sales[(p.key, 12)]
         owner = self.users[p.seller]
@@ -790,11 +765,6 @@ class Builder:
 
     def _escalated(self, complaint_id: int) -> None:
         """What ``escalate-complaints`` did when the case missed its resolve target."""
-        from .clients.models import Client
-        from .complaints import services as complaints
-        from .complaints.models import Complaint
-        from .notifications.services import notify
-
         complaint = db.session.get(Complaint, complaint_id)
         if not complaints.resolve_breached(complaint, self.clock.moment):
             return
@@ -807,9 +777,6 @@ class Builder:
         db.session.commit()
 
     def _fresh_complaint(self, p: Person) -> None:
-        from .complaints import services as complaints
-        from .notifications.services import notify
-
         client = self.clients[p.key]
         sale = self.sales[(p.key, 5)]
         owner = self.users[p.seller]
@@ -830,10 +797,6 @@ class Builder:
                                          notes="Cambiar los dos tarros por blanco invierno y llevarlos el viernes."))
 
     def _today(self) -> None:
-        from .clients.models import Client
-        from .feedback import services as feedback
-        from .visits.services import plan_contact
-
         ana = self.users["ana"]
         mine = [p for p in self.people if p.seller == "ana" and p.client_id
                 and p.profile in ("frequent", "sporadic", "buyer", "friend")]
@@ -865,11 +828,6 @@ class Builder:
                          notes="Cotizó cerámica para el baño: volver a llamar.")
 
     def run(self) -> dict:
-        from .clients.models import Client
-        from .clients.services import refresh_client
-        from .territories.models import Portfolio, PortfolioSeller, Territory, TerritorySeller
-        from .visits.services import cadence
-
         self.cadence = cadence()
         self.cast()
         self.script()
@@ -919,8 +877,6 @@ class Builder:
                     refresh_client(client, self.today)
             for client in sorted(clients, key=lambda c: -c.revenue_12m)[:4]:
                 client.is_key = True
-            from .referrals import services as referrals
-
             referrals.referral_settings()  # the wall's key: the testimonial page shows its address
             self.tick(self.today, 8)
             fan = [p for p in self.people if p.profile == "apostle" and p.key != "andes"][-1]
@@ -929,8 +885,6 @@ class Builder:
                 "consent": "1", "may_publish": "1"})
             referrals.review(testimonial, "approved", self.users["ana"].id)
             # the team read what the app told them over the year; the last two days' news is unread
-            from .notifications.models import Notification
-
             recent = self.at(self.day(2), 0)
             for notification in db.session.execute(select(Notification).where(
                     Notification.read_at.is_(None), Notification.created_at < recent)).scalars():
@@ -945,13 +899,6 @@ class Builder:
 
     def check(self) -> dict:
         """The counts the command reports, and a check that every rung got its clients."""
-        from .clients.models import Client
-        from .complaints.models import Complaint
-        from .feedback.models import FeedbackResponse
-        from .referrals.models import Referral, Testimonial
-        from .sales.models import Sale
-        from .visits.models import Activity
-
         def count(stmt):
             return db.session.execute(stmt).scalar_one()
 
@@ -975,8 +922,6 @@ class Builder:
 
 def _team(business, password_hash: str) -> dict:
     """The owner and the teammates, created when missing; returns them by key."""
-    from .accounts.models import User
-
     people = {u.email: u for u in db.session.execute(select(User)).scalars()}
     wanted = [(OWNER_NAME, DEMO_EMAIL, "owner")] + DEMO_TEAM
     for name, email, role in wanted:
@@ -992,18 +937,12 @@ def _team(business, password_hash: str) -> dict:
 
 
 def _existing_business_id() -> int | None:
-    from .accounts.models import User
-    from .tenancy import identity_lookup
-
     with identity_lookup():
         return db.session.execute(select(User.tenant_id).where(User.email == DEMO_EMAIL)).scalar_one_or_none()
 
 
 def _delete(business_id: int) -> None:
     """Delete the demo business for good, through the purge the owner's deletion uses."""
-    from .accounts.models import Business
-    from .data.services import grace_days, purge_business
-
     business = db.session.get(Business, business_id)
     business.deletion_requested_at = utcnow() - timedelta(days=grace_days() + 1)
     db.session.commit()
@@ -1015,10 +954,6 @@ def build(echo=print, fresh: bool = False, today: date | None = None) -> dict:
     ``{"created": bool, "seconds": float, "counts": {...}}``; ``created`` is False when
     the demo already existed with its clients and nothing was changed."""
 
-    from contextlib import nullcontext
-
-    from flask import current_app, has_request_context
-
     started = time.perf_counter()
     # the services build links to the app's pages (notifications): outside a request (the
     # command line) they are built against BASE_URL, as the e-mails' links are
@@ -1029,12 +964,6 @@ def build(echo=print, fresh: bool = False, today: date | None = None) -> dict:
 
 
 def _build(echo, fresh: bool, today: date | None, started: float) -> dict:
-    from .accounts.models import Business
-    from .clients.models import Client
-    from .i18n import business_today
-    from .security import hash_password
-    from .tenancy import bound
-
     business_id = _existing_business_id()
     if business_id is not None and fresh:
         _delete(business_id)
