@@ -245,3 +245,31 @@ def test_a_late_complaint_alert_replies_to_the_person_the_case_waits_for(app, ma
     http = app.test_client()
     login(http, manager.email)
     assert_links_work(http, app.config["BASE_URL"], [h for h, _ in found.hrefs])
+
+
+def test_an_unhappy_client_alert_replies_to_the_seller_who_has_the_case(app, make, outbox, monkeypatch):
+    """A detractor's answer tells the owner and the managers; a reply reaches the seller
+    the case was opened for (the client's seller), not no-reply."""
+    from pymes.feedback import services as feedback
+
+    monkeypatch.setattr(feedback, "MIN_FILL_SECONDS", 0)  # people in tests type fast
+    business, owner, manager, seller = make.team()
+    with app.app_context(), bound(business.id):
+        from pymes.accounts.models import User
+
+        client = Client(name="Rosa Díaz", seller_id=seller.id)
+        db.session.add(client)
+        db.session.commit()
+        secret = feedback.create_link(client, db.session.get(User, seller.id))
+        db.session.commit()
+    http = app.test_client()
+    form = http.get(f"/f/{secret}").get_data(as_text=True)
+    data = {name: re.search(rf'name="{name}" value="([^"]+)"', form).group(1) for name in ("csrf_token", "stamp")}
+    http.post(f"/f/{secret}", data={**data, "score": "3", "comment": "Llegó rayado"})
+    told = {m["To"]: m for m in outbox.messages() if m["X-Pymes-Template"] == "detractor"}
+    assert sorted(told) == sorted([owner.email, manager.email])
+    assert all(m["Reply-To"] == seller.email for m in told.values())
+    html, text = parts(told[manager.email])
+    found = parsed(html)
+    login(http, manager.email)
+    assert_links_work(http, app.config["BASE_URL"], [h for h, _ in found.hrefs])

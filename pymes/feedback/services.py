@@ -541,11 +541,15 @@ def _tell_managers(response: FeedbackResponse, client: Client, complaint) -> Non
     managers = db.session.execute(select(User).where(User.active.is_(True), User.role.in_(("owner", "manager")))
                                   ).scalars().all()
     business = db.session.get(Business, client.tenant_id)
+    # a reply reaches the person the case was opened for, not no-reply
+    owner_email = db.session.execute(select(User.email).where(User.id == complaint.owner_id)).scalar_one_or_none() \
+        if complaint.owner_id else None
     for manager in managers:
         mail.send_email(manager.email, lambda: _l("A client is unhappy: %(name)s (%(score)d/10)", name=client.name,
                                                   score=response.score),
                         "detractor", manager.language, user=manager, client=client, response=response,
-                        business=business, link=external_url("complaints.show", complaint_id=complaint.id))
+                        business=business, link=external_url("complaints.show", complaint_id=complaint.id),
+                        reply_to=mail.alert_reply_to(client.tenant_id, manager.email, owner_email))
 
 
 def qr_data_uri(url: str, kind: str) -> str:
