@@ -77,7 +77,7 @@ def spread(app, make):
 def listed(http, query: str) -> list[str]:
     page = http.get(f"/referrals?{query}")
     assert page.status_code == 200, query
-    return sorted(re.findall(r'data-testid="referral">.*?<td>.*?</td>\s*<td>.*?</td>\s*<td><a [^>]*>([^<]+)</a>',
+    return sorted(re.findall(r'data-testid="referral">.*?<td[^>]*>.*?</td>\s*<td[^>]*>.*?</td>\s*<td[^>]*><a [^>]*>([^<]+)</a>',
                              page.get_data(as_text=True), re.S))
 
 
