@@ -49,6 +49,7 @@ ONE_MEANING = frozenset({
     "Portfolio", "Prefers", "Previous", "Prospect", "Prospects", "Referrals", "Sales", "Save", "Seller", "Send",
     "Show", "Status", "Team", "Territories", "Territory", "Testimonials", "Tier", "Today", "Type", "Who",
     "WhatsApp", "Yearly",  # WhatsApp: the product's name, in the client book and on its settings page
+    "Activity", "Complaint", "remove", "today", "tomorrow",  # the activity log; a case; a remove button; a day
 })
 
 
