@@ -135,10 +135,13 @@ def usage_this_month() -> dict[str, int]:
     """Messages sent this calendar month (the business's), per Meta's billing category."""
     from sqlalchemy import func
 
-    rows = db.session.execute(select(func.coalesce(WhatsappMessage.category, "utility"), func.count())
+    rows = db.session.execute(select(WhatsappMessage.category, func.count())
                               .where(WhatsappMessage.direction == "out", WhatsappMessage.created_at >= month_start())
-                              .group_by(func.coalesce(WhatsappMessage.category, "utility"))).all()
-    return {category: count for category, count in rows}
+                              .group_by(WhatsappMessage.category)).all()
+    usage: dict[str, int] = {}
+    for category, count in rows:  # a message Meta has not billed yet counts as utility
+        usage[category or "utility"] = usage.get(category or "utility", 0) + count
+    return usage
 
 
 def set_cap(conn: WhatsappConnection, cap: int | None) -> None:
