@@ -69,7 +69,7 @@ def test_owner_connects_whatsapp_on_a_phone(browser, live_server, make, shoot, g
     fits_the_phone(page)
 
     page.get_by_label("Plantilla para la solicitud de opinión").fill("pedido_opinion")
-    page.get_by_label("Código de idioma de la plantilla").fill("es_CL")
+    page.locator("#template_language").fill("es_CL")  # the feedback template's (the list below has its own)
     page.get_by_role("button", name="Guardar plantilla").click()
     expect(page.get_by_text("Plantilla guardada.")).to_be_visible()
     expect(page.get_by_label("Plantilla para la solicitud de opinión")).to_have_value("pedido_opinion")
